@@ -1,0 +1,69 @@
+"""Mean head activations: the task vector that steering writes into the selected heads.
+
+Each context is a few labelled demonstrations (as earlier chat turns that end in their verdict) followed by one
+more query; the last-token output of every head is recorded and averaged over contexts, giving one
+``head_dim`` vector per (layer, head).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .backbone import Backbone
+from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
+from .templates import JudgeItem, QueryEncoder
+
+
+@dataclass(frozen=True)
+class ContextConfig:
+    """How the averaging contexts are built (MTV-style: few-shot prompts of ``n_shots`` demonstrations)."""
+
+    n_contexts: int = 100
+    n_shots: int = 4
+
+    def __post_init__(self) -> None:
+        if self.n_contexts < 1 or self.n_shots < 0:
+            raise ValueError(f"need n_contexts >= 1 and n_shots >= 0, got {self.n_contexts}, {self.n_shots}")
+
+
+def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
+                   seed: int) -> tuple[list[list[int]], list[int]]:
+    """Token ids of ``n_contexts`` few-shot contexts and the verdict index of each final query.
+
+    Demonstrations and the query are drawn without replacement within a context; each item is truncated to an
+    equal share of ``max_length`` so a context stays near ``max_length`` tokens.
+    """
+    if len(items) < config.n_shots + 1:
+        raise ValueError(f"{len(items)} labelled items are too few for {config.n_shots}-shot contexts")
+    rng = random.Random(seed)
+    budget = max(128, encoder.template.max_length // (config.n_shots + 1))
+    contexts, targets = [], []
+    for _ in range(config.n_contexts):
+        chosen = rng.sample(range(len(items)), config.n_shots + 1)
+        demos = [items[i] for i in chosen[:-1]]
+        query, verdict = items[chosen[-1]]
+        contexts.append(encoder.encode_with_demos(demos, query, per_item_budget=budget).ids)
+        targets.append(verdict)
+    return contexts, targets
+
+
+def record_heads(backbone: Backbone, seqs: Sequence[Sequence[int]], max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                 progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    """``(N, layers, heads, head_dim)`` last-token head outputs of each sequence, float32."""
+    out = last_token_logits(backbone, seqs, read_ids=[0], record=True, max_batch_tokens=max_batch_tokens,
+                            progress=progress)
+    assert out.heads is not None
+    return out.heads
+
+
+def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
+                          config: ContextConfig = ContextConfig(), seed: int = 0,
+                          max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                          progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts."""
+    contexts, _ = build_contexts(encoder, items, config, seed)
+    return record_heads(backbone, contexts, max_batch_tokens, progress).mean(0)

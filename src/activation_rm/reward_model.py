@@ -1,0 +1,259 @@
+"""The Activation Reward Model: fit on few-shot examples, score with one steered forward pass, save and load."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import __version__
+from .activations import ContextConfig, mean_head_activations
+from .artifacts import ArtifactError, read_artifact, write_artifact
+from .backbone import EMBEDDED_NAME, Backbone, load_backbone
+from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
+from .data import Example, Prompt, load_examples
+from .heads import Steering
+from .selection import SelectionConfig, VerdictQuery, select_heads
+from .templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Which of two responses is preferred, with the score of each (in [0, 1])."""
+
+    preferred: str  # "a", "b" or "tie"
+    score_a: float
+    score_b: float
+
+
+def split_held_out(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """Seeded split into (train, held-out). With fewer than 5 examples everything trains and nothing is held out
+    (the final mask is then judged on the training queries)."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"held_out_fraction must be in [0, 1), got {fraction}")
+    order = list(range(len(examples)))
+    random.Random(seed).shuffle(order)
+    n_held = round(len(examples) * fraction) if len(examples) >= 5 else 0
+    held = sorted(order[:n_held])
+    train = sorted(order[n_held:])
+    return [examples[i] for i in train], [examples[i] for i in held]
+
+
+class ActivationRM:
+    """A few-shot reward model: a frozen backbone plus mean activations written into a learned set of heads."""
+
+    def __init__(self, backbone: Backbone, template: JudgeTemplate, means: torch.Tensor, mask: torch.Tensor,
+                 probs: torch.Tensor | None = None, *, seed: int = 0, fit_info: dict[str, Any] | None = None,
+                 max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> None:
+        expected = (backbone.num_layers, backbone.num_heads)
+        if tuple(mask.shape) != expected or tuple(means.shape) != (*expected, backbone.head_dim):
+            raise ValueError(f"mask {tuple(mask.shape)} / means {tuple(means.shape)} do not fit backbone "
+                             f"{backbone.name!r} with {expected[0]} layers x {expected[1]} heads x {backbone.head_dim}")
+        self.backbone = backbone
+        self.template = template
+        self.encoder = QueryEncoder(backbone.tokenizer, template)
+        self.means = means.float()
+        self.mask = mask.bool()
+        self.probs = probs.float() if probs is not None else self.mask.float()
+        self.seed = seed
+        self.fit_info = fit_info or {}
+        self.max_batch_tokens = max_batch_tokens
+        self.last_truncated = 0
+
+    # ----------------------------------------------------------------------------------------------- fitting
+    @classmethod
+    def fit(cls, backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example], *,
+            criterion: str, mode: str = POINTWISE, steps: int = 600, seed: int = 0, n_contexts: int = 100,
+            n_shots: int = 4, masks_per_step: int = 32, lr: float = 0.1, init_logit: float = -1.0,
+            final_samples: int = 10, held_out_fraction: float = 0.2, max_length: int = 2048,
+            template: JudgeTemplate | None = None, progress: bool = True,
+            max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> ActivationRM:
+        """Fit on labelled examples: mean activations over few-shot contexts, then REINFORCE head selection.
+
+        ``examples`` is a JSONL path, a list of dicts, or parsed examples. The same ``seed`` gives the same heads
+        and scores.
+        """
+        parsed = _as_examples(examples)
+        template = template or JudgeTemplate(criterion=criterion, mode=mode, max_length=max_length)
+        template = replace(template, criterion=criterion, mode=mode)
+        encoder = QueryEncoder(backbone.tokenizer, template)
+        contexts = ContextConfig(n_contexts=n_contexts, n_shots=n_shots)
+        selection = SelectionConfig(steps=steps, masks_per_step=masks_per_step, lr=lr, init_logit=init_logit,
+                                    final_samples=final_samples)
+        torch.manual_seed(seed)
+        train_examples, held_examples = split_held_out(parsed, held_out_fraction, seed)
+        all_items = labelled_items(parsed, mode)
+        verdict_ids = encoder.verdict_ids
+
+        started = time.perf_counter()
+        bar = _progress_bar(contexts.n_contexts, "mean activations", progress)
+        means = mean_head_activations(backbone, encoder, all_items, contexts, seed, max_batch_tokens,
+                                      progress=bar.update if bar else None)
+        if bar:
+            bar.close()
+        means_seconds = time.perf_counter() - started
+
+        def queries(items: list[tuple[JudgeItem, int]]) -> list[VerdictQuery]:
+            encoded = [(encoder.encode(item).ids, verdict) for item, verdict in items]
+            return [VerdictQuery(ids, verdict_ids[v], verdict_ids[1 - v]) for ids, v in encoded]
+
+        train_queries = queries(labelled_items(train_examples, mode))
+        held_queries = queries(labelled_items(held_examples, mode)) if held_examples else []
+        started = time.perf_counter()
+        result = select_heads(backbone, train_queries, held_queries, means, selection, seed, progress)
+        fit_info = {
+            "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
+            "contexts": {"n_contexts": n_contexts, "n_shots": n_shots}, "selection": selection.to_dict(),
+            "held_out_fraction": held_out_fraction, "means_seconds": round(means_seconds, 2),
+            "selection_seconds": round(time.perf_counter() - started, 2),
+            "final_loss": result.loss_history[-1] if result.loss_history else None,
+            "candidate_scores": result.candidate_scores,
+        }
+        logger.info("fitted %d heads of %d", int(result.mask.sum()), result.mask.numel())
+        return cls(backbone, template, means, result.mask, result.probs, seed=seed, fit_info=fit_info,
+                   max_batch_tokens=max_batch_tokens)
+
+    # ----------------------------------------------------------------------------------------------- scoring
+    @property
+    def mode(self) -> str:
+        return self.template.mode
+
+    @property
+    def criterion(self) -> str:
+        return self.template.criterion
+
+    @property
+    def steering(self) -> Steering | None:
+        """The intervention, or None when no head is selected (the plain zero-shot judge)."""
+        return Steering(self.mask, self.means) if bool(self.mask.any()) else None
+
+    @property
+    def selected_heads(self) -> list[tuple[int, int, float]]:
+        """(layer, head, inclusion probability) of every replaced head, by layer then head."""
+        return [(int(l), int(h), float(self.probs[l, h])) for l, h in self.mask.nonzero().tolist()]
+
+    def verdict_probabilities(self, items: Sequence[JudgeItem]) -> torch.Tensor:
+        """P(positive verdict) normalised over the two verdict tokens, one per item (float64 on the CPU)."""
+        seqs, truncated = self.encoder.encode_many(items)
+        self.last_truncated = truncated
+        if truncated:
+            message = (f"{truncated} of {len(items)} inputs exceeded max_length={self.template.max_length} tokens "
+                       "and were truncated inside the response(s)")
+            logger.warning(message)
+            warnings.warn(message, stacklevel=3)
+        out = last_token_logits(self.backbone, seqs, read_ids=self.encoder.verdict_ids, steering=self.steering,
+                                max_batch_tokens=self.max_batch_tokens)
+        return torch.softmax(out.logits.double(), dim=-1)[:, 0]
+
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> list[float]:
+        """Reward in [0, 1] for each (prompt, response): P(Yes) normalised over {Yes, No}."""
+        if self.mode != POINTWISE:
+            raise ValueError("this is a pairwise reward model: it judges pairs, use compare(prompts, a, b)")
+        _check_lengths(prompts=prompts, responses=responses)
+        items = [JudgeItem(p, (r,)) for p, r in zip(prompts, responses)]
+        return self.verdict_probabilities(items).tolist()
+
+    def compare(self, prompts: Sequence[Prompt], responses_a: Sequence[str], responses_b: Sequence[str], *,
+                both_orders: bool = True) -> list[Comparison]:
+        """Which response of each pair is better. Pointwise: the higher reward. Pairwise: P(A) of the pairwise
+        query, averaged over both presentation orders unless ``both_orders=False`` (removes position bias)."""
+        _check_lengths(prompts=prompts, responses_a=responses_a, responses_b=responses_b)
+        if self.mode == POINTWISE:
+            scores = self.score(list(prompts) + list(prompts), list(responses_a) + list(responses_b))
+            score_a, score_b = scores[: len(prompts)], scores[len(prompts):]
+        else:
+            forward = [JudgeItem(p, (a, b)) for p, a, b in zip(prompts, responses_a, responses_b)]
+            if both_orders:
+                backward = [JudgeItem(p, (b, a)) for p, a, b in zip(prompts, responses_a, responses_b)]
+                probs = self.verdict_probabilities(forward + backward)
+                p_a = ((probs[: len(forward)] + (1 - probs[len(forward):])) / 2).tolist()
+            else:
+                p_a = self.verdict_probabilities(forward).tolist()
+            score_a, score_b = p_a, [1 - p for p in p_a]
+        return [Comparison("a" if a > b else "b" if b > a else "tie", a, b) for a, b in zip(score_a, score_b)]
+
+    def without_steering(self) -> ActivationRM:
+        """The same judge with no heads replaced: the zero-shot token-probability baseline."""
+        return ActivationRM(self.backbone, self.template, self.means, torch.zeros_like(self.mask), self.probs,
+                            seed=self.seed, fit_info=self.fit_info, max_batch_tokens=self.max_batch_tokens)
+
+    # ----------------------------------------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the artifact directory (safetensors + JSON, atomically)."""
+        words = self.template.verdicts
+        meta = {
+            "library": "activation-rm",
+            "library_version": __version__,
+            "mode": self.mode,
+            "criterion": self.criterion,
+            "template": self.template.to_dict(),
+            "verdict_tokens": {"words": list(words), "ids": list(self.encoder.verdict_ids)},
+            "selected_heads": [[l, h, round(p, 6)] for l, h, p in self.selected_heads],
+            "num_selected_heads": int(self.mask.sum()),
+            "shape": {"layers": self.backbone.num_layers, "heads": self.backbone.num_heads,
+                      "head_dim": self.backbone.head_dim},
+            "seed": self.seed,
+            "fit": self.fit_info,
+            "backbone": self.backbone.fingerprint,
+        }
+        tensors = {"means": self.means, "mask": self.mask.to(torch.uint8), "probs": self.probs}
+        return write_artifact(path, tensors, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, backbone: Backbone | None = None, **backbone_kwargs: Any) -> ActivationRM:
+        """Load an artifact; with no backbone, load the one it was fitted on (by name) first. A backbone that
+        differs from the fitted one raises :class:`~activation_rm.backbone.BackboneMismatchError`."""
+        tensors, meta = read_artifact(path)
+        for key in ("means", "mask", "probs"):
+            if key not in tensors:
+                raise ArtifactError(f"artifact {path} lacks tensor {key!r}")
+        for key in ("template", "backbone", "mode"):
+            if key not in meta:
+                raise ArtifactError(f"artifact {path} lacks metadata field {key!r}")
+        if backbone is None:
+            name = meta["backbone"].get("name")
+            backbone = load_backbone(None if name == EMBEDDED_NAME else name, **backbone_kwargs)
+        backbone.check_compatible(meta["backbone"])
+        template = JudgeTemplate.from_dict(meta["template"])
+        rm = cls(backbone, template, tensors["means"], tensors["mask"].bool(), tensors["probs"],
+                 seed=int(meta.get("seed", 0)), fit_info=meta.get("fit", {}))
+        stored_ids = meta.get("verdict_tokens", {}).get("ids")
+        if stored_ids is not None and list(rm.encoder.verdict_ids) != list(stored_ids):
+            raise ArtifactError(f"verdict token ids {rm.encoder.verdict_ids} differ from the artifact's {stored_ids}")
+        return rm
+
+
+def _as_examples(examples: Any) -> list[Example]:
+    if isinstance(examples, (str, os.PathLike)):
+        return load_examples(examples)
+    examples = list(examples)
+    if examples and not isinstance(examples[0], dict):
+        return examples
+    return load_examples(examples)
+
+
+def _check_lengths(**named: Sequence[Any]) -> None:
+    lengths = {k: len(v) for k, v in named.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"inputs differ in length: {lengths}")
+    for key, values in named.items():
+        if isinstance(values, str):
+            raise TypeError(f"{key} must be a list, not a single string")
+
+
+def _progress_bar(total: int, desc: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)

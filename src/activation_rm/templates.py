@@ -1,0 +1,263 @@
+"""Judge queries: turn (prompt, response[s]) into chat-templated token ids that end where the verdict is read.
+
+Pointwise queries ask "does the response meet the criterion? Yes/No"; pairwise queries show responses A and B and
+ask which is better. The verdict is read at the last input token, right after the generation prompt. Over-long
+inputs are truncated inside the response (and the prompt if need be), keeping their start and end, the criterion
+and the question, and every truncation is counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .data import Prompt
+
+POINTWISE = "pointwise"
+PAIRWISE = "pairwise"
+MODES = (POINTWISE, PAIRWISE)
+
+_ELLIPSIS = "\n[... truncated ...]\n"
+
+
+@dataclass(frozen=True)
+class JudgeItem:
+    """One thing to judge: a prompt and one (pointwise) or two (pairwise, A then B) responses."""
+
+    prompt: Prompt
+    responses: tuple[str, ...]
+    images: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class JudgeTemplate:
+    """The wording of the judge query. Stored in artifacts so scoring uses exactly what fitting used."""
+
+    criterion: str
+    mode: str = POINTWISE
+    system: str | None = None
+    max_length: int = 2048
+    pointwise_question: str = "Does the response meet the criterion? Answer Yes or No."
+    pairwise_question: str = "Which response better meets the criterion? Answer A or B."
+    pointwise_verdicts: tuple[str, str] = ("Yes", "No")
+    pairwise_verdicts: tuple[str, str] = ("A", "B")
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if not self.criterion or not self.criterion.strip():
+            raise ValueError("criterion text is empty")
+        if self.max_length < 64:
+            raise ValueError(f"max_length must be at least 64 tokens, got {self.max_length}")
+
+    @property
+    def verdicts(self) -> tuple[str, str]:
+        """(positive, negative): Yes/No pointwise, A/B pairwise."""
+        return self.pointwise_verdicts if self.mode == POINTWISE else self.pairwise_verdicts
+
+    @property
+    def num_responses(self) -> int:
+        return 1 if self.mode == POINTWISE else 2
+
+    def user_text(self, prompt_text: str, responses: Sequence[str]) -> str:
+        head = f"You are a careful judge. Criterion: {self.criterion.strip()}\n\n[User prompt]\n{prompt_text}\n\n"
+        if self.mode == POINTWISE:
+            return f"{head}[Response]\n{responses[0]}\n\n{self.pointwise_question}"
+        return f"{head}[Response A]\n{responses[0]}\n\n[Response B]\n{responses[1]}\n\n{self.pairwise_question}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JudgeTemplate:
+        known = {f for f in cls.__dataclass_fields__}
+        clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+        return cls(**clean)
+
+
+def prompt_text(prompt: Prompt) -> str:
+    """A chat-messages prompt rendered as a readable transcript; a string prompt as is."""
+    if isinstance(prompt, str):
+        return prompt
+    if len(prompt) == 1 and prompt[0].get("role") == "user":
+        return str(prompt[0]["content"])
+    return "\n\n".join(f"{str(m['role']).capitalize()}: {m['content']}" for m in prompt)
+
+
+@dataclass
+class EncodedQuery:
+    ids: list[int]
+    truncated: bool = False
+
+
+@dataclass
+class QueryEncoder:
+    """Tokenizes judge queries with the tokenizer's chat template (plain-text fallback without one)."""
+
+    tokenizer: Any
+    template: JudgeTemplate
+    _verdict_ids: tuple[int, int] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def _messages(self, turns: Sequence[tuple[str, str | None]]) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": self.template.system}] if self.template.system else []
+        for user, assistant in turns:
+            messages.append({"role": "user", "content": user})
+            if assistant is not None:
+                messages.append({"role": "assistant", "content": assistant})
+        return messages
+
+    def render_text(self, turns: Sequence[tuple[str, str | None]]) -> str:
+        """Turns of (user text, assistant verdict or None for the final query) to the model's input text."""
+        if self.has_chat_template:
+            return self.tokenizer.apply_chat_template(self._messages(turns), tokenize=False,
+                                                      add_generation_prompt=True)
+        parts = [self.template.system] if self.template.system else []
+        for user, assistant in turns:
+            parts.append(f"User: {user}")
+            parts.append(f"Assistant: {assistant}" if assistant is not None else "Assistant:")
+        return "\n\n".join(parts)
+
+    def _tokenize(self, text: str) -> list[int]:
+        # Chat templates already carry their special tokens; the plain fallback gets the tokenizer's BOS.
+        return list(self.tokenizer(text, add_special_tokens=not self.has_chat_template)["input_ids"])
+
+    @property
+    def verdict_ids(self) -> tuple[int, int]:
+        """Token ids of the (positive, negative) verdict as the model would emit them right after the prompt.
+
+        Found by tokenizing prompt + verdict and taking the first new token, so tokenizers that merge a leading
+        space (" Yes") or split words differently resolve correctly.
+        """
+        if self._verdict_ids is None:
+            probe = self.render_text([("probe", None)])
+            base = self._tokenize(probe)
+            ids = []
+            for word in self.template.verdicts:
+                spaced = word if self.has_chat_template else " " + word
+                full = self._tokenize(probe + spaced)
+                if full[: len(base)] == base and len(full) > len(base):
+                    ids.append(full[len(base)])
+                else:
+                    ids.append(self.tokenizer(spaced, add_special_tokens=False)["input_ids"][0])
+            if ids[0] == ids[1]:
+                raise ValueError(f"verdicts {self.template.verdicts} map to the same token id {ids[0]}")
+            self._verdict_ids = (ids[0], ids[1])
+        return self._verdict_ids
+
+    def _parts(self, item: JudgeItem) -> list[str]:
+        if len(item.responses) != self.template.num_responses:
+            raise ValueError(f"{self.template.mode} query needs {self.template.num_responses} response(s), "
+                             f"got {len(item.responses)}")
+        return [prompt_text(item.prompt), *item.responses]
+
+    def _user(self, parts: Sequence[str]) -> str:
+        return self.template.user_text(parts[0], parts[1:])
+
+    def _shorten(self, text: str, keep: int) -> str:
+        """Keep the first and last ``keep // 2`` tokens of ``text``."""
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        if len(ids) <= keep:
+            return text
+        head = max(keep // 2, 1)
+        tail = max(keep - head, 1)
+        decode = self.tokenizer.decode
+        return decode(ids[:head], skip_special_tokens=True) + _ELLIPSIS + decode(ids[-tail:], skip_special_tokens=True)
+
+    def fit_parts(self, parts: list[str], budget: int, render) -> tuple[list[str], bool]:
+        """Shorten ``parts`` (prompt, responses) until ``render(parts)`` has at most ``budget`` tokens."""
+        total = len(render(parts))
+        if total <= budget:
+            return parts, False
+        lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in parts]
+        overhead = total - sum(lengths)
+        room = budget - overhead - 16 * len(parts)
+        if room < 8 * len(parts):
+            raise ValueError(f"max_length {budget} leaves no room for the texts (template alone is {overhead} tokens)")
+        for _ in range(6):
+            shares = _water_fill(lengths, room)
+            shortened = [self._shorten(p, s) for p, s in zip(parts, shares)]
+            total = len(render(shortened))
+            if total <= budget:
+                return shortened, True
+            room -= total - budget + 8
+        raise ValueError(f"could not fit the query into max_length={budget} tokens")
+
+    def encode(self, item: JudgeItem) -> EncodedQuery:
+        """Token ids of one zero-shot judge query."""
+        def render(parts: list[str]) -> list[int]:
+            return self._tokenize(self.render_text([(self._user(parts), None)]))
+
+        parts, truncated = self.fit_parts(self._parts(item), self.template.max_length, render)
+        return EncodedQuery(render(parts), truncated)
+
+    def encode_many(self, items: Sequence[JudgeItem]) -> tuple[list[list[int]], int]:
+        """Token ids of many queries and how many were truncated."""
+        encoded = [self.encode(item) for item in items]
+        return [e.ids for e in encoded], sum(e.truncated for e in encoded)
+
+    def encode_with_demos(self, demos: Sequence[tuple[JudgeItem, int]], query: JudgeItem,
+                          per_item_budget: int | None = None) -> EncodedQuery:
+        """A few-shot context: labelled demonstrations (verdict index 0 = positive) as earlier chat turns,
+        then the query. Each item is truncated to ``per_item_budget`` tokens of user text first."""
+        budget = per_item_budget or self.template.max_length
+        truncated = False
+        turns: list[tuple[str, str | None]] = []
+        for item, verdict in [*demos, (query, None)]:
+            parts, cut = self.fit_parts(self._parts(item), budget,
+                                        lambda p: self._tokenize(self.render_text([(self._user(p), None)])))
+            truncated |= cut
+            turns.append((self._user(parts), None if verdict is None else self.template.verdicts[verdict]))
+        return EncodedQuery(self._tokenize(self.render_text(turns)), truncated)
+
+    def with_template(self, template: JudgeTemplate) -> QueryEncoder:
+        return QueryEncoder(self.tokenizer, template)
+
+
+def _water_fill(lengths: Sequence[int], room: int) -> list[int]:
+    """Split ``room`` tokens over parts: short parts keep everything, long ones share the rest equally."""
+    shares = [0] * len(lengths)
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    left = room
+    for rank, i in enumerate(order):
+        fair = left // (len(lengths) - rank)
+        shares[i] = min(lengths[i], fair)
+        left -= shares[i]
+    return shares
+
+
+def with_mode(template: JudgeTemplate, mode: str) -> JudgeTemplate:
+    return replace(template, mode=mode)
+
+
+def labelled_items(examples: Sequence[Any], mode: str, seed: int = 0) -> list[tuple[JudgeItem, int]]:
+    """Few-shot examples as (judge item, verdict index) with 0 = positive (Yes / A) and 1 = negative (No / B).
+
+    Pointwise: a pair gives one Yes item (chosen) and one No item (rejected). Pairwise: each pair appears in both
+    orders (chosen as A, then chosen as B), so neither position is favoured by the data.
+    """
+    from .data import PairwiseExample, PointwiseExample
+
+    del seed  # both orders are used; kept for a stable signature if sampling is added
+    items: list[tuple[JudgeItem, int]] = []
+    for example in examples:
+        if mode == POINTWISE:
+            if isinstance(example, PairwiseExample):
+                items.append((JudgeItem(example.prompt, (example.chosen,)), 0))
+                items.append((JudgeItem(example.prompt, (example.rejected,)), 1))
+            elif isinstance(example, PointwiseExample):
+                items.append((JudgeItem(example.prompt, (example.response,)), 0 if example.label else 1))
+            else:
+                raise TypeError(f"not an example: {example!r}")
+        elif mode == PAIRWISE:
+            if not isinstance(example, PairwiseExample):
+                raise ValueError("a pairwise reward model needs pairwise examples {prompt, chosen, rejected}")
+            items.append((JudgeItem(example.prompt, (example.chosen, example.rejected)), 0))
+            items.append((JudgeItem(example.prompt, (example.rejected, example.chosen)), 1))
+        else:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    return items

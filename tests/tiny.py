@@ -1,0 +1,82 @@
+"""Tiny random-weight backbones and a tiny trained tokenizer, built in the tests (no downloads)."""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import PreTrainedTokenizerFast
+
+from activation_rm.backbone import Backbone
+
+CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+_CORPUS = [
+    "You are a careful judge. Criterion: the answer is correct and short.",
+    "Does the response meet the criterion? Answer Yes or No. Yes No yes no",
+    "Which response better meets the criterion? Answer A or B. A B",
+    "[User prompt] [Response] [Response A] [Response B] User: Assistant: system user assistant",
+    "What is two plus two? Four. The capital of France is Paris. Water boils at 100 degrees.",
+    "the quick brown fox jumps over the lazy dog 0 1 2 3 4 5 6 7 8 9 , . ? ! : ; ( ) [ ] ... truncated",
+]
+
+
+@functools.cache
+def _tokenizer_json(chat: bool) -> str:
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<unk>", "<pad>", "<s>", "<|im_start|>", "<|im_end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(_CORPUS * 5, trainer)
+    return tok.to_str()
+
+
+def tiny_tokenizer(chat: bool = True) -> PreTrainedTokenizerFast:
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(_tokenizer_json(chat)),
+                                        unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="<|im_end|>")
+    if chat:
+        tokenizer.chat_template = CHATML
+    return tokenizer
+
+
+VOCAB = 400
+
+
+def tiny_model(family: str, seed: int = 0) -> torch.nn.Module:
+    """A 2-3 layer random model of the given family; Gemma gets head_dim != hidden/heads, Qwen2 gets GQA."""
+    import transformers as tf
+
+    torch.manual_seed(seed)
+    common = dict(vocab_size=VOCAB, hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+                  max_position_embeddings=512)
+    if family == "llama":
+        model = tf.LlamaForCausalLM(tf.LlamaConfig(**common, num_key_value_heads=4))
+    elif family == "qwen2":
+        model = tf.Qwen2ForCausalLM(tf.Qwen2Config(**common, num_key_value_heads=2))
+    elif family == "gemma":
+        model = tf.GemmaForCausalLM(tf.GemmaConfig(**common, num_key_value_heads=1, head_dim=24))
+    elif family == "gpt2":
+        model = tf.GPT2LMHeadModel(tf.GPT2Config(vocab_size=VOCAB, n_embd=64, n_layer=3, n_head=4, n_positions=512,
+                                                 bos_token_id=2, eos_token_id=4))
+    elif family == "gpt_neox":
+        model = tf.GPTNeoXForCausalLM(tf.GPTNeoXConfig(**common))
+    elif family == "mistral":
+        model = tf.MistralForCausalLM(tf.MistralConfig(**common, num_key_value_heads=2))
+    elif family == "qwen3":
+        model = tf.Qwen3ForCausalLM(tf.Qwen3Config(**common, num_key_value_heads=2, head_dim=20))
+    elif family == "phi3":
+        model = tf.Phi3ForCausalLM(tf.Phi3Config(**common, num_key_value_heads=2, pad_token_id=1))
+    elif family == "gemma2":
+        model = tf.Gemma2ForCausalLM(tf.Gemma2Config(**common, num_key_value_heads=2, head_dim=24))
+    else:
+        raise ValueError(family)
+    return model.eval()
+
+
+def tiny_backbone(family: str = "llama", seed: int = 0, chat: bool = True) -> Backbone:
+    return Backbone.from_model(tiny_model(family, seed), tiny_tokenizer(chat), name=f"tiny-{family}-{seed}")
