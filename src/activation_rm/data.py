@@ -12,9 +12,9 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-Prompt = Union[str, list[dict[str, Any]]]
+Prompt = str | list[dict[str, Any]]
 
 _TRUE = {"yes", "true", "1", "y", "good", "pass"}
 _FALSE = {"no", "false", "0", "n", "bad", "fail"}
@@ -34,7 +34,7 @@ class PairwiseExample:
     rejected: str
 
 
-Example = Union[PointwiseExample, PairwiseExample]
+Example = PointwiseExample | PairwiseExample
 
 
 class ExampleError(ValueError):

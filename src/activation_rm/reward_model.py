@@ -140,7 +140,7 @@ class ActivationRM:
     @property
     def selected_heads(self) -> list[tuple[int, int, float]]:
         """(layer, head, inclusion probability) of every replaced head, by layer then head."""
-        return [(int(l), int(h), float(self.probs[l, h])) for l, h in self.mask.nonzero().tolist()]
+        return [(int(layer), int(head), float(self.probs[layer, head])) for layer, head in self.mask.nonzero().tolist()]
 
     def verdict_probabilities(self, items: Sequence[JudgeItem]) -> torch.Tensor:
         """P(positive verdict) normalised over the two verdict tokens, one per item (float64 on the CPU)."""
@@ -198,7 +198,7 @@ class ActivationRM:
             "criterion": self.criterion,
             "template": self.template.to_dict(),
             "verdict_tokens": {"words": list(words), "ids": list(self.encoder.verdict_ids)},
-            "selected_heads": [[l, h, round(p, 6)] for l, h, p in self.selected_heads],
+            "selected_heads": [[layer, head, round(p, 6)] for layer, head, p in self.selected_heads],
             "num_selected_heads": int(self.mask.sum()),
             "shape": {"layers": self.backbone.num_layers, "heads": self.backbone.num_heads,
                       "head_dim": self.backbone.head_dim},
