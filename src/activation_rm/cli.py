@@ -1,0 +1,234 @@
+"""The ``activation-rm`` command line: fit, score, compare, inspect and demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+
+def _add_backbone_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument("--model", default=None,
+                        help="Hugging Face id, local directory or .gguf file (default: the embedded SmolLM2-135M-Instruct"
+                             "; for score/compare/inspect: the backbone the artifact was fitted on)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ... (default: auto)")
+    parser.add_argument("--dtype", default=None, help="float32, bfloat16 or float16 (default: bf16 where fast)")
+    parser.add_argument("--trust-remote-code", action="store_true", help="allow the model repo's own code to run")
+
+
+def _backbone(args: argparse.Namespace):
+    from .backbone import load_backbone
+
+    return load_backbone(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
+
+
+def _load_rm(args: argparse.Namespace):
+    from .reward_model import ActivationRM
+
+    backbone = _backbone(args) if args.model else None
+    kwargs = {} if backbone else {"device": args.device, "dtype": args.dtype,
+                                  "trust_remote_code": args.trust_remote_code}
+    return ActivationRM.load(args.artifact, backbone=backbone, **kwargs)
+
+
+def _criterion(args: argparse.Namespace) -> str:
+    if args.criterion_file:
+        return Path(args.criterion_file).read_text(encoding="utf-8").strip()
+    if args.criterion:
+        return args.criterion
+    raise SystemExit("error: give the criterion with --criterion TEXT or --criterion-file PATH")
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from .reward_model import ActivationRM
+
+    backbone = _backbone(args)
+    started = time.perf_counter()
+    rm = ActivationRM.fit(backbone, args.examples, criterion=_criterion(args), mode=args.mode, steps=args.steps,
+                          seed=args.seed, n_contexts=args.n_contexts, n_shots=args.n_shots,
+                          masks_per_step=args.masks_per_step, lr=args.lr, held_out_fraction=args.held_out_fraction,
+                          max_length=args.max_length, progress=not args.quiet)
+    path = rm.save(args.out)
+    print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
+          f"{int(rm.mask.sum())} of {rm.mask.numel()} heads steered; saved to {path}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .streaming import pair_fields, pointwise_fields, run_jsonl_job
+
+    rm = _load_rm(args)
+    if args.without_steering:
+        rm = rm.without_steering()
+    truncated = 0
+
+    if rm.mode == "pointwise":
+        def score_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
+            nonlocal truncated
+            scores = rm.score([p for p, _ in chunk], [r for _, r in chunk])
+            truncated += rm.last_truncated
+            return [{"score": s} for s in scores]
+        parse = pointwise_fields
+    else:
+        def score_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
+            nonlocal truncated
+            result = rm.compare([c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk])
+            truncated += rm.last_truncated
+            return [{"score_a": r.score_a, "score_b": r.score_b, "preferred": r.preferred} for r in result]
+        parse = pair_fields
+    stats = run_jsonl_job(args.input, args.output, parse, score_chunk, chunk_size=args.chunk_size)
+    print(f"scored {stats.scored} new line(s) into {args.output}"
+          + (f" (resumed after line {stats.done_before})" if stats.done_before else "")
+          + (f"; {truncated} input(s) were truncated to max_length" if truncated else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .streaming import pair_fields, run_jsonl_job
+
+    rm = _load_rm(args)
+    if args.without_steering:
+        rm = rm.without_steering()
+    labelled = {"n": 0, "right": 0}
+
+    def parse(path: Path, number: int, record: dict[str, Any]):
+        return pair_fields(path, number, record)
+
+    def score_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
+        result = rm.compare([c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk])
+        for (_, _, _, keys), r in zip(chunk, result):
+            if keys == ("chosen", "rejected"):
+                labelled["n"] += 1
+                labelled["right"] += r.preferred == "a"
+        return [{"score_a": r.score_a, "score_b": r.score_b, "preferred": r.preferred} for r in result]
+
+    stats = run_jsonl_job(args.input, args.output, parse, score_chunk, chunk_size=args.chunk_size)
+    message = f"compared {stats.scored} new pair(s) into {args.output}"
+    if labelled["n"]:
+        message += f"; accuracy on chosen/rejected pairs this run: {labelled['right'] / labelled['n']:.3f} ({labelled['n']})"
+    print(message, file=sys.stderr)
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    import torch
+
+    from .artifacts import read_artifact
+    from .plots import head_heatmap
+
+    tensors, meta = read_artifact(args.artifact)
+    probs, mask = tensors["probs"], tensors["mask"].bool()
+    print(f"artifact:  {args.artifact}")
+    print(f"backbone:  {meta['backbone'].get('name')} ({meta['backbone'].get('model_type')})")
+    print(f"mode:      {meta['mode']}    criterion: {meta['criterion']}")
+    print(f"heads:     {int(mask.sum())} of {mask.numel()} selected (layers x heads = {tuple(mask.shape)})")
+    fit = meta.get("fit", {})
+    if fit:
+        print(f"fit:       {fit.get('n_examples')} examples, {fit.get('selection', {}).get('steps')} steps, "
+              f"seed {meta.get('seed')}, means {fit.get('means_seconds')} s + selection {fit.get('selection_seconds')} s")
+    print("\nlayer  head  P(include)")
+    order = sorted(mask.nonzero().tolist(), key=lambda lh: -float(probs[lh[0], lh[1]]))
+    for layer, head in order:
+        print(f"{layer:>5}  {head:>4}  {float(probs[layer, head]):>10.3f}")
+    per_layer = mask.sum(1)
+    busiest = torch.argsort(per_layer, descending=True)[:3].tolist()
+    print("\nmost steered layers: " + ", ".join(f"{layer} ({int(per_layer[layer])})" for layer in busiest))
+    if args.png:
+        head_heatmap(probs, mask, args.png, title=f"{meta['criterion'][:60]}")
+        print(f"heat map written to {args.png}")
+    if args.json:
+        print(json.dumps({"selected_heads": meta["selected_heads"]}))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    backbone = _backbone(args)
+    print(f"backbone: {backbone.name} ({backbone.num_layers} layers x {backbone.num_heads} heads, {backbone.dtype})")
+    result = run_demo(backbone, args.criterion, seed=args.seed, steps=args.steps, progress=not args.quiet)
+    print(result.table())
+    if args.out:
+        result.rm.save(args.out)
+        print(f"artifact saved to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="activation-rm", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"activation-rm {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fit = sub.add_parser("fit", help="fit an Activation RM on a JSONL file of labelled examples")
+    fit.add_argument("examples", help="JSONL: {prompt, response, label} or {prompt, chosen, rejected} per line")
+    fit.add_argument("--criterion", help="what is judged, in words")
+    fit.add_argument("--criterion-file", help="read the criterion text from a file")
+    fit.add_argument("--out", "-o", required=True, help="artifact directory to write")
+    fit.add_argument("--mode", choices=("pointwise", "pairwise"), default="pointwise")
+    fit.add_argument("--steps", type=int, default=600, help="REINFORCE steps (default 600)")
+    fit.add_argument("--masks-per-step", type=int, default=32)
+    fit.add_argument("--lr", type=float, default=0.1)
+    fit.add_argument("--n-contexts", type=int, default=100, help="few-shot contexts averaged for the means")
+    fit.add_argument("--n-shots", type=int, default=4, help="demonstrations per averaging context")
+    fit.add_argument("--held-out-fraction", type=float, default=0.2, help="share of examples for picking the mask")
+    fit.add_argument("--max-length", type=int, default=2048, help="token limit per judge query")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_backbone_args(fit)
+    fit.set_defaults(func=cmd_fit)
+
+    for name, func, text in (("score", cmd_score, "score a JSONL of {prompt, response} (pairs for pairwise artifacts)"),
+                             ("compare", cmd_compare, "compare pairs {prompt, chosen/rejected | response_a/response_b}")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("artifact", help="artifact directory written by `fit`")
+        p.add_argument("input", help="input JSONL")
+        p.add_argument("--output", "-o", required=True, help="output JSONL (appended; a rerun resumes)")
+        p.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
+        p.add_argument("--without-steering", action="store_true", help="zero-shot baseline: replace no heads")
+        _add_backbone_args(p)
+        p.set_defaults(func=func)
+
+    inspect = sub.add_parser("inspect", help="show the selected heads of an artifact (table and PNG heat map)")
+    inspect.add_argument("artifact")
+    inspect.add_argument("--png", help="write a layer x head heat map of inclusion probabilities here")
+    inspect.add_argument("--json", action="store_true", help="also print the selected heads as JSON")
+    inspect.set_defaults(func=cmd_inspect)
+
+    demo = sub.add_parser("demo", help="fit on a bundled criterion with the embedded model and compare with zero-shot")
+    demo.add_argument("--criterion", default="short_correct", help="bundled criterion: short_correct or honest_not_flattering")
+    demo.add_argument("--steps", type=int, default=600)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", help="also save the fitted artifact here")
+    demo.add_argument("--quiet", action="store_true")
+    _add_backbone_args(demo)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    from .artifacts import ArtifactError
+    from .backbone import BackboneMismatchError, UnsupportedModelError
+    from .data import ExampleError
+    from .streaming import InputError
+
+    try:
+        return args.func(args)
+    except (ExampleError, InputError, ArtifactError, BackboneMismatchError, UnsupportedModelError,
+            FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

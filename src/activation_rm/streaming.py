@@ -1,0 +1,135 @@
+"""Resumable JSONL jobs: read items line by line, score them in chunks, append results as they are done.
+
+Each output line carries ``"line"``, the input line number it answers. A rerun reads the output, drops a torn last
+line left by a crash, and continues after the last line already written, so nothing is scored twice or lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .data import check_prompt
+
+PAIR_KEYS = (("response_a", "response_b"), ("chosen", "rejected"), ("a", "b"))
+
+
+class InputError(ValueError):
+    """A malformed input line; the message names the file and line."""
+
+
+@dataclass
+class JobStats:
+    done_before: int = 0
+    scored: int = 0
+    truncated: int = 0
+
+
+def completed_lines(out_path: Path) -> int:
+    """Input line number of the last complete output record (0 if none); removes a torn final line."""
+    if not out_path.exists():
+        return 0
+    raw = out_path.read_bytes()
+    keep = raw if raw.endswith(b"\n") or not raw else raw[: raw.rfind(b"\n") + 1]
+    last = 0
+    lines = keep.decode("utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        try:
+            last = int(json.loads(line)["line"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            if number == len(lines):  # a torn or garbled final record: redo it
+                keep = keep[: keep.rstrip(b"\n").rfind(b"\n") + 1]
+                break
+            raise InputError(f"{out_path}:{number}: not a result line of this tool; refusing to append to it") from None
+    if keep != raw:
+        with open(out_path, "wb") as handle:
+            handle.write(keep)
+    return last
+
+
+def iter_records(path: Path, start_after: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for the non-blank lines after ``start_after``."""
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number <= start_after or not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise InputError(f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})") from None
+            if not isinstance(record, dict):
+                raise InputError(f"{path}:{number}: expected a JSON object")
+            yield number, record
+
+
+def pointwise_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, str]:
+    """(prompt, response) of a scoring input line."""
+    try:
+        prompt = check_prompt(record.get("prompt"))
+    except ValueError as err:
+        raise InputError(f"{path}:{number}: field 'prompt': {err}") from None
+    response = record.get("response")
+    if not isinstance(response, str):
+        raise InputError(f"{path}:{number}: field 'response' must be a string")
+    return prompt, response
+
+
+def pair_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, str, str, tuple[str, str]]:
+    """(prompt, response a, response b, the key names used) of a comparison input line."""
+    try:
+        prompt = check_prompt(record.get("prompt"))
+    except ValueError as err:
+        raise InputError(f"{path}:{number}: field 'prompt': {err}") from None
+    for first, second in PAIR_KEYS:
+        if first in record or second in record:
+            a, b = record.get(first), record.get(second)
+            if not isinstance(a, str) or not isinstance(b, str):
+                raise InputError(f"{path}:{number}: fields {first!r} and {second!r} must both be strings")
+            return prompt, a, b, (first, second)
+    raise InputError(f"{path}:{number}: needs a pair: one of " + ", ".join(f"{a}/{b}" for a, b in PAIR_KEYS))
+
+
+def run_jsonl_job(in_path: str | os.PathLike, out_path: str | os.PathLike,
+                  parse: Callable[[Path, int, dict[str, Any]], Any],
+                  score_chunk: Callable[[Sequence[Any]], list[dict[str, Any]]], chunk_size: int = 64,
+                  on_chunk: Callable[[int], None] | None = None) -> JobStats:
+    """Stream ``in_path`` through ``score_chunk`` into ``out_path`` (appending, resumable).
+
+    ``parse`` turns a line into the scorer's input (raising :class:`InputError`); ``score_chunk`` returns one
+    dict of result fields per input. Results of earlier chunks are on disk before a bad line stops the job.
+    """
+    in_path, out_path = Path(in_path), Path(out_path)
+    if not in_path.is_file():
+        raise FileNotFoundError(f"input file not found: {in_path}")
+    stats = JobStats(done_before=completed_lines(out_path))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(out_path, "a", encoding="utf-8") as out:
+        pending: list[tuple[int, dict[str, Any], Any]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            results = score_chunk([parsed for _, _, parsed in pending])
+            for (number, record, _), result in zip(pending, results, strict=True):
+                out.write(json.dumps({"line": number, **record, **result}, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+            stats.scored += len(pending)
+            if on_chunk:
+                on_chunk(len(pending))
+            pending.clear()
+
+        try:
+            for number, record in iter_records(in_path, stats.done_before):
+                pending.append((number, record, parse(in_path, number, record)))
+                if len(pending) >= chunk_size:
+                    flush()
+        except InputError:
+            flush()
+            raise
+        flush()
+    return stats
