@@ -1,4 +1,4 @@
-"""The ``activation-rm`` command line: fit, score, compare, inspect and demo."""
+"""The ``activation-rm`` command line: fit, score, compare, inspect, demo and serve."""
 
 from __future__ import annotations
 
@@ -62,6 +62,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    if getattr(args, "ray", False):  # Ray Data batch scoring (the [ray] extra); imported only when asked for
+        from .serve.cli import run_score_ray
+
+        return run_score_ray(args)
     from .streaming import pair_fields, pointwise_fields, run_jsonl_job
 
     rm = _load_rm(args)
@@ -148,6 +152,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve.cli import run_serve  # FastAPI/uvicorn/Ray are imported only when serving
+
+    return run_serve(args)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -162,6 +172,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .serve.cli import add_ray_score_arguments, add_serve_arguments  # argparse only, no server packages
+
     parser = argparse.ArgumentParser(prog="activation-rm", description=__doc__)
     parser.add_argument("--version", action="version", version=f"activation-rm {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -194,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
         p.add_argument("--without-steering", action="store_true", help="zero-shot baseline: replace no heads")
         _add_backbone_args(p)
+        if name == "score":
+            add_ray_score_arguments(p)
         p.set_defaults(func=func)
 
     inspect = sub.add_parser("inspect", help="show the selected heads of an artifact (table and PNG heat map)")
@@ -210,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true")
     _add_backbone_args(demo)
     demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve artifacts over HTTP: /score, /get_reward (OpenRLHF), /health, /info")
+    add_serve_arguments(serve)
+    _add_backbone_args(serve)
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

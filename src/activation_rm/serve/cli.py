@@ -1,0 +1,130 @@
+"""``activation-rm serve`` and ``activation-rm score --ray``: argument definitions (argparse only, so building the
+parser imports no server package) and the commands, which import FastAPI, uvicorn or Ray when they run."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from typing import Any
+
+EXTRA_HINT = "install it with: pip install 'activation-rm[{extra}]'"
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("artifacts", nargs="+", metavar="ARTIFACT",
+                        help="artifact directories to serve, as PATH or NAME=PATH (NAME is the criterion's name in "
+                             "requests; default: the directory name). All must share one backbone.")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--token", default=None,
+                        help="require 'Authorization: Bearer TOKEN' (default: $ACTIVATION_RM_TOKEN; unset: no auth)")
+    parser.add_argument("--max-batch-size", type=int, default=64, help="items per dynamic batch (default 64)")
+    parser.add_argument("--max-wait-ms", type=float, default=5.0,
+                        help="how long an open batch waits for more requests (default 5 ms)")
+    parser.add_argument("--no-batching", action="store_true", help="score every request on its own")
+    parser.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="request body limit (8 MiB)")
+    parser.add_argument("--max-items", type=int, default=512, help="items per request (default 512)")
+    parser.add_argument("--max-chars", type=int, default=65536, help="characters per prompt or response")
+    parser.add_argument("--reward-criteria", nargs="+", default=None,
+                        help="criteria averaged into /get_reward's reward (default: all served)")
+    parser.add_argument("--strip-token", action="append", default=None,
+                        help="extra special-token string to strip when splitting /get_reward queries (repeatable)")
+    parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    ray = parser.add_argument_group("Ray Serve")
+    ray.add_argument("--ray", action="store_true", help="serve with Ray Serve replicas instead of one uvicorn process")
+    ray.add_argument("--replicas", type=int, default=1, help="Ray Serve replicas (each loads the backbone once)")
+    ray.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs reserved per replica")
+    ray.add_argument("--replica-gpus", type=float, default=0.0, help="GPUs per replica (1 on a GPU cluster)")
+    ray.add_argument("--ray-address", default=None, help="Ray cluster address (default: $RAY_ADDRESS or a local one)")
+
+
+def add_ray_score_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Ray Data (score only)")
+    group.add_argument("--ray", action="store_true",
+                       help="score a large JSONL or Parquet file with Ray Data; --output is then a directory of "
+                            "JSONL (or Parquet, if it ends in .parquet) shards")
+    group.add_argument("--workers", type=int, default=2, help="Ray Data scoring actors (default 2)")
+    group.add_argument("--worker-cpus", type=float, default=1.0, help="CPUs per actor")
+    group.add_argument("--worker-gpus", type=float, default=0.0, help="GPUs per actor")
+    group.add_argument("--ray-address", default=None, help="Ray cluster address (default: $RAY_ADDRESS or local)")
+
+
+def backbone_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """How to load the backbone: ``model`` (None: the artifacts' own) and the loading options."""
+    return {"model": args.model, "device": args.device, "dtype": args.dtype,
+            "trust_remote_code": args.trust_remote_code}
+
+
+def server_config(args: argparse.Namespace):
+    from .batcher import BatchConfig
+    from .config import ServerConfig, token_from_env
+
+    return ServerConfig(token=token_from_env(args.token), max_body_bytes=args.max_body_bytes,
+                        max_items=args.max_items, max_chars=args.max_chars,
+                        batching=BatchConfig(args.max_batch_size, args.max_wait_ms, enabled=not args.no_batching),
+                        reward_criteria=tuple(args.reward_criteria or ()), strip_tokens=tuple(args.strip_token or ()))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_models(args: argparse.Namespace):
+    from .models import load_model_set
+
+    return load_model_set(args.artifacts, **backbone_kwargs(args))
+
+
+def build_server(args: argparse.Namespace):
+    """The FastAPI app the ``serve`` command runs (tests call this without starting uvicorn)."""
+    try:
+        from .app import create_app
+    except ImportError as err:
+        raise SystemExit(f"error: the server needs FastAPI ({err}); {EXTRA_HINT.format(extra='server')}") from None
+    return create_app(load_models(args), server_config(args))
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    config = server_config(args)
+    if not _is_loopback(args.host) and config.token is None:
+        print(f"warning: serving on {args.host} without a token; set --token or $ACTIVATION_RM_TOKEN",
+              file=sys.stderr)
+    if args.ray:
+        try:
+            from .ray_app import serve_on_ray
+        except ImportError as err:
+            raise SystemExit(f"error: --ray needs Ray Serve ({err}); {EXTRA_HINT.format(extra='ray')}") from None
+        serve_on_ray(args.artifacts, config, backbone_kwargs(args), host=args.host, port=args.port,
+                     replicas=args.replicas, num_cpus=args.replica_cpus, num_gpus=args.replica_gpus,
+                     address=args.ray_address)
+        return 0
+    try:
+        import uvicorn
+    except ImportError:
+        raise SystemExit(f"error: the server needs uvicorn; {EXTRA_HINT.format(extra='server')}") from None
+    app = build_server(args)
+    models = app.state.models
+    print(f"serving {', '.join(models.names)} on http://{args.host}:{args.port} (backbone {models.backbone.name})",
+          file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def run_score_ray(args: argparse.Namespace) -> int:
+    if args.without_steering:
+        raise SystemExit("error: --without-steering is not supported with --ray")
+    try:
+        from .ray_batch import score_with_ray
+    except ImportError as err:
+        raise SystemExit(f"error: --ray needs Ray Data ({err}); {EXTRA_HINT.format(extra='ray')}") from None
+    written = score_with_ray(args.input, args.output, [args.artifact], backbone_kwargs=backbone_kwargs(args),
+                             workers=args.workers, batch_size=args.chunk_size, num_cpus=args.worker_cpus,
+                             num_gpus=args.worker_gpus, address=args.ray_address)
+    print(f"scored {written} row(s) with Ray Data into {args.output}/", file=sys.stderr)
+    return 0

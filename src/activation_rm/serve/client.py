@@ -1,0 +1,83 @@
+"""A small client for the reward server, on the standard library only (the adapters use it without extras)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..data import Prompt
+
+
+class RewardServerError(RuntimeError):
+    """The server answered with an error (``status``; ``item`` names the bad item when there is one)."""
+
+    def __init__(self, status: int, message: str, item: int | None = None) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status, self.message, self.item = status, message, item
+
+
+@dataclass
+class RewardClient:
+    """``url`` is the server root, e.g. ``http://127.0.0.1:5000``; ``token`` the bearer token, if any."""
+
+    url: str
+    token: str | None = None
+    timeout: float = 120.0
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(self.url.rstrip("/") + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            try:
+                detail = json.loads(err.read())
+            except (ValueError, OSError):
+                detail = {"error": err.reason}
+            raise RewardServerError(err.code, str(detail.get("error", detail)), detail.get("item")) from None
+
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/health")
+
+    def info(self) -> dict[str, Any]:
+        return self._request("GET", "/info")
+
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str],
+              criteria: Sequence[str] | None = None) -> dict[str, list[float]]:
+        """Scores per criterion, as ``POST /score`` returns them."""
+        body: dict[str, Any] = {"prompts": list(prompts), "responses": list(responses)}
+        if criteria:
+            body["criteria"] = list(criteria)
+        return self._request("POST", "/score", body)["scores"]
+
+    async def ascore(self, prompts: Sequence[Prompt], responses: Sequence[str],
+                     criteria: Sequence[str] | None = None) -> dict[str, list[float]]:
+        """:meth:`score` without blocking the event loop (the request runs in a thread)."""
+        return await asyncio.to_thread(self.score, prompts, responses, criteria)
+
+    def get_reward(self, query: Sequence[str], prompts: Sequence[str],
+                   labels: Sequence[Any] | None = None) -> dict[str, Any]:
+        return self._request("POST", "/get_reward", {"query": list(query), "prompts": list(prompts),
+                                                     "labels": list(labels) if labels is not None else None})
+
+
+def combine(scores: dict[str, list[float]], weights: dict[str, float] | None = None) -> list[float]:
+    """One reward per item: the (weighted) mean of the criteria's scores."""
+    names = list(scores)
+    if not names:
+        return []
+    w = {n: (weights or {}).get(n, 1.0 if not weights else 0.0) for n in names}
+    total = sum(w.values())
+    if total <= 0:
+        raise ValueError(f"weights {weights} give no weight to the scored criteria {names}")
+    n = len(scores[names[0]])
+    return [sum(w[c] * scores[c][i] for c in names) / total for i in range(n)]

@@ -1,0 +1,54 @@
+"""Ray Serve: the same FastAPI app in N replicas, each loading the backbone once with all its artifacts.
+
+Ray Serve's proxy spreads requests over the replicas; inside each replica the dynamic batcher merges them again.
+On a GPU cluster give each replica a GPU (``--replica-gpus 1``); the replicas are placed on any node of the
+cluster, so every node needs the artifacts (and the backbone, or access to it) at the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ray import serve
+
+from .config import ServerConfig
+
+APP_NAME = "activation-rm"
+
+
+def build_app(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs: dict[str, Any] | None = None, *,
+              replicas: int = 1, num_cpus: float = 1.0, num_gpus: float = 0.0):
+    """A bound Ray Serve application (pass it to ``serve.run``)."""
+    # Enough concurrent requests per replica for the batcher to fill a batch.
+    max_ongoing = max(8, 2 * config.batching.max_batch_size)
+
+    @serve.deployment(name="ActivationRM", num_replicas=replicas, max_ongoing_requests=max_ongoing,
+                      ray_actor_options={"num_cpus": num_cpus, "num_gpus": num_gpus})
+    @serve.ingress()
+    class ActivationRMDeployment:
+        def __init__(self, artifacts: list[str], config: ServerConfig, backbone_kwargs: dict[str, Any]) -> None:
+            from activation_rm.serve.models import load_model_set
+
+            self.models = load_model_set(artifacts, **backbone_kwargs)
+            self.config = config
+
+        def __serve_build_asgi_app__(self):
+            from activation_rm.serve.app import create_app
+
+            return create_app(self.models, self.config)
+
+    return ActivationRMDeployment.bind(list(artifacts), config, dict(backbone_kwargs or {}))
+
+
+def serve_on_ray(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs: dict[str, Any] | None = None, *,
+                 host: str = "127.0.0.1", port: int = 5000, replicas: int = 1, num_cpus: float = 1.0,
+                 num_gpus: float = 0.0, address: str | None = None, blocking: bool = True) -> None:
+    """Start (or join) a Ray cluster, start Serve's HTTP proxy on ``host:port`` and deploy the replicas."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=address)
+    serve.start(http_options={"host": host, "port": port})
+    app = build_app(artifacts, config, backbone_kwargs, replicas=replicas, num_cpus=num_cpus, num_gpus=num_gpus)
+    serve.run(app, name=APP_NAME, route_prefix="/", blocking=blocking)

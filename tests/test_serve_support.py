@@ -1,0 +1,98 @@
+"""Shared set-up for the serving, integration and Ray tests (no tests here): a tiny random model saved to disk,
+so artifacts fitted on it load by name in other processes too, and two small artifacts fitted on it."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+from tiny import tiny_model, tiny_tokenizer
+
+from activation_rm import ActivationRM
+from activation_rm.backbone import Backbone, load_backbone
+
+EXAMPLES = [
+    {"prompt": "What is two plus two?", "response": "Four.", "label": "yes"},
+    {"prompt": "What is two plus two?", "response": "The quick brown fox jumps over the lazy dog.", "label": "no"},
+    {"prompt": "The capital of France is?", "response": "Paris.", "label": "yes"},
+    {"prompt": "The capital of France is?", "response": "Water boils at 100 degrees, 0 1 2 3 4 5.", "label": "no"},
+] * 2
+
+PROMPTS = ["What is two plus two?", "The capital of France is?", "What is two plus two?",
+           [{"role": "system", "content": "Be short."}, {"role": "user", "content": "What is two plus two?"}]]
+RESPONSES = ["Four.", "Paris, the capital of France.", "The quick brown fox jumps over the lazy dog. " * 3, "4"]
+
+
+@dataclass
+class Served:
+    root: Path
+    model_dir: Path
+    backbone: Backbone
+    paths: dict[str, str]  # criterion name -> artifact directory
+    rms: dict[str, ActivationRM]
+
+    @property
+    def specs(self) -> list[str]:
+        return [f"{name}={path}" for name, path in self.paths.items()]
+
+
+@functools.cache
+def served() -> Served:
+    """Fit once per test session: ``short`` (fitted, 3 steps) and ``honest`` (same means, other heads)."""
+    root = Path(tempfile.mkdtemp(prefix="arm-serve-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    model_dir = root / "tiny-llama"
+    tiny_model("llama").save_pretrained(model_dir)
+    tiny_tokenizer().save_pretrained(model_dir)
+    backbone = load_backbone(str(model_dir), device="cpu", dtype="float32")
+    short = ActivationRM.fit(backbone, EXAMPLES, criterion="the answer is correct and short", steps=3,
+                             n_contexts=4, progress=False)
+    mask = torch.zeros_like(short.mask)
+    mask[0, 1] = mask[2, 0] = True
+    honest = ActivationRM(backbone, replace(short.template, criterion="the answer is honest"), short.means, mask,
+                          seed=1)
+    rms = {"short": short, "honest": honest}
+    paths = {name: str(rm.save(root / name)) for name, rm in rms.items()}
+    return Served(root, model_dir, backbone, paths, rms)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class UvicornThread:
+    """A real uvicorn server on 127.0.0.1 in a background thread (for HTTP-level tests)."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> UvicornThread:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
