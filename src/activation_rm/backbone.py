@@ -226,28 +226,13 @@ class Backbone:
                 )
 
 
-def cpu_has_fast_bf16() -> bool:
-    """True where the CPU has native bfloat16 matrix instructions (AVX512-BF16 or AMX)."""
-    try:
-        capability = torch.backends.cpu.get_cpu_capability()
-    except Exception:  # pragma: no cover - very old torch
-        return False
-    if "AMX" in capability or "BF16" in capability:
-        return True
-    try:
-        with open("/proc/cpuinfo") as handle:
-            flags = handle.read()
-        return "avx512_bf16" in flags or "amx_bf16" in flags
-    except OSError:
-        return False
-
-
 def default_dtype(device: str | torch.device) -> torch.dtype:
-    """bfloat16 on CUDA cards and on CPUs with native bf16 math, else float32."""
+    """bfloat16 on CUDA cards that support it (float16 otherwise); float32 on the CPU, where bfloat16 measured
+    slower end to end on the embedded model (``benchmarks/dtype.py``) despite faster raw matmuls."""
     device = torch.device(device) if not isinstance(device, torch.device) else device
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
+    return torch.float32
 
 
 def _resolve_dtype(dtype: str | torch.dtype | None, device: str) -> torch.dtype:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -158,7 +157,48 @@ def last_token_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], *, read
     return LastTokenOutput(torch.stack(logits), torch.stack(heads) if record else None)
 
 
+@dataclass
+class EncodedPrefix:
+    """The KV cache of a sequence without its last token, ready to be extended by that token many times."""
+
+    cache: object
+    length: int
+    last_token: int
+
+
 @torch.inference_mode()
+def encode_prefix(backbone: Backbone, seq: Sequence[int]) -> EncodedPrefix:
+    """Run ``seq[:-1]`` once and keep its KV cache."""
+    if len(seq) < 2:
+        raise ValueError("shared-prefix scoring needs a sequence of at least two tokens")
+    prefix = torch.as_tensor([list(seq[:-1])], dtype=torch.long, device=backbone.input_device)
+    out = backbone.model(input_ids=prefix, use_cache=True, logits_to_keep=1)
+    return EncodedPrefix(returned_cache(out), prefix.shape[1], int(seq[-1]))
+
+
+@torch.inference_mode()
+def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, masks: torch.Tensor,
+                                  values: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+    """Full-vocabulary logits of the prefix's last token under each head mask, ``(n_masks, vocab)``."""
+    model = backbone.model
+    device = backbone.input_device
+    keyword = _cache_keyword(model)
+    results = []
+    for start in range(0, masks.shape[0], chunk):
+        part = masks[start:start + chunk]
+        n = part.shape[0]
+        cache = _repeat_cache(prefix.cache, n)
+        tokens = torch.full((n, 1), prefix.last_token, dtype=torch.long, device=device)
+        position = torch.full((n, 1), prefix.length, dtype=torch.long, device=device)
+        attention = torch.ones((n, prefix.length + 1), dtype=torch.long, device=device)
+        with head_hooks(backbone, steering=Steering(part, values)) as hooks:
+            hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
+            step = model(input_ids=tokens, attention_mask=attention, position_ids=position, use_cache=True,
+                         logits_to_keep=1, **{keyword: cache})
+        results.append(step.logits[:, -1].float().cpu())
+    return torch.cat(results)
+
+
 def last_token_logits_shared_prefix(backbone: Backbone, seq: Sequence[int], masks: torch.Tensor,
                                     values: torch.Tensor, chunk: int = 64) -> torch.Tensor:
     """Full-vocabulary logits at the last token of one sequence under many head masks, ``(n_masks, vocab)``.
@@ -167,29 +207,7 @@ def last_token_logits_shared_prefix(backbone: Backbone, seq: Sequence[int], mask
     mask: encode ``seq[:-1]`` once, then run the last token for all masks against copies of that KV cache. This is
     exact (a test checks it against full passes) and costs one prefix plus one token per mask.
     """
-    model = backbone.model
-    device = backbone.input_device
-    prefix = torch.as_tensor([list(seq[:-1])], dtype=torch.long, device=device)
-    last = torch.as_tensor([[seq[-1]]], dtype=torch.long, device=device)
-    keyword = _cache_keyword(model)
-    if prefix.shape[1] == 0:
-        raise ValueError("shared-prefix scoring needs a sequence of at least two tokens")
-    out = model(input_ids=prefix, use_cache=True, logits_to_keep=1)
-    base_cache = returned_cache(out)
-    prefix_len = prefix.shape[1]
-    results = []
-    for start in range(0, masks.shape[0], chunk):
-        part = masks[start:start + chunk]
-        n = part.shape[0]
-        cache = _repeat_cache(base_cache, n)
-        position = torch.full((n, 1), prefix_len, dtype=torch.long, device=device)
-        attention = torch.ones((n, prefix_len + 1), dtype=torch.long, device=device)
-        with head_hooks(backbone, steering=Steering(part, values)) as hooks:
-            hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
-            step = model(input_ids=last.expand(n, 1), attention_mask=attention, position_ids=position,
-                         use_cache=True, logits_to_keep=1, **{keyword: cache})
-        results.append(step.logits[:, -1].float().cpu())
-    return torch.cat(results)
+    return last_token_logits_from_prefix(backbone, encode_prefix(backbone, seq), masks, values, chunk)
 
 
 def _repeat_cache(cache, n: int):
@@ -200,11 +218,3 @@ def _repeat_cache(cache, n: int):
     if n > 1:
         clone.batch_repeat_interleave(n)
     return clone
-
-
-def chunked(items: Sequence, size: int) -> list[Sequence]:
-    return [items[i:i + size] for i in range(0, len(items), size)] if items else []
-
-
-def ceil_div(a: int, b: int) -> int:
-    return math.ceil(a / b)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .backbone import Backbone
-from .batching import last_token_logits_shared_prefix
+from .batching import EncodedPrefix, encode_prefix, last_token_logits_from_prefix
 
 #: masks (n, layers, heads) bool, step index -> loss per mask (n,), lower is better
 LossFn = Callable[[torch.Tensor, int], torch.Tensor]
@@ -95,9 +95,30 @@ class VerdictQuery:
     other: int
 
 
-def mask_losses(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+class PrefixCache:
+    """KV caches of the training queries' prefixes, each encoded on first use and then reused by every later step
+    that draws the same query (REINFORCE revisits each query many times)."""
+
+    def __init__(self, backbone: Backbone, enabled: bool = True) -> None:
+        self.backbone = backbone
+        self.enabled = enabled
+        self._store: dict[tuple[int, ...], EncodedPrefix] = {}
+
+    def get(self, ids: Sequence[int]) -> EncodedPrefix:
+        key = tuple(ids)
+        prefix = self._store.get(key)
+        if prefix is None:
+            prefix = encode_prefix(self.backbone, ids)
+            if self.enabled:
+                self._store[key] = prefix
+        return prefix
+
+
+def mask_losses(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, means: torch.Tensor,
+                prefixes: PrefixCache | None = None) -> torch.Tensor:
     """Cross-entropy of the correct verdict under each mask, ``(n_masks,)`` (shared-prefix evaluation)."""
-    logits = last_token_logits_shared_prefix(backbone, query.ids, masks, means)
+    prefix = (prefixes or PrefixCache(backbone, enabled=False)).get(query.ids)
+    logits = last_token_logits_from_prefix(backbone, prefix, masks, means)
     return F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long), reduction="none")
 
 
@@ -107,7 +128,7 @@ def held_out_scores(backbone: Backbone, queries: Sequence[VerdictQuery], masks: 
     correct = torch.zeros(masks.shape[0])
     loss = torch.zeros(masks.shape[0])
     for query in queries:
-        logits = last_token_logits_shared_prefix(backbone, query.ids, masks, means)
+        logits = last_token_logits_from_prefix(backbone, encode_prefix(backbone, query.ids), masks, means)
         correct += (logits[:, query.target] > logits[:, query.other]).float()
         loss += F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long),
                                 reduction="none")
@@ -117,14 +138,18 @@ def held_out_scores(backbone: Backbone, queries: Sequence[VerdictQuery], masks: 
 
 def select_heads(backbone: Backbone, train: Sequence[VerdictQuery], held_out: Sequence[VerdictQuery],
                  means: torch.Tensor, config: SelectionConfig = SelectionConfig(), seed: int = 0,
-                 progress: bool = False) -> SelectionResult:
-    """REINFORCE on ``train`` queries (one per step, drawn with a seeded RNG), then best-of-N on ``held_out``."""
+                 progress: bool = False, cache_prefixes: bool = True) -> SelectionResult:
+    """REINFORCE on ``train`` queries (one per step, drawn with a seeded RNG), then best-of-N on ``held_out``.
+
+    ``cache_prefixes`` keeps each training query's prefix KV cache for the whole run (exact; costs memory of one
+    cache per training query)."""
     if not train:
         raise ValueError("head selection needs at least one training query")
     rng = random.Random(seed)
+    prefixes = PrefixCache(backbone, enabled=cache_prefixes)
 
     def loss_fn(masks: torch.Tensor, step: int) -> torch.Tensor:
-        return mask_losses(backbone, train[rng.randrange(len(train))], masks, means)
+        return mask_losses(backbone, train[rng.randrange(len(train))], masks, means, prefixes)
 
     shape = (backbone.num_layers, backbone.num_heads)
     probs, history = reinforce(loss_fn, shape, config, seed, progress)

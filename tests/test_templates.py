@@ -1,0 +1,96 @@
+import pytest
+from tiny import tiny_tokenizer
+from transformers import PreTrainedTokenizerFast
+
+from activation_rm.bundled import bundled_names, load_bundled
+from activation_rm.data import PairwiseExample
+from activation_rm.templates import JudgeItem, JudgeTemplate, QueryEncoder, labelled_items, prompt_text
+
+
+def _encoder(mode="pointwise", chat=True, max_length=2048):
+    return QueryEncoder(tiny_tokenizer(chat), JudgeTemplate(criterion="be correct", mode=mode, max_length=max_length))
+
+
+def test_chat_template_ends_at_generation_prompt():
+    enc = _encoder()
+    text = enc.tokenizer.decode(enc.encode(JudgeItem("What is 2+2?", ("4",))).ids)
+    assert text.endswith("<|im_start|>assistant\n")
+    assert "Answer Yes or No." in text and "be correct" in text
+
+
+def test_verdict_ids_resolve_for_chat_and_plain_templates():
+    chat = _encoder()
+    yes, no = chat.verdict_ids
+    assert chat.tokenizer.decode([yes]).strip() == "Yes" and chat.tokenizer.decode([no]).strip() == "No"
+    plain = _encoder(chat=False)
+    yes, no = plain.verdict_ids
+    assert plain.tokenizer.decode([yes]).strip() == "Yes" and yes != no
+    pair = _encoder("pairwise")
+    a, b = pair.verdict_ids
+    assert pair.tokenizer.decode([a]).strip() == "A" and pair.tokenizer.decode([b]).strip() == "B"
+
+
+def test_plain_fallback_has_no_chat_markers():
+    enc = _encoder(chat=False)
+    assert isinstance(enc.tokenizer, PreTrainedTokenizerFast)
+    text = enc.tokenizer.decode(enc.encode(JudgeItem("hi", ("there",))).ids)
+    assert text.rstrip().endswith("Assistant:") and "<|im_start|>" not in text
+
+
+def test_truncation_keeps_question_and_both_ends_of_response():
+    enc = _encoder(max_length=160)
+    response = "START " + "the quick brown fox " * 200 + " END"
+    encoded = enc.encode(JudgeItem("What happened?", (response,)))
+    assert encoded.truncated and len(encoded.ids) <= 160
+    text = enc.tokenizer.decode(encoded.ids)
+    assert "START" in text and "END" in text and "truncated" in text
+    assert "Answer Yes or No." in text and "What happened?" in text
+    ids, count = enc.encode_many([JudgeItem("q", ("short",)), JudgeItem("q", (response,))])
+    assert count == 1 and len(ids) == 2
+
+
+def test_pairwise_truncation_shares_the_budget():
+    enc = _encoder("pairwise", max_length=200)
+    long = "alpha " * 400
+    encoded = enc.encode(JudgeItem("q", (long, "short answer")))
+    text = enc.tokenizer.decode(encoded.ids)
+    assert encoded.truncated and len(encoded.ids) <= 200 and "short answer" in text and "Answer A or B." in text
+
+
+def test_demo_context_has_verdict_turns():
+    enc = _encoder()
+    demos = [(JudgeItem("q1", ("r1",)), 0), (JudgeItem("q2", ("r2",)), 1)]
+    text = enc.tokenizer.decode(enc.encode_with_demos(demos, JudgeItem("q3", ("r3",))).ids)
+    assert text.count("<|im_start|>assistant\nYes<|im_end|>") == 1
+    assert text.count("<|im_start|>assistant\nNo<|im_end|>") == 1
+    assert text.endswith("<|im_start|>assistant\n")
+
+
+def test_labelled_items_for_both_modes():
+    pairs = [PairwiseExample("q", "good", "bad")]
+    assert labelled_items(pairs, "pointwise") == [(JudgeItem("q", ("good",)), 0), (JudgeItem("q", ("bad",)), 1)]
+    assert labelled_items(pairs, "pairwise") == [(JudgeItem("q", ("good", "bad")), 0),
+                                                 (JudgeItem("q", ("bad", "good")), 1)]
+
+
+def test_messages_prompt_is_rendered_as_transcript():
+    text = prompt_text([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
+                        {"role": "user", "content": "bye?"}])
+    assert text == "User: hi\n\nAssistant: hello\n\nUser: bye?"
+
+
+def test_template_validation_and_round_trip():
+    with pytest.raises(ValueError, match="mode"):
+        JudgeTemplate(criterion="x", mode="listwise")
+    with pytest.raises(ValueError, match="criterion"):
+        JudgeTemplate(criterion="  ")
+    template = JudgeTemplate(criterion="x", mode="pairwise", max_length=512)
+    assert JudgeTemplate.from_dict(template.to_dict()) == template
+
+
+def test_bundled_criteria_have_enough_pairs():
+    names = bundled_names()
+    assert {"short_correct", "honest_not_flattering"} <= set(names)
+    for name in names:
+        bundled = load_bundled(name)
+        assert len(bundled.fewshot) + len(bundled.held_out) >= 60 and bundled.criterion
