@@ -1,0 +1,1 @@
+"""Evaluation: benchmarks, baselines, statistics and reports for Activation RMs."""
