@@ -175,8 +175,9 @@ class QueryEncoder:
             return parts, False
         lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in parts]
         overhead = total - sum(lengths)
-        room = budget - overhead - 16 * len(parts)
-        if room < 8 * len(parts):
+        marker = len(self.tokenizer(_ELLIPSIS, add_special_tokens=False)["input_ids"]) + 2
+        room = budget - overhead - marker * len(parts)
+        if room < 4 * len(parts):
             raise ValueError(f"max_length {budget} leaves no room for the texts (template alone is {overhead} tokens)")
         for _ in range(6):
             shares = _water_fill(lengths, room)

@@ -1,0 +1,74 @@
+import json
+
+import pytest
+from tiny import tiny_model, tiny_tokenizer
+
+from activation_rm.cli import main
+
+EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
+             "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(6)]
+FAST = ["--steps", "4", "--n-contexts", "4", "--n-shots", "2", "--masks-per-step", "4", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny-llama")
+    tiny_model("llama").save_pretrained(path)
+    tiny_tokenizer().save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def artifact(model_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("fit")
+    examples = root / "ex.jsonl"
+    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    out = root / "arm"
+    assert main(["fit", str(examples), "--criterion", "correct", "--out", str(out), "--model", str(model_dir),
+                 *FAST]) == 0
+    return out
+
+
+def test_fit_score_resume(artifact, model_dir, tmp_path, capsys):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"prompt": e["prompt"], "response": e["chosen"]}) + "\n" for e in EXAMPLES))
+    assert main(["score", str(artifact), str(src), "-o", str(out), "--chunk-size", "4"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 6 and all(0 <= r["score"] <= 1 for r in rows)
+    out.write_text("".join(line + "\n" for line in out.read_text().splitlines()[:2]))
+    assert main(["score", str(artifact), str(src), "-o", str(out)]) == 0
+    resumed = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["line"] for r in resumed] == list(range(1, 7))
+    assert [r["score"] for r in resumed] == pytest.approx([r["score"] for r in rows], abs=1e-6)
+    assert "resumed after line 2" in capsys.readouterr().err
+
+
+def test_compare_reports_accuracy(artifact, tmp_path, capsys):
+    src, out = tmp_path / "pairs.jsonl", tmp_path / "cmp.jsonl"
+    src.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    assert main(["compare", str(artifact), str(src), "-o", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["preferred"] for r in rows} <= {"a", "b", "tie"} and len(rows) == 6
+    assert "accuracy on chosen/rejected pairs" in capsys.readouterr().err
+
+
+def test_inspect_prints_table_and_writes_png(artifact, tmp_path, capsys):
+    png = tmp_path / "heads.png"
+    assert main(["inspect", str(artifact), "--png", str(png)]) == 0
+    text = capsys.readouterr().out
+    assert "layer  head  P(include)" in text and "criterion: correct" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_examples_exit_2_naming_the_line(model_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(EXAMPLES[0]) + "\n" + json.dumps({"prompt": "x", "chosen": "y"}) + "\n")
+    code = main(["fit", str(bad), "--criterion", "c", "--out", str(tmp_path / "a"), "--model", str(model_dir), *FAST])
+    assert code == 2 and "bad.jsonl:2" in capsys.readouterr().err
+
+
+def test_missing_artifact_exit_2(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"prompt": "p", "response": "r"}) + "\n")
+    assert main(["score", str(tmp_path / "none"), str(src), "-o", str(tmp_path / "o.jsonl")]) == 2
+    assert "artifact not found" in capsys.readouterr().err

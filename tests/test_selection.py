@@ -1,0 +1,76 @@
+import torch
+from tiny import tiny_backbone
+
+from activation_rm.batching import last_token_logits
+from activation_rm.heads import Steering
+from activation_rm.selection import (
+    PrefixCache,
+    SelectionConfig,
+    VerdictQuery,
+    best_of_samples,
+    mask_losses,
+    reinforce,
+    select_heads,
+)
+
+
+def test_reinforce_recovers_a_planted_head_set():
+    shape = (6, 8)
+    planted = torch.zeros(shape, dtype=torch.bool)
+    planted[1, 2] = planted[3, 5] = planted[4, 0] = planted[5, 7] = True
+    noise = torch.Generator().manual_seed(3)
+
+    def loss_fn(masks, step):
+        # Best when exactly the planted heads are on: each missed planted head and each extra head costs.
+        missed = (planted & ~masks).sum((1, 2)).float()
+        extra = (~planted & masks).sum((1, 2)).float()
+        return 2.0 * missed + 0.5 * extra + 0.1 * torch.randn(masks.shape[0], generator=noise)
+
+    probs, history = reinforce(loss_fn, shape, SelectionConfig(steps=300, masks_per_step=32), seed=0)
+    assert torch.equal(probs > 0.5, planted)
+    assert history[-1] < history[0]
+    mask, scores = best_of_samples(probs, lambda m: -loss_fn(m, 0), n_samples=10)
+    assert torch.equal(mask, planted) and len(scores) == 10
+
+
+def test_reinforce_is_deterministic_for_a_seed():
+    def loss_fn(masks, step):
+        return masks.float().sum((1, 2)) + masks[:, 0, 0].float() * -5
+
+    a, _ = reinforce(loss_fn, (3, 4), SelectionConfig(steps=20), seed=7)
+    b, _ = reinforce(loss_fn, (3, 4), SelectionConfig(steps=20), seed=7)
+    c, _ = reinforce(loss_fn, (3, 4), SelectionConfig(steps=20), seed=8)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_paper_defaults():
+    config = SelectionConfig()
+    assert (config.steps, config.masks_per_step, config.lr, config.init_logit, config.zscore,
+            config.final_samples) == (600, 32, 0.1, -1.0, True, 10)
+
+
+def test_mask_losses_match_full_passes_and_cache_changes_nothing():
+    backbone = tiny_backbone("qwen2")
+    query = VerdictQuery(list(range(20, 45)), target=7, other=8)
+    means = torch.randn(3, 4, 16)
+    masks = torch.rand(6, 3, 4, generator=torch.Generator().manual_seed(0)) < 0.5
+    cache = PrefixCache(backbone)
+    cached_first = mask_losses(backbone, query, masks, means, cache)
+    cached_again = mask_losses(backbone, query, masks, means, cache)
+    uncached = mask_losses(backbone, query, masks, means)
+    full = last_token_logits(backbone, [query.ids] * 6, steering=Steering(masks, means)).logits
+    expected = torch.nn.functional.cross_entropy(full, torch.full((6,), 7), reduction="none")
+    torch.testing.assert_close(cached_first, expected, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(cached_again, cached_first, rtol=0, atol=0)
+    torch.testing.assert_close(uncached, cached_first, rtol=1e-5, atol=1e-5)
+
+
+def test_select_heads_on_a_model_is_seeded():
+    backbone = tiny_backbone("llama")
+    train = [VerdictQuery(list(range(10 + i, 30 + i)), 5, 6) for i in range(4)]
+    means = torch.randn(3, 4, 16) * 3
+    config = SelectionConfig(steps=15, masks_per_step=8, final_samples=3)
+    a = select_heads(backbone, train, train[:2], means, config, seed=1)
+    b = select_heads(backbone, train, train[:2], means, config, seed=1)
+    assert torch.equal(a.mask, b.mask) and torch.equal(a.probs, b.probs)
+    assert a.loss_history == b.loss_history and len(a.loss_history) == 15
