@@ -2,8 +2,14 @@ import pytest
 import torch
 from tiny import tiny_backbone, tiny_model, tiny_tokenizer
 
-from activation_rm.backbone import (FAMILIES, Backbone, BackboneMismatchError, UnsupportedModelError,
-                                    find_output_projections, head_geometry)
+from activation_rm.backbone import (
+    FAMILIES,
+    Backbone,
+    BackboneMismatchError,
+    UnsupportedModelError,
+    find_output_projections,
+    head_geometry,
+)
 
 FAMILY_CASES = {"llama": (4, 16), "qwen2": (4, 16), "gemma": (4, 24), "gpt2": (4, 16), "gpt_neox": (4, 16),
                 "mistral": (4, 16), "qwen3": (4, 20), "phi3": (4, 16), "gemma2": (4, 24)}

@@ -2,7 +2,7 @@ import pytest
 import torch
 from tiny import VOCAB, tiny_backbone
 
-from activation_rm.batching import (last_token_logits, last_token_logits_shared_prefix, pad_batch, plan_batches)
+from activation_rm.batching import last_token_logits, last_token_logits_shared_prefix, pad_batch, plan_batches
 from activation_rm.heads import Steering
 
 
