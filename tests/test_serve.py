@@ -19,7 +19,7 @@ from activation_rm.serve.app import create_app  # noqa: E402
 from activation_rm.serve.batcher import BatchConfig  # noqa: E402
 from activation_rm.serve.cli import build_server  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
-from activation_rm.serve.models import ModelSet  # noqa: E402
+from activation_rm.serve.models import ItemError, ModelSet, ScoreRequest, parse_artifact_spec, score_requests  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +207,26 @@ def test_serve_command_builds_and_runs_the_app(setup, monkeypatch):
     assert seen["host"] == "127.0.0.1" and seen["port"] == 5123
     assert seen["app"].state.config.token == "from-env"
     assert seen["app"].state.models.names == ["short"]
+
+
+def test_model_set_rules(setup, tmp_path):
+    from dataclasses import replace
+
+    from activation_rm import ActivationRM
+
+    assert parse_artifact_spec("short=/a/b").name == "short"
+    assert parse_artifact_spec("/a/some_dir/").name == "some_dir"
+    with pytest.raises(ValueError, match="unique"):
+        ModelSet.from_artifacts([setup.paths["short"], f"short={setup.paths['honest']}"], backbone=setup.backbone)
+    short = setup.rms["short"]
+    pairwise = ActivationRM(setup.backbone, replace(short.template, mode="pairwise"), short.means, short.mask)
+    with pytest.raises(ValueError, match="pairwise"):
+        ModelSet({"p": pairwise})
+    pairwise.save(tmp_path / "pairwise")
+    assert main(["serve", str(tmp_path / "pairwise"), "--device", "cpu", "--dtype", "float32"]) == 2
+
+
+def test_single_item_failure_is_an_item_error(models, monkeypatch):
+    monkeypatch.setattr(models.models["short"], "score", lambda p, r: 1 / 0)
+    [result] = score_requests(models, [ScoreRequest(["q"], ["a"], ("short",))])
+    assert isinstance(result, ItemError) and result.item == 0 and "ZeroDivisionError" in result.message

@@ -108,7 +108,11 @@ def run_serve(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError:
         raise SystemExit(f"error: the server needs uvicorn; {EXTRA_HINT.format(extra='server')}") from None
-    app = build_server(args)
+    try:
+        app = build_server(args)
+    except ValueError as err:  # bad artifacts: pairwise, duplicate names, another backbone ...
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     models = app.state.models
     print(f"serving {', '.join(models.names)} on http://{args.host}:{args.port} (backbone {models.backbone.name})",
           file=sys.stderr)

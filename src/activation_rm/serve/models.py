@@ -155,9 +155,9 @@ def score_requests(models: ModelSet, requests: Sequence[ScoreRequest]) -> list[d
     gets an :class:`ItemError`, the others their scores."""
     try:
         return _score_fused(models, requests)
-    except Exception:
-        if len(requests) == 1 and len(requests[0]) == 1:
-            raise
+    except Exception as err:
+        if len(requests) == 1 and len(requests[0]) == 1:  # nothing to narrow down
+            return [ItemError(0, f"{type(err).__name__}: {err}")]
     results: list[dict[str, list[float]] | Exception] = []
     for request in requests:
         try:
