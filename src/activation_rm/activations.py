@@ -37,6 +37,14 @@ def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]]
     Demonstrations and the query are drawn without replacement within a context; each item is truncated to an
     equal share of ``max_length`` so a context stays near ``max_length`` tokens.
     """
+    encoded, targets = encode_contexts(encoder, items, config, seed)
+    return [e.ids for e in encoded], targets
+
+
+def encode_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
+                    seed: int) -> tuple[list, list[int]]:
+    """The encoded contexts of :func:`build_contexts` as the encoder returns them (token ids, plus pixel inputs
+    for a vision-language encoder), and the verdict index of each final query."""
     if len(items) < config.n_shots + 1:
         raise ValueError(f"{len(items)} labelled items are too few for {config.n_shots}-shot contexts")
     rng = random.Random(seed)
@@ -46,7 +54,7 @@ def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]]
         chosen = rng.sample(range(len(items)), config.n_shots + 1)
         demos = [items[i] for i in chosen[:-1]]
         query, verdict = items[chosen[-1]]
-        contexts.append(encoder.encode_with_demos(demos, query, per_item_budget=budget).ids)
+        contexts.append(encoder.encode_with_demos(demos, query, per_item_budget=budget))
         targets.append(verdict)
     return contexts, targets
 

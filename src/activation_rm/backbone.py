@@ -26,6 +26,10 @@ EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded GGUF)"
 
 _LLAMA_LIKE = r"(?:^|\.)layers\.(\d+)\.self_attn\.o_proj$"
+# Vision-language models: only the language model's layers (``model.language_model`` in Qwen2-VL, Qwen2.5-VL,
+# LLaVA-OneVision and Gemma 3; ``model.text_model`` in Idefics3 and SmolVLM), never the vision tower.
+_VLM_LANGUAGE = r"(?:^|\.)language_model\.(?:model\.)?layers\.(\d+)\.self_attn\.o_proj$"
+_VLM_TEXT_MODEL = r"(?:^|\.)text_model\.(?:model\.)?layers\.(\d+)\.self_attn\.o_proj$"
 
 #: model_type -> regex over ``model.named_modules()`` names; group 1 is the layer index.
 FAMILIES: dict[str, str] = {
@@ -39,7 +43,16 @@ FAMILIES: dict[str, str] = {
     "phi3": _LLAMA_LIKE,
     "gpt2": r"(?:^|\.)h\.(\d+)\.attn\.c_proj$",
     "gpt_neox": r"(?:^|\.)layers\.(\d+)\.attention\.dense$",
+    "qwen2_vl": _VLM_LANGUAGE,
+    "qwen2_5_vl": _VLM_LANGUAGE,
+    "llava_onevision": _VLM_LANGUAGE,
+    "gemma3": _VLM_LANGUAGE,
+    "idefics3": _VLM_TEXT_MODEL,
+    "smolvlm": _VLM_TEXT_MODEL,
 }
+
+#: model types loaded with ``AutoModelForImageTextToText`` and their ``AutoProcessor`` (pixel inputs).
+VISION_LANGUAGE = frozenset({"qwen2_vl", "qwen2_5_vl", "llava_onevision", "gemma3", "idefics3", "smolvlm"})
 
 
 class UnsupportedModelError(ValueError):
@@ -200,8 +213,11 @@ class Backbone:
         if getattr(tokenizer, "pad_token_id", None) is None and getattr(tokenizer, "eos_token", None) is not None:
             tokenizer.pad_token = tokenizer.eos_token
         name = name or getattr(model.config, "_name_or_path", None) or model_type
+        prints = fingerprint(model, tokenizer, name, file_sha256)
+        if processor is not None:
+            prints["processor_sha256"] = processor_sha256(processor)
         return cls(model=model, tokenizer=tokenizer, name=name, out_projs=out_projs, num_heads=num_heads,
-                   head_dim=head_dim, fingerprint=fingerprint(model, tokenizer, name, file_sha256), processor=processor)
+                   head_dim=head_dim, fingerprint=prints, processor=processor)
 
     @property
     def num_layers(self) -> int:
@@ -224,6 +240,11 @@ class Backbone:
                     f"{self.name!r}: their {key.replace('_sha256', '')} differs "
                     f"({expected.get(key)!s:.16} vs {self.fingerprint.get(key)!s:.16})"
                 )
+        if "processor_sha256" in expected and expected["processor_sha256"] != self.fingerprint.get("processor_sha256"):
+            raise BackboneMismatchError(
+                f"artifact was fitted on backbone {expected.get('name')!r} with a different processor (image "
+                f"settings or chat template) than {self.name!r} has"
+            )
 
 
 def default_dtype(device: str | torch.device) -> torch.dtype:
@@ -286,9 +307,76 @@ def load_backbone(model: str | os.PathLike | None = None, *, device: str = "auto
     elif device not in ("auto", "cpu"):
         kwargs["device_map"] = device
 
+    if gguf_file is None and _config_model_type(source, trust_remote_code, revision) in VISION_LANGUAGE:
+        return _load_vision_language(source, name, kwargs, trust_remote_code, revision)
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=gguf_file, trust_remote_code=trust_remote_code,
                                               **({"revision": revision} if revision else {}))
     loaded = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     if gguf_file and loaded.dtype != torch_dtype:  # GGUF tensors are dequantised to float32 first
         loaded = loaded.to(torch_dtype)
     return Backbone.from_model(loaded, tokenizer, name=name, file_sha256=file_sha)
+
+
+def _config_model_type(source: str, trust_remote_code: bool, revision: str | None) -> str | None:
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code,
+                                        **({"revision": revision} if revision else {}))
+    return getattr(config, "model_type", None)
+
+
+def _load_vision_language(source: str, name: str, kwargs: dict[str, Any], trust_remote_code: bool,
+                          revision: str | None) -> Backbone:
+    """A vision-language model with its processor (image processor + tokenizer + chat template)."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    extra = {"revision": revision} if revision else {}
+    try:
+        processor = AutoProcessor.from_pretrained(source, trust_remote_code=trust_remote_code, **extra)
+    except (ImportError, OSError) as err:
+        # The video processor of several VLMs needs torchvision (or a video config the repo may lack); judging
+        # uses images only, so load the processor without it.
+        try:
+            processor = _image_text_processor(source, trust_remote_code, extra)
+        except Exception:
+            raise err from None
+    loaded = AutoModelForImageTextToText.from_pretrained(source, **kwargs)
+    return Backbone.from_model(loaded, processor.tokenizer, name=name, processor=processor)
+
+
+def processor_without_video(processor_class: type) -> type:
+    """``processor_class`` with its video sub-processor dropped, so it loads and runs without torchvision."""
+
+    class ImageTextProcessor(processor_class):
+        video_processor = None
+
+        @classmethod
+        def get_attributes(cls) -> list[str]:
+            return [a for a in super().get_attributes() if "video" not in a]
+
+    ImageTextProcessor.__name__ = processor_class.__name__
+    ImageTextProcessor.__qualname__ = processor_class.__qualname__
+    return ImageTextProcessor
+
+
+def _image_text_processor(source: str, trust_remote_code: bool, extra: dict[str, Any]) -> Any:
+    import transformers
+    from transformers import AutoConfig
+    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING_NAMES
+
+    model_type = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code, **extra).model_type
+    class_name = PROCESSOR_MAPPING_NAMES.get(model_type)
+    if not class_name:
+        raise UnsupportedModelError(f"no processor class known for {model_type!r}")
+    base = getattr(transformers, class_name)
+    return processor_without_video(base).from_pretrained(source, trust_remote_code=trust_remote_code, **extra)
+
+
+def processor_sha256(processor: Any) -> str:
+    """Hash of what the processor does to images and text (its image-processor settings and chat template), so
+    an artifact is not reused with a processor that resizes or places images differently."""
+    image = getattr(processor, "image_processor", None)
+    settings = image.to_dict() if image is not None and hasattr(image, "to_dict") else {}
+    settings = {k: v for k, v in settings.items() if k not in ("processor_class", "image_processor_type")}
+    text = json.dumps(_strip_volatile(settings), sort_keys=True, default=str)
+    return _sha256_text(text + str(getattr(processor, "chat_template", None) or ""))

@@ -54,7 +54,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     rm = ActivationRM.fit(backbone, args.examples, criterion=_criterion(args), mode=args.mode, steps=args.steps,
                           seed=args.seed, n_contexts=args.n_contexts, n_shots=args.n_shots,
                           masks_per_step=args.masks_per_step, lr=args.lr, held_out_fraction=args.held_out_fraction,
-                          max_length=args.max_length, progress=not args.quiet)
+                          max_length=args.max_length, progress=not args.quiet, allow_network=args.allow_network)
     path = rm.save(args.out)
     print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
           f"{int(rm.mask.sum())} of {rm.mask.numel()} heads steered; saved to {path}")
@@ -66,7 +66,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         from .serve.cli import run_score_ray
 
         return run_score_ray(args)
-    from .streaming import pair_fields, pointwise_fields, run_jsonl_job
+    from .streaming import chunk_images, pair_fields, pointwise_fields, run_jsonl_job, with_images
 
     rm = _load_rm(args)
     if args.without_steering:
@@ -76,18 +76,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     if rm.mode == "pointwise":
         def score_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
             nonlocal truncated
-            scores = rm.score([p for p, _ in chunk], [r for _, r in chunk])
+            scores = rm.score([p for p, _ in chunk], [r for _, r in chunk], images=chunk_images(chunk))
             truncated += rm.last_truncated
             return [{"score": s} for s in scores]
         parse = pointwise_fields
     else:
         def score_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
             nonlocal truncated
-            result = rm.compare([c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk])
+            result = rm.compare([c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk],
+                                images=chunk_images(chunk))
             truncated += rm.last_truncated
             return [{"score_a": r.score_a, "score_b": r.score_b, "preferred": r.preferred} for r in result]
         parse = pair_fields
-    stats = run_jsonl_job(args.input, args.output, parse, score_chunk, chunk_size=args.chunk_size)
+    stats = run_jsonl_job(args.input, args.output, with_images(parse, args.allow_network), score_chunk,
+                          chunk_size=args.chunk_size)
     print(f"scored {stats.scored} new line(s) into {args.output}"
           + (f" (resumed after line {stats.done_before})" if stats.done_before else "")
           + (f"; {truncated} input(s) were truncated to max_length" if truncated else ""), file=sys.stderr)
@@ -95,7 +97,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .streaming import pair_fields, run_jsonl_job
+    from .streaming import chunk_images, pair_fields, run_jsonl_job, with_images
 
     rm = _load_rm(args)
     if args.without_steering:
@@ -106,14 +108,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return pair_fields(path, number, record)
 
     def score_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
-        result = rm.compare([c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk])
+        result = rm.compare([c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk],
+                            images=chunk_images(chunk))
         for (_, _, _, keys), r in zip(chunk, result):
             if keys == ("chosen", "rejected"):
                 labelled["n"] += 1
                 labelled["right"] += r.preferred == "a"
         return [{"score_a": r.score_a, "score_b": r.score_b, "preferred": r.preferred} for r in result]
 
-    stats = run_jsonl_job(args.input, args.output, parse, score_chunk, chunk_size=args.chunk_size)
+    stats = run_jsonl_job(args.input, args.output, with_images(parse, args.allow_network), score_chunk,
+                          chunk_size=args.chunk_size)
     message = f"compared {stats.scored} new pair(s) into {args.output}"
     if labelled["n"]:
         message += f"; accuracy on chosen/rejected pairs this run: {labelled['right'] / labelled['n']:.3f} ({labelled['n']})"
@@ -206,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
         p.add_argument("--without-steering", action="store_true", help="zero-shot baseline: replace no heads")
         _add_backbone_args(p)
+    fit.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the examples' images")
         if name == "score":
             add_ray_score_arguments(p)
         p.set_defaults(func=func)
@@ -217,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.set_defaults(func=cmd_inspect)
 
     demo = sub.add_parser("demo", help="fit on a bundled criterion with the embedded model and compare with zero-shot")
+        p.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the lines' images")
     demo.add_argument("--criterion", default="short_correct", help="bundled criterion: short_correct or honest_not_flattering")
     demo.add_argument("--steps", type=int, default=600)
     demo.add_argument("--seed", type=int, default=0)

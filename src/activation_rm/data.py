@@ -2,7 +2,8 @@
 
 Pointwise lines are ``{"prompt", "response", "label"}`` (label yes/no, true/false, 1/0); pairwise lines are
 ``{"prompt", "chosen", "rejected"}``. A prompt is a string or a chat ``messages`` list. Every malformed line is
-reported with its file and line number, all at once, and nothing is skipped.
+reported with its file and line number, all at once, and nothing is skipped. Either kind may carry ``"images"``:
+a list of image paths (relative to the JSONL file) or URLs for vision-language backbones.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ class PointwiseExample:
     prompt: Prompt
     response: str
     label: bool
+    images: tuple[Any, ...] = ()  # paths, URLs or PIL images shown with the prompt
+    source: str = field(default="", compare=False)  # "file:line" where it was read, for error messages
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class PairwiseExample:
     prompt: Prompt
     chosen: str
     rejected: str
+    images: tuple[Any, ...] = ()
+    source: str = field(default="", compare=False)
 
 
 Example = PointwiseExample | PairwiseExample
@@ -91,8 +96,9 @@ def parse_example(record: Any) -> Example:
         prompt = check_prompt(record["prompt"])
     except ValueError as err:
         raise ValueError(f"field 'prompt': {err}") from None
+    images = parse_images(record)
     if "chosen" in record or "rejected" in record:
-        return PairwiseExample(prompt, _text(record, "chosen"), _text(record, "rejected"))
+        return PairwiseExample(prompt, _text(record, "chosen"), _text(record, "rejected"), images)
     if "response" in record:
         if "label" not in record:
             raise ValueError("missing field 'label'")
@@ -100,8 +106,33 @@ def parse_example(record: Any) -> Example:
             label = parse_label(record["label"])
         except ValueError as err:
             raise ValueError(f"field 'label': {err}") from None
-        return PointwiseExample(prompt, _text(record, "response"), label)
+        return PointwiseExample(prompt, _text(record, "response"), label, images)
     raise ValueError("expected 'response' and 'label' (pointwise) or 'chosen' and 'rejected' (pairwise)")
+
+
+def parse_images(record: dict[str, Any]) -> tuple[Any, ...]:
+    """The optional ``images`` field: a list of non-empty path or URL strings (PIL images from Python)."""
+    value = record.get("images", ())
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"field 'images' must be a list of image paths or URLs, got {type(value).__name__}")
+    for i, item in enumerate(value):
+        if isinstance(item, str) and not item.strip():
+            raise ValueError(f"field 'images'[{i}] is empty")
+        if not isinstance(item, str) and not hasattr(item, "convert"):  # PIL images pass
+            raise ValueError(f"field 'images'[{i}] must be a path or URL string, got {type(item).__name__}")
+    return tuple(value)
+
+
+def is_url(ref: Any) -> bool:
+    return isinstance(ref, str) and ref.split("://", 1)[0].lower() in ("http", "https")
+
+
+def resolve_image_paths(images: tuple[Any, ...], base_dir: Path) -> tuple[Any, ...]:
+    """Relative image paths are relative to the JSONL file's folder; URLs and absolute paths stay as they are."""
+    return tuple(str(base_dir / ref) if isinstance(ref, str) and not is_url(ref) and not Path(ref).is_absolute()
+                 else ref for ref in images)
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterable[tuple[int, Any]]:
@@ -129,12 +160,20 @@ def load_examples(source: str | os.PathLike | Iterable[dict[str, Any]]) -> list[
         records = [(i, r) for i, r in enumerate(source)]
     examples: list[Example] = []
     problems: list[str] = []
+    base_dir = Path(where).parent if where != "examples" else Path(".")
     for number, record in records:
+        label = f"{where}:{number}" if where != "examples" else f"examples[{number}]"
         try:
-            examples.append(parse_example(record))
+            example = parse_example(record)
         except ValueError as err:
-            label = f"{where}:{number}" if where != "examples" else f"examples[{number}]"
             problems.append(f"{label}: {err}")
+            continue
+        if example.images:
+            images = resolve_image_paths(example.images, base_dir)
+            problems.extend(f"{label}: image file not found: {ref}" for ref in images
+                            if isinstance(ref, str) and not is_url(ref) and not Path(ref).is_file())
+            example = replace(example, images=images, source=label)
+        examples.append(example)
     if problems:
         raise ExampleError(problems)
     if not examples:

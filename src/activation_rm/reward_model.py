@@ -22,7 +22,19 @@ from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
 from .data import Example, Prompt, load_examples
 from .heads import Steering
 from .selection import SelectionConfig, VerdictQuery, select_heads
-from .templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
+from .templates import POINTWISE, JudgeItem, JudgeTemplate, labelled_items
+from .vision import (
+    attach_images,
+    example_items,
+    has_images,
+    is_multimodal,
+    last_token_logits_mm,
+    load_example_images,
+    make_encoder,
+    mean_head_activations_mm,
+    select_heads_mm,
+    verdict_queries_mm,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +73,7 @@ class ActivationRM:
                              f"{backbone.name!r} with {expected[0]} layers x {expected[1]} heads x {backbone.head_dim}")
         self.backbone = backbone
         self.template = template
-        self.encoder = QueryEncoder(backbone.tokenizer, template)
+        self.encoder = make_encoder(backbone, template)
         self.means = means.float()
         self.mask = mask.bool()
         self.probs = probs.float() if probs is not None else self.mask.float()
@@ -77,28 +89,36 @@ class ActivationRM:
             n_shots: int = 4, masks_per_step: int = 32, lr: float = 0.1, init_logit: float = -1.0,
             final_samples: int = 10, held_out_fraction: float = 0.2, max_length: int = 2048,
             template: JudgeTemplate | None = None, progress: bool = True,
-            max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> ActivationRM:
+            max_batch_tokens: int = DEFAULT_BATCH_TOKENS, allow_network: bool = False) -> ActivationRM:
         """Fit on labelled examples: mean activations over few-shot contexts, then REINFORCE head selection.
 
         ``examples`` is a JSONL path, a list of dicts, or parsed examples. The same ``seed`` gives the same heads
-        and scores.
+        and scores. Examples may carry ``images`` (vision-language backbones only); image URLs are fetched only
+        with ``allow_network``.
         """
         parsed = _as_examples(examples)
+        multimodal = backbone.processor is not None
+        if has_images(parsed):
+            if not multimodal:
+                raise ValueError(f"the examples carry images but backbone {backbone.name!r} is text-only; use a "
+                                 "vision-language backbone (Qwen2-VL, LLaVA-OneVision, Idefics3, Gemma 3 ...)")
+            parsed = load_example_images(parsed, allow_network)
         template = template or JudgeTemplate(criterion=criterion, mode=mode, max_length=max_length)
         template = replace(template, criterion=criterion, mode=mode)
-        encoder = QueryEncoder(backbone.tokenizer, template)
+        encoder = make_encoder(backbone, template, allow_network)
         contexts = ContextConfig(n_contexts=n_contexts, n_shots=n_shots)
         selection = SelectionConfig(steps=steps, masks_per_step=masks_per_step, lr=lr, init_logit=init_logit,
                                     final_samples=final_samples)
         torch.manual_seed(seed)
         train_examples, held_examples = split_held_out(parsed, held_out_fraction, seed)
-        all_items = labelled_items(parsed, mode)
+        all_items = example_items(parsed, mode) if multimodal else labelled_items(parsed, mode)
         verdict_ids = encoder.verdict_ids
 
         started = time.perf_counter()
         bar = _progress_bar(contexts.n_contexts, "mean activations", progress)
-        means = mean_head_activations(backbone, encoder, all_items, contexts, seed, max_batch_tokens,
-                                      progress=bar.update if bar else None)
+        mean_fn = mean_head_activations_mm if multimodal else mean_head_activations
+        means = mean_fn(backbone, encoder, all_items, contexts, seed, max_batch_tokens,
+                        progress=bar.update if bar else None)
         if bar:
             bar.close()
         means_seconds = time.perf_counter() - started
@@ -107,10 +127,15 @@ class ActivationRM:
             encoded = [(encoder.encode(item).ids, verdict) for item, verdict in items]
             return [VerdictQuery(ids, verdict_ids[v], verdict_ids[1 - v]) for ids, v in encoded]
 
-        train_queries = queries(labelled_items(train_examples, mode))
-        held_queries = queries(labelled_items(held_examples, mode)) if held_examples else []
         started = time.perf_counter()
-        result = select_heads(backbone, train_queries, held_queries, means, selection, seed, progress)
+        if multimodal:  # full forward passes per mask batch: the shared-prefix KV path takes no pixel inputs
+            result = select_heads_mm(backbone, verdict_queries_mm(encoder, example_items(train_examples, mode)),
+                                     verdict_queries_mm(encoder, example_items(held_examples, mode)), means,
+                                     selection, seed, progress, max_batch_tokens)
+        else:
+            train_queries = queries(labelled_items(train_examples, mode))
+            held_queries = queries(labelled_items(held_examples, mode)) if held_examples else []
+            result = select_heads(backbone, train_queries, held_queries, means, selection, seed, progress)
         fit_info = {
             "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
             "contexts": {"n_contexts": n_contexts, "n_shots": n_shots}, "selection": selection.to_dict(),
@@ -151,30 +176,42 @@ class ActivationRM:
                        "and were truncated inside the response(s)")
             logger.warning(message)
             warnings.warn(message, stacklevel=3)
-        out = last_token_logits(self.backbone, seqs, read_ids=self.encoder.verdict_ids, steering=self.steering,
-                                max_batch_tokens=self.max_batch_tokens)
+        forward = last_token_logits_mm if is_multimodal(self.encoder) else last_token_logits
+        out = forward(self.backbone, seqs, read_ids=self.encoder.verdict_ids, steering=self.steering,
+                      max_batch_tokens=self.max_batch_tokens)
         return torch.softmax(out.logits.double(), dim=-1)[:, 0]
 
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str]) -> list[float]:
-        """Reward in [0, 1] for each (prompt, response): P(Yes) normalised over {Yes, No}."""
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str],
+              images: Sequence[Any] | None = None) -> list[float]:
+        """Reward in [0, 1] for each (prompt, response): P(Yes) normalised over {Yes, No}. ``images[i]`` (a PIL
+        image, a path, a list of them, or None) goes with prompt ``i`` on vision-language backbones."""
         if self.mode != POINTWISE:
             raise ValueError("this is a pairwise reward model: it judges pairs, use compare(prompts, a, b)")
         _check_lengths(prompts=prompts, responses=responses)
-        items = [JudgeItem(p, (r,)) for p, r in zip(prompts, responses)]
+        items = self._with_images([JudgeItem(p, (r,)) for p, r in zip(prompts, responses)], images)
         return self.verdict_probabilities(items).tolist()
 
+    def _with_images(self, items: list[JudgeItem], images: Sequence[Any] | None) -> list[JudgeItem]:
+        items = attach_images(items, images)
+        if any(item.images for item in items) and not is_multimodal(self.encoder):
+            raise ValueError(f"images were given but backbone {self.backbone.name!r} is text-only")
+        return items
+
     def compare(self, prompts: Sequence[Prompt], responses_a: Sequence[str], responses_b: Sequence[str], *,
-                both_orders: bool = True) -> list[Comparison]:
+                both_orders: bool = True, images: Sequence[Any] | None = None) -> list[Comparison]:
         """Which response of each pair is better. Pointwise: the higher reward. Pairwise: P(A) of the pairwise
         query, averaged over both presentation orders unless ``both_orders=False`` (removes position bias)."""
         _check_lengths(prompts=prompts, responses_a=responses_a, responses_b=responses_b)
         if self.mode == POINTWISE:
-            scores = self.score(list(prompts) + list(prompts), list(responses_a) + list(responses_b))
+            twice = None if images is None else list(images) + list(images)
+            scores = self.score(list(prompts) + list(prompts), list(responses_a) + list(responses_b), twice)
             score_a, score_b = scores[: len(prompts)], scores[len(prompts):]
         else:
-            forward = [JudgeItem(p, (a, b)) for p, a, b in zip(prompts, responses_a, responses_b)]
+            forward = self._with_images([JudgeItem(p, (a, b)) for p, a, b in zip(prompts, responses_a, responses_b)],
+                                        images)
             if both_orders:
-                backward = [JudgeItem(p, (b, a)) for p, a, b in zip(prompts, responses_a, responses_b)]
+                backward = self._with_images(
+                    [JudgeItem(p, (b, a)) for p, a, b in zip(prompts, responses_a, responses_b)], images)
                 probs = self.verdict_probabilities(forward + backward)
                 p_a = ((probs[: len(forward)] + (1 - probs[len(forward):])) / 2).tolist()
             else:

@@ -93,6 +93,38 @@ def pair_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, s
     raise InputError(f"{path}:{number}: needs a pair: one of " + ", ".join(f"{a}/{b}" for a, b in PAIR_KEYS))
 
 
+class LineFields(tuple):
+    """A parsed input line that unpacks like the plain tuple of fields and also carries the line's decoded
+    ``images`` (paths relative to the JSONL file; URLs only with network access allowed)."""
+
+    images: tuple[Any, ...] = ()
+
+
+def with_images(parse: Callable[[Path, int, dict[str, Any]], Any],
+                allow_network: bool = False) -> Callable[[Path, int, dict[str, Any]], LineFields]:
+    """``parse`` that also reads the line's ``images`` list; a missing or unreadable image is an
+    :class:`InputError` naming the file, line and image path."""
+
+    def parse_line(path: Path, number: int, record: dict[str, Any]) -> LineFields:
+        fields = LineFields(parse(path, number, record))
+        if record.get("images"):
+            from .vision import record_images
+
+            try:
+                fields.images = record_images(path, number, record, allow_network)
+            except ValueError as err:
+                raise InputError(str(err)) from None
+        return fields
+
+    return parse_line
+
+
+def chunk_images(chunk: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+    """The images of each parsed line of a chunk, or None when no line has any (text-only scoring)."""
+    images = [tuple(getattr(fields, "images", ())) for fields in chunk]
+    return images if any(images) else None
+
+
 def run_jsonl_job(in_path: str | os.PathLike, out_path: str | os.PathLike,
                   parse: Callable[[Path, int, dict[str, Any]], Any],
                   score_chunk: Callable[[Sequence[Any]], list[dict[str, Any]]], chunk_size: int = 64,

@@ -1,0 +1,327 @@
+"""Vision-language backbones on tiny random Qwen2-VL and LLaVA-OneVision models with generated images."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+import transformers as tf
+from tiny_vision import make_image, tiny_vision_backbone
+
+from activation_rm.backbone import FAMILIES, BackboneMismatchError, find_output_projections
+from activation_rm.batching import last_token_logits
+from activation_rm.data import ExampleError, load_examples
+from activation_rm.heads import Steering
+from activation_rm.reward_model import ActivationRM
+from activation_rm.templates import JudgeItem, JudgeTemplate
+from activation_rm.vision import (
+    ImageError,
+    VisionQueryEncoder,
+    last_token_logits_mm,
+    load_image,
+    make_encoder,
+)
+
+FAMILIES_UNDER_TEST = ("qwen2_vl", "llava_onevision")
+CRITERION = "The caption mentions only what is in the image."
+
+
+@pytest.fixture(scope="module", params=FAMILIES_UNDER_TEST)
+def backbone(request):
+    return tiny_vision_backbone(request.param)
+
+
+def _encoder(backbone, max_length: int = 2048) -> VisionQueryEncoder:
+    encoder = make_encoder(backbone, JudgeTemplate(criterion=CRITERION, max_length=max_length))
+    assert isinstance(encoder, VisionQueryEncoder)
+    return encoder
+
+
+def _mixed_items() -> list[JudgeItem]:
+    """Different image sizes and counts, and a text-only item."""
+    return [
+        JudgeItem("Describe the image.", ("A red square.",), (make_image(40, 60, 1),)),
+        JudgeItem("What is two plus two?", ("Four.",)),
+        JudgeItem("Compare the two images.", ("Both are noise.",), (make_image(70, 30, 2), make_image(30, 30, 3))),
+        JudgeItem("Describe it.", ("The quick brown fox jumps over the lazy dog. " * 3,), (make_image(90, 90, 4),)),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ backbones
+def _tiny_config_model(model_type: str) -> torch.nn.Module:
+    """Random models of every vision-language family in the table, built from small configs."""
+    text = dict(vocab_size=420, hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+                num_key_value_heads=2, max_position_embeddings=512)
+    siglip = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2, image_size=28,
+                  patch_size=14)
+    if model_type == "qwen2_vl":
+        config = tf.Qwen2VLConfig(text_config=dict(text, rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]}),
+                                  vision_config=dict(depth=2, embed_dim=32, hidden_size=64, num_heads=2))
+        return tf.Qwen2VLForConditionalGeneration(config)
+    if model_type == "qwen2_5_vl":
+        config = tf.Qwen2_5_VLConfig(
+            text_config=dict(text, rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]}),
+            vision_config=dict(depth=2, hidden_size=32, out_hidden_size=64, intermediate_size=48, num_heads=2,
+                               fullatt_block_indexes=[1]))
+        return tf.Qwen2_5_VLForConditionalGeneration(config)
+    if model_type == "llava_onevision":
+        config = tf.LlavaOnevisionConfig(text_config=dict(text, model_type="qwen2"),
+                                         vision_config=dict(siglip, model_type="siglip_vision_model"))
+        return tf.LlavaOnevisionForConditionalGeneration(config)
+    if model_type == "idefics3":
+        return tf.Idefics3ForConditionalGeneration(tf.Idefics3Config(text_config=dict(text, model_type="llama"),
+                                                                     vision_config=siglip, scale_factor=1))
+    if model_type == "smolvlm":
+        return tf.SmolVLMForConditionalGeneration(tf.SmolVLMConfig(text_config=dict(text, model_type="llama"),
+                                                                   vision_config=siglip, scale_factor=1))
+    if model_type == "gemma3":
+        config = tf.Gemma3Config(text_config=dict(text, head_dim=16), vision_config=siglip, mm_tokens_per_image=4)
+        return tf.Gemma3ForConditionalGeneration(config)
+    raise ValueError(model_type)
+
+
+@pytest.mark.parametrize("model_type", ["qwen2_vl", "qwen2_5_vl", "llava_onevision", "idefics3", "smolvlm", "gemma3"])
+def test_family_table_hooks_language_model_layers_only(model_type):
+    model = _tiny_config_model(model_type)
+    assert model.config.model_type == model_type
+    projections = find_output_projections(model, model_type)
+    names = {id(module): name for name, module in model.named_modules()}
+    hooked = [names[id(p)] for p in projections]
+    assert len(hooked) == model.config.get_text_config().num_hidden_layers == 3
+    assert all(re.search(r"(language_model|text_model)\.layers\.\d+\.self_attn\.o_proj$", n) for n in hooked), hooked
+    vision_attention = [n for n in names.values() if re.search(r"(visual|vision)", n) and n.endswith("proj")]
+    assert vision_attention, "the vision tower has projections of its own that must stay unhooked"
+    assert not set(hooked) & set(vision_attention)
+    assert model_type in FAMILIES
+
+
+# ------------------------------------------------------------------------------------------------ hooks
+def test_noop_hooks_leave_logits_identical(backbone):
+    queries, _ = _encoder(backbone).encode_many(_mixed_items())
+    plain = last_token_logits_mm(backbone, queries)
+    recorded = last_token_logits_mm(backbone, queries, record=True)
+    zeros = torch.zeros(backbone.num_layers, backbone.num_heads, dtype=torch.bool)
+    values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim)
+    unsteered = last_token_logits_mm(backbone, queries, steering=Steering(zeros, values))
+    assert torch.equal(plain.logits, recorded.logits)
+    assert torch.equal(plain.logits, unsteered.logits)
+    # and the model's own forward on the processor output, with no hooks installed, agrees at the last token
+    query = queries[2]
+    inputs = {"input_ids": torch.tensor([query.ids]), "attention_mask": torch.ones(1, len(query), dtype=torch.long),
+              **query.pixels}
+    with torch.no_grad():
+        own = backbone.model(**inputs).logits[0, -1]
+    single = last_token_logits_mm(backbone, [query])
+    torch.testing.assert_close(single.logits[0], own, rtol=1e-5, atol=1e-5)
+
+
+def test_recorded_heads_equal_a_manual_split_of_the_projection_input(backbone):
+    queries, _ = _encoder(backbone).encode_many(_mixed_items()[:3])
+    queries.sort(key=len)  # batches are planned by length: keep the batch rows in input order
+    captured: dict[int, torch.Tensor] = {}
+    handles = [proj.register_forward_pre_hook(lambda m, args, layer=layer: captured.__setitem__(layer, args[0]))
+               for layer, proj in enumerate(backbone.out_projs)]
+    try:
+        out = last_token_logits_mm(backbone, queries, record=True)
+    finally:
+        for handle in handles:
+            handle.remove()
+    lengths = torch.tensor([len(q) for q in queries])
+    for layer in range(backbone.num_layers):
+        hidden = captured[layer]  # right-padded batch, last real token at length - 1
+        assert hidden.shape[0] == len(queries)  # one forward pass for the mixed batch
+        manual = hidden[torch.arange(len(queries)), lengths - 1].view(len(queries), backbone.num_heads,
+                                                                      backbone.head_dim)
+        assert torch.equal(out.heads[:, layer], manual)
+
+
+def test_mixed_batches_equal_one_by_one_with_and_without_steering(backbone):
+    encoder = _encoder(backbone)
+    queries, _ = encoder.encode_many(_mixed_items())
+    assert len({len(q) for q in queries}) == len(queries)
+    assert [q.has_images for q in queries] == [True, False, True, True]
+    generator = torch.Generator().manual_seed(0)
+    mask = torch.rand(backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
+    values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
+    results = []
+    for steering in (None, Steering(mask, values)):
+        batched = last_token_logits_mm(backbone, queries, read_ids=encoder.verdict_ids, steering=steering,
+                                       record=True)
+        results.append(batched.logits)
+        for i, query in enumerate(queries):
+            alone = last_token_logits_mm(backbone, [query], read_ids=encoder.verdict_ids, steering=steering,
+                                         record=True)
+            torch.testing.assert_close(batched.logits[i], alone.logits[0], rtol=1e-5, atol=1e-5)
+            torch.testing.assert_close(batched.heads[i], alone.heads[0], rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(results[0], results[1])  # the replacement reaches the logits
+
+
+def test_per_sequence_masks_equal_separate_runs(backbone):
+    encoder = _encoder(backbone)
+    query = encoder.encode(_mixed_items()[0])
+    generator = torch.Generator().manual_seed(1)
+    masks = torch.rand(3, backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
+    values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
+    together = last_token_logits_mm(backbone, [query] * 3, steering=Steering(masks, values)).logits
+    for i in range(3):
+        alone = last_token_logits_mm(backbone, [query], steering=Steering(masks[i], values)).logits
+        torch.testing.assert_close(together[i], alone[0], rtol=1e-5, atol=1e-5)
+
+
+def test_text_only_item_on_a_vlm_matches_the_text_path(backbone):
+    """Without images the processor path gives the same ids and logits as the plain tokenizer path."""
+    encoder = _encoder(backbone)
+    item = JudgeItem("What is two plus two?", ("Four.",))
+    query = encoder.encode(item)
+    assert not query.has_images
+    mm = last_token_logits_mm(backbone, [query], read_ids=encoder.verdict_ids).logits
+    text = last_token_logits(backbone, [query.ids], read_ids=encoder.verdict_ids).logits
+    torch.testing.assert_close(mm, text, rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------ truncation
+def _image_tokens(backbone, ids: list[int]) -> int:
+    config = backbone.model.config
+    image_id = getattr(config, "image_token_id", None) or getattr(config, "image_token_index", None)
+    return sum(1 for i in ids if i == image_id)
+
+
+def test_truncation_cuts_texts_never_image_tokens(backbone):
+    item = JudgeItem("Describe the picture in detail.", ("the quick brown fox jumps over the lazy dog " * 80,),
+                     (make_image(60, 60, 5),))
+    full = _encoder(backbone).encode(item)
+    assert not full.truncated
+    short = _encoder(backbone, max_length=len(full) - 150).encode(item)
+    assert short.truncated and len(short) <= len(full) - 150
+    assert _image_tokens(backbone, short.ids) == _image_tokens(backbone, full.ids) > 0
+    assert torch.equal(short.pixels["pixel_values"], full.pixels["pixel_values"])
+    assert short.ids[-4:] == full.ids[-4:]  # still ends with the question and the generation prompt
+
+
+def test_images_larger_than_max_length_are_an_error():
+    backbone = tiny_vision_backbone("qwen2_vl")
+    images = tuple(make_image(56, 84, s) for s in range(6))  # 6 images x 6 tokens + texts
+    with pytest.raises(ValueError, match="image"):
+        _encoder(backbone, max_length=64).encode(JudgeItem("Describe.", ("Noise.",), images))
+
+
+# ------------------------------------------------------------------------------------------------ images
+def test_load_image_errors_name_the_path(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png at all")
+    with pytest.raises(ImageError, match=r"data.jsonl:3: cannot read image .*bad\.png"):
+        load_image(str(bad), where="data.jsonl:3")
+    with pytest.raises(ImageError, match=r"image file not found: .*missing\.png"):
+        load_image(str(tmp_path / "missing.png"))
+    with pytest.raises(ImageError, match="allow_network"):
+        load_image("https://example.com/cat.png")
+    make_image(8, 8).convert("L").save(tmp_path / "gray.png")
+    assert load_image(str(tmp_path / "gray.png")).mode == "RGB"
+
+
+def _write_examples(tmp_path, n: int = 6) -> str:
+    """A pointwise image JSONL with images in a sub-folder, named relative to the file."""
+    (tmp_path / "img").mkdir(exist_ok=True)
+    lines = []
+    for i in range(n):
+        make_image(30 + 10 * (i % 3), 40, seed=i).save(tmp_path / "img" / f"{i}.png")
+        good = i % 2 == 0
+        caption = "A square of coloured noise." if good else "A dog playing in the snow with two children."
+        lines.append({"prompt": "Write a caption for the image.", "response": caption, "label": good,
+                      "images": [f"img/{i}.png"]})
+    path = tmp_path / "captions.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return str(path)
+
+
+def test_examples_with_missing_images_name_file_and_line(tmp_path):
+    path = _write_examples(tmp_path, 3)
+    lines = open(path).read().splitlines()
+    lines[1] = lines[1].replace("img/1.png", "img/nowhere.png")
+    open(path, "w").write("\n".join(lines) + "\n")
+    with pytest.raises(ExampleError, match=r"captions\.jsonl:2: image file not found: .*nowhere\.png"):
+        load_examples(path)
+    examples = load_examples(_write_examples(tmp_path, 3))
+    assert examples[0].images == (str(tmp_path / "img" / "0.png"),)
+
+
+def test_fit_with_a_corrupt_image_names_the_line_and_path(tmp_path):
+    path = _write_examples(tmp_path, 4)
+    (tmp_path / "img" / "2.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(ExampleError, match=r"captions\.jsonl:3: cannot read image .*2\.png"):
+        ActivationRM.fit(tiny_vision_backbone("qwen2_vl"), path, criterion=CRITERION, steps=1, progress=False)
+
+
+def test_text_backbone_refuses_images(tmp_path):
+    from tiny import tiny_backbone
+
+    with pytest.raises(ValueError, match="text-only"):
+        ActivationRM.fit(tiny_backbone("llama"), _write_examples(tmp_path, 4), criterion=CRITERION, steps=1,
+                         progress=False)
+
+
+# ------------------------------------------------------------------------------------------------ end to end
+FIT = dict(criterion=CRITERION, steps=3, n_contexts=4, n_shots=1, masks_per_step=4, final_samples=2,
+           progress=False, max_length=512)
+
+
+@pytest.mark.parametrize("family", FAMILIES_UNDER_TEST)
+def test_fit_score_save_load_with_images(tmp_path, family):
+    backbone = tiny_vision_backbone(family)
+    path = _write_examples(tmp_path)
+    rm = ActivationRM.fit(backbone, path, seed=3, **FIT)
+    again = ActivationRM.fit(backbone, path, seed=3, **FIT)
+    assert torch.equal(rm.mask, again.mask) and torch.equal(rm.means, again.means)  # seeded
+    assert rm.means.shape == (backbone.num_layers, backbone.num_heads, backbone.head_dim)
+    assert rm.fit_info["n_held_out_examples"] == 1 and len(rm.fit_info["candidate_scores"]) == 2
+
+    prompts = ["Write a caption for the image."] * 3
+    captions = ["A square of coloured noise.", "A dog in the snow.", "Noise."]
+    images = [make_image(50, 50, 7), [make_image(30, 60, 8), make_image(40, 40, 9)], None]
+    scores = rm.score(prompts, captions, images=images)
+    assert len(scores) == 3 and all(0.0 < s < 1.0 for s in scores)
+    one_by_one = [rm.score([p], [c], images=[im])[0] for p, c, im in zip(prompts, captions, images)]
+    assert scores == pytest.approx(one_by_one, abs=1e-6)
+    # the image matters: the same caption with another image scores differently
+    assert rm.score(prompts[:1], captions[:1], images=[make_image(50, 50, 99)])[0] != pytest.approx(scores[0],
+                                                                                                  abs=1e-9)
+    rm.save(tmp_path / "artifact")
+    loaded = ActivationRM.load(tmp_path / "artifact", backbone=backbone)
+    assert loaded.score(prompts, captions, images=images) == pytest.approx(scores, abs=1e-9)
+    comparison = loaded.compare(prompts[:2], captions[:2], captions[1:3], images=images[:2])
+    assert [c.score_a for c in comparison] == pytest.approx(scores[:2], abs=1e-6)
+
+
+def test_artifact_refuses_a_backbone_with_another_processor(tmp_path):
+    backbone = tiny_vision_backbone("qwen2_vl")
+    rm = ActivationRM.fit(backbone, _write_examples(tmp_path), **FIT)
+    rm.save(tmp_path / "artifact")
+    other = tiny_vision_backbone("qwen2_vl")
+    other.processor.image_processor.max_pixels = 28 * 28 * 4
+    other.processor.image_processor.size = {"shortest_edge": 28 * 28 * 2, "longest_edge": 28 * 28 * 4}
+    from activation_rm.backbone import processor_sha256
+
+    other.fingerprint["processor_sha256"] = processor_sha256(other.processor)
+    assert other.fingerprint["processor_sha256"] != backbone.fingerprint["processor_sha256"]
+    with pytest.raises(BackboneMismatchError, match="processor"):
+        ActivationRM.load(tmp_path / "artifact", backbone=other)
+
+
+def test_pairwise_fit_and_compare_with_images(tmp_path):
+    backbone = tiny_vision_backbone("llava_onevision")
+    (tmp_path / "img").mkdir()
+    lines = []
+    for i in range(5):
+        make_image(40, 40 + 8 * i, seed=i).save(tmp_path / "img" / f"{i}.png")
+        lines.append({"prompt": "Caption the image.", "chosen": "Coloured noise.", "rejected": "A cat on a sofa.",
+                      "images": [f"img/{i}.png"]})
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    rm = ActivationRM.fit(backbone, str(path), mode="pairwise", **FIT)
+    result = rm.compare(["Caption the image."] * 2, ["Coloured noise.", "A cat."], ["A cat.", "Coloured noise."],
+                        images=[make_image(40, 40, 1), str(tmp_path / "img" / "3.png")])
+    assert len(result) == 2
+    for r in result:
+        assert r.score_a + r.score_b == pytest.approx(1.0) and r.preferred in ("a", "b", "tie")

@@ -1,0 +1,97 @@
+"""Tiny random-weight vision-language backbones (Qwen2-VL, LLaVA-OneVision) with real processors, built in the
+tests from configs: the tiny trained tokenizer of :mod:`tiny` plus the image special tokens, a PIL (no torchvision)
+image processor, and a ChatML chat template that renders ``{"type": "image"}`` entries as image placeholders."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import transformers as tf
+from PIL import Image
+from tiny import tiny_tokenizer
+from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
+    LlavaOnevisionImageProcessorPil,
+)
+from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+from activation_rm.backbone import Backbone, processor_without_video
+
+IMAGE_TOKENS = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>", "<image>", "<video>"]
+VOCAB = 420
+_PLACEHOLDER = {"qwen2_vl": "<|vision_start|><|image_pad|><|vision_end|>", "llava_onevision": "<image>\n"}
+_PINPOINTS = [[28, 28], [28, 56], [56, 28], [56, 56]]
+
+
+def chat_template(family: str) -> str:
+    image = _PLACEHOLDER[family]
+    return (
+        "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' }}"
+        "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for c in message['content'] %}"
+        "{% if c['type'] == 'image' %}{{ '" + image.replace("\n", "\\n") + "' }}"
+        "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}"
+        "{{ '<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
+
+
+def vision_tokenizer():
+    tokenizer = tiny_tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": IMAGE_TOKENS})
+    return tokenizer
+
+
+def tiny_processor(family: str):
+    """The family's processor class (without its torchvision-only video processor) on a PIL image processor."""
+    tokenizer = vision_tokenizer()
+    tokenizer.chat_template = chat_template(family)  # as in real VLM repos, tokenizer and processor share it
+    if family == "qwen2_vl":
+        images = Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 2, max_pixels=28 * 28 * 8, patch_size=14,
+                                          temporal_patch_size=2, merge_size=2)
+        return processor_without_video(tf.Qwen2VLProcessor)(image_processor=images, tokenizer=tokenizer,
+                                              chat_template=chat_template(family))
+    if family == "llava_onevision":
+        images = LlavaOnevisionImageProcessorPil(size={"height": 28, "width": 28}, crop_size={"height": 28, "width": 28},
+                                                 image_grid_pinpoints=_PINPOINTS)
+        return processor_without_video(tf.LlavaOnevisionProcessor)(image_processor=images, tokenizer=tokenizer,
+                                                     chat_template=chat_template(family), num_image_tokens=4,
+                                                     vision_feature_select_strategy="full")
+    raise ValueError(family)
+
+
+def tiny_vlm(family: str, tokenizer, seed: int = 0) -> torch.nn.Module:
+    """A 2-layer random language model with a 1-layer vision tower."""
+    torch.manual_seed(seed)
+    text = dict(vocab_size=VOCAB, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, max_position_embeddings=2048, pad_token_id=tokenizer.pad_token_id)
+    ids = dict(zip(IMAGE_TOKENS, tokenizer.convert_tokens_to_ids(IMAGE_TOKENS)))
+    if family == "qwen2_vl":
+        config = tf.Qwen2VLConfig(
+            text_config=dict(text, rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]}),
+            vision_config=dict(depth=1, embed_dim=32, hidden_size=64, num_heads=2, mlp_ratio=2, patch_size=14,
+                               spatial_merge_size=2, temporal_patch_size=2, in_chans=3),
+            image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+            vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+        model = tf.Qwen2VLForConditionalGeneration(config)
+    elif family == "llava_onevision":
+        config = tf.LlavaOnevisionConfig(
+            text_config=dict(text, model_type="qwen2"),
+            vision_config=dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=48,
+                               num_hidden_layers=1, num_attention_heads=2, image_size=28, patch_size=14),
+            image_token_index=ids["<image>"], video_token_index=ids["<video>"], vision_feature_layer=-1,
+            vision_feature_select_strategy="full", image_grid_pinpoints=_PINPOINTS)
+        model = tf.LlavaOnevisionForConditionalGeneration(config)
+    else:
+        raise ValueError(family)
+    model.config.architectures = [type(model).__name__]  # what save_pretrained records, so reloads fingerprint equal
+    return model.eval()
+
+
+def tiny_vision_backbone(family: str = "qwen2_vl", seed: int = 0) -> Backbone:
+    processor = tiny_processor(family)
+    model = tiny_vlm(family, processor.tokenizer, seed)
+    return Backbone.from_model(model, processor.tokenizer, name=f"tiny-{family}-{seed}", processor=processor)
+
+
+def make_image(height: int, width: int, seed: int = 0) -> Image.Image:
+    """A random RGB image of the given size."""
+    pixels = np.random.RandomState(seed).randint(0, 256, size=(height, width, 3), dtype=np.uint8)
+    return Image.fromarray(pixels)
