@@ -22,7 +22,7 @@ from .templates import JudgeItem, QueryEncoder
 class ContextConfig:
     """How the averaging contexts are built (MTV-style: few-shot prompts of ``n_shots`` demonstrations)."""
 
-    n_contexts: int = 100
+    n_contexts: int = 32
     n_shots: int = 4
 
     def __post_init__(self) -> None:

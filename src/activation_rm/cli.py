@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--steps", type=int, default=600, help="REINFORCE steps (default 600)")
     fit.add_argument("--masks-per-step", type=int, default=32)
     fit.add_argument("--lr", type=float, default=0.1)
-    fit.add_argument("--n-contexts", type=int, default=100, help="few-shot contexts averaged for the means")
+    fit.add_argument("--n-contexts", type=int, default=32, help="few-shot contexts averaged for the means (default 32)")
     fit.add_argument("--n-shots", type=int, default=4, help="demonstrations per averaging context")
     fit.add_argument("--held-out-fraction", type=float, default=0.2, help="share of examples for picking the mask")
     fit.add_argument("--max-length", type=int, default=2048, help="token limit per judge query")

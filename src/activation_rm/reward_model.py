@@ -85,7 +85,7 @@ class ActivationRM:
     # ----------------------------------------------------------------------------------------------- fitting
     @classmethod
     def fit(cls, backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example], *,
-            criterion: str, mode: str = POINTWISE, steps: int = 600, seed: int = 0, n_contexts: int = 100,
+            criterion: str, mode: str = POINTWISE, steps: int = 600, seed: int = 0, n_contexts: int = 32,
             n_shots: int = 4, masks_per_step: int = 32, lr: float = 0.1, init_logit: float = -1.0,
             final_samples: int = 10, held_out_fraction: float = 0.2, max_length: int = 2048,
             template: JudgeTemplate | None = None, progress: bool = True,
