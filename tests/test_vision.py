@@ -28,6 +28,16 @@ FAMILIES_UNDER_TEST = ("qwen2_vl", "llava_onevision")
 CRITERION = "The caption mentions only what is in the image."
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models gain nothing from intra-op threads, and on a shared CPU the thread pool's spinning made each
+    forward pass ~100x slower; restored after this module."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module", params=FAMILIES_UNDER_TEST)
 def backbone(request):
     return tiny_vision_backbone(request.param)
@@ -325,3 +335,51 @@ def test_pairwise_fit_and_compare_with_images(tmp_path):
     assert len(result) == 2
     for r in result:
         assert r.score_a + r.score_b == pytest.approx(1.0) and r.preferred in ("a", "b", "tie")
+
+
+# ------------------------------------------------------------------------------------------------ command line
+def test_cli_fit_score_compare_with_image_jsonl(tmp_path, capsys):
+    from activation_rm.cli import main
+
+    family_dir = tmp_path / "tiny-qwen2-vl"
+    backbone = tiny_vision_backbone("qwen2_vl")
+    backbone.model.save_pretrained(family_dir)
+    backbone.processor.save_pretrained(family_dir)  # no video processor: loading falls back to images only
+    examples = _write_examples(tmp_path)
+    artifact = tmp_path / "artifact"
+    assert main(["fit", examples, "--model", str(family_dir), "--criterion", CRITERION, "--out", str(artifact),
+                 "--steps", "3", "--n-contexts", "4", "--n-shots", "1", "--masks-per-step", "4",
+                 "--max-length", "512", "--quiet", "--device", "cpu"]) == 0
+
+    lines = [{"prompt": "Caption the image.", "response": "Coloured noise.", "images": ["img/0.png"]},
+             {"prompt": "What is two plus two?", "response": "Four."},
+             {"prompt": "Caption both.", "response": "Two noisy squares.", "images": ["img/1.png", "img/2.png"]}]
+    inputs = tmp_path / "to_score.jsonl"
+    inputs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = tmp_path / "scores.jsonl"
+    assert main(["score", str(artifact), str(inputs), "-o", str(out), "--chunk-size", "2"]) == 0
+    scored = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["line"] for r in scored] == [1, 2, 3] and all(0 < r["score"] < 1 for r in scored)
+    rm = ActivationRM.load(artifact)
+    assert rm.backbone.processor is not None
+    expected = rm.score([line["prompt"] for line in lines], [line["response"] for line in lines],
+                        images=[[tmp_path / p for p in line.get("images", [])] for line in lines])
+    assert [r["score"] for r in scored] == pytest.approx(expected, abs=1e-6)
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"prompt": "Caption.", "chosen": "Noise.", "rejected": "A cat.",
+                                 "images": ["img/3.png"]}) + "\n")
+    assert main(["compare", str(artifact), str(pairs), "-o", str(tmp_path / "cmp.jsonl")]) == 0
+    compared = json.loads((tmp_path / "cmp.jsonl").read_text())
+    assert compared["preferred"] in ("a", "b", "tie") and compared["images"] == ["img/3.png"]
+
+    (tmp_path / "img" / "4.png").write_bytes(b"corrupt")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps(lines[1]) + "\n" + json.dumps({**lines[0], "images": ["img/4.png"]}) + "\n")
+    capsys.readouterr()
+    assert main(["score", str(artifact), str(broken), "-o", str(tmp_path / "broken_out.jsonl")]) == 2
+    assert re.search(r"broken\.jsonl:2: cannot read image .*4\.png", capsys.readouterr().err)
+    url = tmp_path / "url.jsonl"
+    url.write_text(json.dumps({**lines[0], "images": ["https://example.com/a.png"]}) + "\n")
+    assert main(["score", str(artifact), str(url), "-o", str(tmp_path / "url_out.jsonl")]) == 2
+    assert "--allow-network" in capsys.readouterr().err
