@@ -1,0 +1,162 @@
+"""`activation-rm eval` and `activation-rm build-preferencehack`: argument parsing and the protocol presets.
+
+Protocols:
+
+- **fast** (CPU, the embedded 135M model): queries truncated to 384 tokens, 16 few-shot pairs per seed, short
+  REINFORCE (40 steps x 16 masks, 12 averaging contexts of 2 shots), 3 seeds, a few pairs per subset. It is sized to
+  run the whole comparison in about an hour on a 2-core CPU and is far from the paper's settings: read its numbers
+  as a smoke-level comparison with wide intervals.
+- **full** (GPU): the paper's settings: 2048-token queries, 600 REINFORCE steps x 32 masks, 100 contexts of 4
+  shots, every evaluation pair, 3 seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .settings import ARM_METHODS, BASELINES, EvalSettings
+
+RB_CRITERION = ("The response is helpful, honest and harmless: it follows the user's instructions, is correct, and "
+                "refuses only requests that are genuinely harmful.")
+PH_CRITERION = "The response is correct, safe and genuinely helpful, whatever its length, formatting or tone."
+
+PROTOCOLS: dict[str, dict[str, Any]] = {
+    "fast": {"settings": EvalSettings(max_length=384, steps=40, masks_per_step=16, n_contexts=12, n_shots=2,
+                                      votes=5, ablations=True),
+             "n_fewshot": 16, "max_per_subset": {"rewardbench": 2, "preferencehack": 6, "evalbiasbench": 3},
+             "seeds": [0, 1, 2]},
+    "full": {"settings": EvalSettings(ablations=True), "n_fewshot": 64, "max_per_subset": {}, "seeds": [0, 1, 2]},
+}
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--protocol", choices=sorted(PROTOCOLS), default="fast", help="preset (see docs/evaluation.md)")
+    p.add_argument("--out", "-o", required=True, help="output directory (items.jsonl is appended; reruns resume)")
+    p.add_argument("--rewardbench", help="RewardBench filtered JSONL/Parquet, or 'hub' for allenai/reward-bench")
+    p.add_argument("--preferencehack", help="a file built by build-preferencehack")
+    p.add_argument("--preferencehack-hub", help="released PreferenceHack: hub id or local file (with --field-map)")
+    p.add_argument("--field-map", default="", help="for --preferencehack-hub / --pairs: prompt=..,chosen=..,rejected=..")
+    p.add_argument("--evalbiasbench", help="EvalBiasBench biasbench.json")
+    p.add_argument("--pairs", help="your own JSONL of {prompt, chosen, rejected}: the first --pool pairs are few-shot")
+    p.add_argument("--criterion", help="criterion text for --pairs / --preferencehack-hub")
+    p.add_argument("--pool", type=int, default=80, help="few-shot pool size for --pairs / hub data (default 80)")
+    p.add_argument("--rb-pool", type=int, default=130, help="RewardBench few-shot pool per section (paper: 130)")
+    p.add_argument("--max-per-subset", type=int, help="evaluate at most this many pairs per subset (seeded)")
+    p.add_argument("--methods", nargs="+", default=list(BASELINES + ARM_METHODS), help="methods to run")
+    p.add_argument("--seeds", type=int, nargs="+", help="few-shot draw / head-selection seeds")
+    p.add_argument("--n-fewshot", type=int, help="few-shot pairs per seed")
+    p.add_argument("--steps", type=int, help="REINFORCE steps (overrides the protocol)")
+    p.add_argument("--masks-per-step", type=int)
+    p.add_argument("--n-contexts", type=int)
+    p.add_argument("--max-length", type=int)
+    p.add_argument("--no-ablations", action="store_true", help="skip the head-selection ablations")
+    p.add_argument("--chunk", type=int, default=4, help="pairs judged (and written) per step")
+    p.add_argument("--report-only", action="store_true", help="rebuild summary, Markdown and PNG from items.jsonl")
+    p.add_argument("--model", help="Hugging Face id or local path (default: the embedded SmolLM2-135M-Instruct)")
+    p.add_argument("--device", default=None)
+    p.add_argument("--dtype", default=None)
+
+
+def _specs(args: argparse.Namespace, cap: dict[str, int]):
+    from .benchmarks import (
+        FieldMap,
+        cap_per_subset,
+        load_evalbiasbench,
+        load_pairs,
+        load_preferencehack,
+        load_rewardbench,
+        split_pool,
+    )
+    from .preferencehack import BIASES, load_built
+    from .runner import BenchmarkSpec
+
+    def limit(records, name):
+        n = args.max_per_subset if args.max_per_subset is not None else cap.get(name)
+        return cap_per_subset(records, n, seed=0)
+
+    specs = []
+    if args.rewardbench:
+        source = "allenai/reward-bench" if args.rewardbench == "hub" else args.rewardbench
+        pool, rest = split_pool(load_rewardbench(source), args.rb_pool, by="section")
+        specs.append(BenchmarkSpec("RewardBench", pool, limit(rest, "rewardbench"), RB_CRITERION, "rewardbench"))
+    if args.preferencehack:
+        pool, rest = load_built(args.preferencehack)
+        specs.append(BenchmarkSpec("PreferenceHack", pool, limit(rest, "preferencehack"), PH_CRITERION,
+                                   pool_group_by="subset", pairs_with={b: f"{b}-control" for b in BIASES}))
+    if args.preferencehack_hub:
+        fields = FieldMap.parse(args.field_map) if args.field_map else None
+        records = load_preferencehack(args.preferencehack_hub, fields)
+        pool, rest = split_pool(records, args.pool, by="subset")
+        specs.append(BenchmarkSpec("PreferenceHack (released)", pool, limit(rest, "preferencehack"),
+                                   args.criterion or PH_CRITERION, pool_group_by="subset"))
+    if args.evalbiasbench:
+        records = load_evalbiasbench(args.evalbiasbench)
+        fit_on = "PreferenceHack" if args.preferencehack else None
+        if fit_on is None:
+            raise SystemExit("error: EvalBiasBench has no few-shot split of its own; pass --preferencehack too "
+                             "(its few-shot pairs are used, a transfer setting)")
+        specs.append(BenchmarkSpec("EvalBiasBench", [], limit(records, "evalbiasbench"), PH_CRITERION,
+                                   fit_on=fit_on))
+    if args.pairs:
+        if not args.criterion:
+            raise SystemExit("error: --pairs needs --criterion")
+        fields = FieldMap.parse(args.field_map) if args.field_map else FieldMap()
+        pool, rest = split_pool(load_pairs(args.pairs, fields), args.pool, by="all")
+        specs.append(BenchmarkSpec(Path(args.pairs).stem, pool, limit(rest, "pairs"), args.criterion,
+                                   pool_group_by="all"))
+    if not specs:
+        raise SystemExit("error: give at least one of --rewardbench, --preferencehack, --evalbiasbench, --pairs")
+    return specs
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .report import write_reports
+    from .runner import RunConfig, run_eval
+
+    preset = PROTOCOLS[args.protocol]
+    settings: EvalSettings = preset["settings"]
+    overrides = {k: v for k, v in {"steps": args.steps, "masks_per_step": args.masks_per_step,
+                                   "n_contexts": args.n_contexts, "max_length": args.max_length}.items()
+                 if v is not None}
+    settings = replace(settings, **overrides, ablations=settings.ablations and not args.no_ablations)
+    specs = _specs(args, preset["max_per_subset"])
+    scoring = {s.name: s.scoring for s in specs}
+    pairs_with = {s.name: s.pairs_with for s in specs}
+    out = Path(args.out)
+    if not args.report_only:
+        from ..backbone import load_backbone
+
+        kwargs = {k: v for k, v in {"device": args.device, "dtype": args.dtype}.items() if v}
+        backbone = load_backbone(args.model, **kwargs)
+        config = RunConfig(methods=args.methods, seeds=args.seeds or preset["seeds"],
+                           n_fewshot=args.n_fewshot or preset["n_fewshot"], chunk=args.chunk, settings=settings)
+        started = time.perf_counter()
+        run_eval(backbone, specs, config, out, log=lambda m: print(m, flush=True))
+        print(f"evaluation loop took {time.perf_counter() - started:.0f}s", flush=True)
+    extra = {"protocol": args.protocol, "settings": settings.to_dict(), "model": args.model or "embedded"}
+    paths = write_reports(out, scoring, pairs_with, title=f"Results ({args.protocol} protocol)", extra=extra)
+    print(json.dumps({k: str(v) for k, v in paths.items()}))
+    return 0
+
+
+def add_build_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rewardbench", required=True, help="RewardBench filtered JSONL/Parquet (source pairs)")
+    p.add_argument("--out", "-o", required=True, help="output JSONL")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--per-group", type=int, default=40, help="source pairs per kind (math, code, unsafe, ...)")
+    p.add_argument("--n-fewshot", type=int, default=80, help="sources whose variants form the few-shot pool")
+    p.add_argument("--max-chars", type=int, default=1400, help="longest source pair (prompt+chosen+rejected)")
+
+
+def cmd_build_preferencehack(args: argparse.Namespace) -> int:
+    from .preferencehack import BuildConfig, build_file
+
+    config = BuildConfig(per_group=args.per_group, n_fewshot=args.n_fewshot, max_chars=args.max_chars, seed=args.seed)
+    path = build_file(args.rewardbench, args.out, config)
+    print(f"wrote {path}")
+    return 0

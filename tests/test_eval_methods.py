@@ -1,0 +1,129 @@
+import pytest
+import torch
+from tiny import tiny_backbone
+
+from activation_rm.batching import last_token_logits
+from activation_rm.eval.generation import PrefixRunner, extend, generate_verdicts, parse_verdict
+from activation_rm.eval.methods import (
+    ARMGroup,
+    FitContext,
+    GenerativeGroup,
+    ICLGroup,
+    ZeroShotGroup,
+    build_groups,
+    chosen_first,
+)
+from activation_rm.eval.records import PairRecord
+from activation_rm.eval.settings import EvalSettings
+from activation_rm.templates import PAIRWISE, POINTWISE
+
+
+@pytest.fixture(scope="module")
+def backbone():
+    return tiny_backbone("llama")
+
+
+def _records(n, offset=0):
+    return [PairRecord(str(i), "s", f"What is {i} plus {i}?", f"{2 * i}.", f"{2 * i + 1}, the quick brown fox.")
+            for i in range(offset, offset + n)]
+
+
+SETTINGS = EvalSettings(max_length=256, steps=2, masks_per_step=4, n_contexts=3, n_shots=1, votes=3, sav_heads=4,
+                        ablations=True)
+
+
+def _ctx(backbone, seed=0):
+    return FitContext(backbone, "the answer is correct", _records(6), seed, SETTINGS)
+
+
+@pytest.mark.parametrize("text,expected", [("A", 0), (" B.", 1), ("**A**", 0), ("Response B", 1), ("answer: a", 0),
+                                           ("a good one", None), ("Both", None), ("", None), ("Bee", None)])
+def test_parse_pairwise(text, expected):
+    assert parse_verdict(text, ("A", "B")) == expected
+
+
+def test_parse_pointwise():
+    assert parse_verdict(" Yes, it does", ("Yes", "No")) == 0
+    assert parse_verdict("no.", ("Yes", "No")) == 1
+    assert parse_verdict("Maybe", ("Yes", "No")) is None
+
+
+def test_prefix_runner_matches_full_pass(backbone):
+    seqs = [[5, 6, 7, 8, 9, 10, 11], [5, 6, 7, 8, 12, 13], [5, 6, 7, 8, 20]]
+    runner = PrefixRunner(backbone, [5, 6, 7, 8])
+    for seq in seqs:
+        logits, _ = runner.run(seq)
+        full = last_token_logits(backbone, [seq]).logits[0]
+        torch.testing.assert_close(logits, full, atol=1e-4, rtol=1e-4)
+    assert runner.reused == 3 and runner.full == 0
+    runner.run([1, 2, 3])
+    assert runner.full == 1
+
+
+def test_generation_is_seeded_and_leaves_cache(backbone):
+    ids = [5, 6, 7, 8, 9]
+    logits, cache = extend(backbone, ids)
+    a = generate_verdicts(backbone, logits, cache, len(ids), n_samples=3, seed=1)
+    assert cache.get_seq_length() == len(ids)
+    b = generate_verdicts(backbone, logits, cache, len(ids), n_samples=3, seed=1)
+    assert a == b and len(a.samples) == 3
+
+
+def test_zero_shot_and_sav(backbone):
+    group = ZeroShotGroup()
+    group.fit(_ctx(backbone))
+    assert len(group.sav_top) == 4
+    out = group.judge(_records(3, offset=10))
+    assert set(out) == {"zeroshot_prob", "sav"}
+    for verdicts in out.values():
+        assert len(verdicts) == 3 and all(v.correct in (0, 0.5, 1) for v in verdicts)
+    # zero-shot P(Yes) is the unsteered reward of the same query
+    v = out["zeroshot_prob"][0]
+    assert 0 <= v.score_chosen <= 1 and v.correct == (1.0 if v.score_chosen > v.score_rejected else 0.0)
+
+
+def test_icl_uses_shared_prefix(backbone):
+    group = ICLGroup()
+    info = group.fit(_ctx(backbone))
+    assert info["demonstrations"] == 4 and info["prefix_tokens"] > 0
+    out = group.judge(_records(2, offset=10))["icl_prob"]
+    assert len(out) == 2 and group.runner.reused == 4
+
+
+def test_generative_counts_parse_failures(backbone):
+    group = GenerativeGroup(fewshot=True, votes=True)
+    group.fit(_ctx(backbone))
+    out = group.judge(_records(3, offset=10))
+    assert set(out) == {"gen_fewshot", "vote_fewshot"}
+    for v in out["gen_fewshot"]:
+        assert v.parsed or v.correct == 0.0  # a random tiny model rarely writes A/B: counted wrong, flagged
+    assert chosen_first("x/1", 0) == chosen_first("x/1", 0)
+
+
+def test_arm_group_and_ablations(backbone, tmp_path):
+    zero = ZeroShotGroup()
+    ctx = _ctx(backbone)
+    ctx.artifacts = tmp_path
+    zero.fit(ctx)
+    group = ARMGroup(POINTWISE, zero, ablations=True)
+    info = group.fit(ctx)
+    assert (tmp_path / "arm_pointwise").exists()
+    assert set(group.variants) == {"arm_pointwise", "arm_all_heads", "arm_random_heads", "arm_sav_heads"}
+    count = info["heads"]
+    assert int(group.variants["arm_random_heads"].mask.sum()) == count
+    assert int(group.variants["arm_sav_heads"].mask.sum()) == count
+    out = group.judge(_records(2, offset=10))
+    assert all(len(v) == 2 for v in out.values())
+    again = ARMGroup(POINTWISE, zero, ablations=True)
+    again.fit(ctx)  # reloads the saved artifact instead of refitting
+    assert torch.equal(again.rm.mask, group.rm.mask)
+    pairwise = ARMGroup(PAIRWISE)
+    pairwise.fit(_ctx(backbone))
+    assert len(pairwise.judge(_records(2, offset=10))["arm_pairwise"]) == 2
+
+
+def test_build_groups_rejects_unknown():
+    with pytest.raises(ValueError, match="unknown method"):
+        build_groups(["magic"], False)
+    names = [n for g in build_groups(["zeroshot_prob", "arm_pointwise"], True) for n in g.names]
+    assert names == ["zeroshot_prob", "sav", "arm_pointwise", "arm_all_heads", "arm_random_heads", "arm_sav_heads"]
