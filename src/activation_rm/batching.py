@@ -127,8 +127,8 @@ def last_token_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], *, read
                       progress: Callable[[int], None] | None = None) -> LastTokenOutput:
     """Logits at each sequence's last token (restricted to ``read_ids`` when given), in input order.
 
-    ``steering`` replaces heads at that token; a per-sequence mask (``(N, layers, heads)``) is split with the
-    batches. ``record`` also returns every head's activation there.
+    ``steering`` replaces heads at that token; a per-sequence mask (``(N, layers, heads)``) or per-sequence values
+    (``(N, layers, heads, head_dim)``) are split with the batches. ``record`` also returns every head's activation there.
     """
     if not seqs:
         width = len(read_ids) if read_ids is not None else backbone.model.config.get_text_config().vocab_size
@@ -140,8 +140,8 @@ def last_token_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], *, read
     for batch in plan_batches(lengths, max_batch_tokens, max_batch_size):
         def run(indices: list[int]) -> LastTokenOutput:
             batch_steering = steering
-            if steering is not None and steering.mask.dim() == 3:
-                batch_steering = Steering(steering.mask[indices], steering.values)
+            if steering is not None and steering.per_sequence:
+                batch_steering = steering.rows(indices)
             return _run_batch(backbone, [seqs[i] for i in indices], read, batch_steering, record, padding_side)
 
         offset = 0
@@ -180,22 +180,16 @@ def encode_prefix(backbone: Backbone, seq: Sequence[int]) -> EncodedPrefix:
 def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, masks: torch.Tensor,
                                   values: torch.Tensor, chunk: int = 64) -> torch.Tensor:
     """Full-vocabulary logits of the prefix's last token under each head mask, ``(n_masks, vocab)``."""
-    model = backbone.model
     device = backbone.input_device
-    keyword = _cache_keyword(model)
+    ones = torch.ones((1, prefix.length), dtype=torch.long, device=device)
+    lengths = torch.tensor([prefix.length], dtype=torch.long, device=device)
     results = []
     for start in range(0, masks.shape[0], chunk):
         part = masks[start:start + chunk]
-        n = part.shape[0]
-        cache = _repeat_cache(prefix.cache, n)
-        tokens = torch.full((n, 1), prefix.last_token, dtype=torch.long, device=device)
-        position = torch.full((n, 1), prefix.length, dtype=torch.long, device=device)
-        attention = torch.ones((n, prefix.length + 1), dtype=torch.long, device=device)
-        with head_hooks(backbone, steering=Steering(part, values)) as hooks:
-            hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
-            step = model(input_ids=tokens, attention_mask=attention, position_ids=position, use_cache=True,
-                         logits_to_keep=1, **{keyword: cache})
-        results.append(step.logits[:, -1].float().cpu())
+        rows = torch.zeros(part.shape[0], dtype=torch.long)
+        out = extend_cache(backbone, prefix.cache, ones, lengths, rows, [[prefix.last_token]] * part.shape[0],
+                           steering=Steering(part, values))
+        results.append(out.logits)
     return torch.cat(results)
 
 
@@ -210,11 +204,113 @@ def last_token_logits_shared_prefix(backbone: Backbone, seq: Sequence[int], mask
     return last_token_logits_from_prefix(backbone, encode_prefix(backbone, seq), masks, values, chunk)
 
 
-def _repeat_cache(cache, n: int):
-    """A batch-``n`` copy of a batch-1 KV cache (the original stays untouched for the next chunk)."""
+def _plain_layers(cache) -> bool:
+    """Whether every layer of ``cache`` grows by concatenation (never in place), so rows may be shared views."""
+    from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
+
+    layers = getattr(cache, "layers", None)
+    return bool(layers) and all(type(layer) in (DynamicLayer, DynamicSlidingWindowLayer) and
+                                getattr(layer, "is_initialized", False) for layer in layers)
+
+
+def select_cache_rows(cache, rows: torch.Tensor):
+    """A KV cache whose row ``i`` is row ``rows[i]`` of ``cache``; ``cache`` itself stays untouched.
+
+    Dynamic caches only ever concatenate, so a batch-1 cache is broadcast with ``expand`` (no copy until the next
+    token's keys are appended) and a batched one is gathered once; other cache types are deep-copied."""
     import copy
 
+    if _plain_layers(cache):
+        clone = copy.copy(cache)
+        clone.layers = []
+        for layer in cache.layers:
+            new = copy.copy(layer)
+            if layer.keys.shape[0] == 1:
+                shape = (rows.numel(), *layer.keys.shape[1:])
+                new.keys, new.values = layer.keys.expand(shape), layer.values.expand(shape)
+            else:
+                index = rows.to(layer.keys.device)
+                new.keys, new.values = layer.keys.index_select(0, index), layer.values.index_select(0, index)
+            clone.layers.append(new)
+        return clone
     clone = copy.deepcopy(cache)
-    if n > 1:
-        clone.batch_repeat_interleave(n)
+    clone.batch_select_indices(rows.to(backbone_device_of(cache)))
     return clone
+
+
+def backbone_device_of(cache) -> torch.device:
+    layers = getattr(cache, "layers", None) or []
+    for layer in layers:
+        keys = getattr(layer, "keys", None)
+        if isinstance(keys, torch.Tensor):
+            return keys.device
+    return torch.device("cpu")
+
+
+def _repeat_cache(cache, n: int):
+    """A batch-``n`` copy of a batch-1 KV cache (the original stays untouched for the next chunk)."""
+    return select_cache_rows(cache, torch.zeros(n, dtype=torch.long))
+
+
+@dataclass
+class EncodedPrefixes:
+    """KV cache of a left-padded batch of prefixes: ``mask`` is their attention mask, ``lengths`` their real
+    lengths (the position id the next token gets)."""
+
+    cache: object
+    mask: torch.Tensor
+    lengths: torch.Tensor
+
+
+@torch.inference_mode()
+def encode_prefixes(backbone: Backbone, prefixes: Sequence[Sequence[int]]) -> EncodedPrefixes:
+    """Run a batch of prefixes once (left padded, explicit positions: each row is computed as if alone) and keep
+    the KV cache, to be extended later by one or more suffixes per row."""
+    if any(len(p) == 0 for p in prefixes):
+        raise ValueError("cannot encode an empty prefix")
+    pad_id = backbone.tokenizer.pad_token_id
+    ids, mask = pad_batch(prefixes, 0 if pad_id is None else pad_id, "left")
+    device = backbone.input_device
+    ids, mask = ids.to(device), mask.to(device)
+    out = backbone.model(input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask),
+                         use_cache=True, logits_to_keep=1)
+    return EncodedPrefixes(returned_cache(out), mask, mask.sum(-1))
+
+
+@torch.inference_mode()
+def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_lengths: torch.Tensor,
+                 rows: torch.Tensor, suffixes: Sequence[Sequence[int]], *, read_ids: torch.Tensor | None = None,
+                 steering: Steering | None = None) -> LastTokenOutput:
+    """Logits at the last token of ``prefix[rows[i]] + suffixes[i]`` for each ``i``, reusing the prefixes' KV cache.
+
+    Suffixes are right padded after the (left-padded) prefixes; each token gets the position it would have in the
+    unpadded concatenation and attends only to real tokens, so every row equals a full pass over its own
+    sequence (the model is causal). ``steering`` acts at each row's last suffix token.
+    """
+    if any(len(s) == 0 for s in suffixes):
+        raise ValueError("every suffix needs at least one token")
+    device = backbone.input_device
+    n = len(suffixes)
+    pad_id = backbone.tokenizer.pad_token_id
+    ids, suffix_mask = pad_batch(suffixes, 0 if pad_id is None else pad_id, "right")
+    ids, suffix_mask = ids.to(device), suffix_mask.to(device)
+    rows_on = rows.to(cache_mask.device)
+    attention = torch.cat([cache_mask.index_select(0, rows_on).to(device), suffix_mask], dim=1)
+    positions = cache_lengths.index_select(0, rows_on).to(device).unsqueeze(1) + torch.arange(
+        ids.shape[1], device=device).unsqueeze(0)
+    last = suffix_mask.sum(-1) - 1
+    width = ids.shape[1]
+    keep: int | torch.Tensor = 1
+    gather = torch.zeros(n, dtype=torch.long, device=device)
+    if width > 1:
+        keep = torch.unique(last)
+        gather = torch.searchsorted(keep, last)
+    model = backbone.model
+    with head_hooks(backbone, steering=steering) as hooks:
+        hooks.set_positions(last)
+        out = model(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=True,
+                    logits_to_keep=keep, **{_cache_keyword(model): select_cache_rows(cache, rows)})
+    logits = out.logits[torch.arange(n, device=out.logits.device), gather.to(out.logits.device)]
+    if read_ids is not None:
+        logits = logits[:, read_ids.to(logits.device)]
+    return LastTokenOutput(logits.float().cpu(), None)

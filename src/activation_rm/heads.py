@@ -28,7 +28,8 @@ class Steering:
     """Which heads to replace and with what.
 
     ``mask`` is ``(layers, heads)`` bool, shared by the batch, or ``(batch, layers, heads)`` for one mask per
-    sequence; ``values`` is ``(layers, heads, head_dim)``.
+    sequence; ``values`` is ``(layers, heads, head_dim)``, or ``(batch, layers, heads, head_dim)`` for one set of
+    values per sequence (several reward models steering their own rows of one batch).
     """
 
     mask: torch.Tensor
@@ -39,8 +40,25 @@ class Steering:
             self.mask = self.mask.bool()
         if self.mask.dim() not in (2, 3):
             raise ValueError(f"steering mask must be (layers, heads) or (batch, layers, heads), got {tuple(self.mask.shape)}")
-        if tuple(self.mask.shape[-2:]) != tuple(self.values.shape[:2]):
+        if self.values.dim() not in (3, 4):
+            raise ValueError(f"steering values must be (layers, heads, head_dim) or (batch, layers, heads, head_dim), "
+                             f"got {tuple(self.values.shape)}")
+        if tuple(self.mask.shape[-2:]) != tuple(self.values.shape[-3:-1]):
             raise ValueError(f"mask {tuple(self.mask.shape)} does not fit values {tuple(self.values.shape)}")
+        if self.values.dim() == 4 and self.mask.dim() == 3 and self.mask.shape[0] != self.values.shape[0]:
+            raise ValueError(f"per-sequence mask {tuple(self.mask.shape)} and values {tuple(self.values.shape)} "
+                             "differ in batch size")
+
+    @property
+    def per_sequence(self) -> bool:
+        """Whether the mask or the values differ between the sequences of a batch."""
+        return self.mask.dim() == 3 or self.values.dim() == 4
+
+    def rows(self, indices: list[int] | torch.Tensor) -> Steering:
+        """The steering of a subset of the batch's sequences (a shared mask or values stay shared)."""
+        mask = self.mask[indices] if self.mask.dim() == 3 else self.mask
+        values = self.values[indices] if self.values.dim() == 4 else self.values
+        return Steering(mask, values)
 
     @property
     def num_selected(self) -> int:
@@ -99,7 +117,7 @@ class HeadHooks:
             if self.steering is None or not self._layer_active[layer]:
                 return None
             mask = self._on("mask", layer, self.steering.mask[..., layer, :], hidden.device)
-            values = self._on("values", layer, self.steering.values[layer], hidden.device, hidden.dtype)
+            values = self._on("values", layer, self.steering.values[..., layer, :, :], hidden.device, hidden.dtype)
             replaced = torch.where(mask.unsqueeze(-1), values, last).reshape(batch, heads * head_dim)
             hidden = hidden.index_put((rows, positions), replaced)
             return (hidden, *args[1:])
@@ -113,7 +131,7 @@ def head_hooks(backbone: Backbone, *, record: bool = False, steering: Steering |
     when the block raises."""
     if steering is not None:
         expected = (backbone.num_layers, backbone.num_heads, backbone.head_dim)
-        if tuple(steering.values.shape) != expected:
+        if tuple(steering.values.shape[-3:]) != expected:
             raise ValueError(f"steering values have shape {tuple(steering.values.shape)}, backbone needs {expected}")
     state = HeadHooks(backbone, record, steering)
     handles = []

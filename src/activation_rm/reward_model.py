@@ -21,6 +21,7 @@ from .backbone import EMBEDDED_NAME, Backbone, load_backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
 from .data import Example, Prompt, load_examples
 from .heads import Steering
+from .multi import prompt_keys, shared_prompt_logits
 from .selection import SelectionConfig, VerdictQuery, select_heads
 from .templates import POINTWISE, JudgeItem, JudgeTemplate, labelled_items
 from .vision import (
@@ -63,6 +64,9 @@ def split_held_out(examples: Sequence[Example], fraction: float, seed: int) -> t
 
 class ActivationRM:
     """A few-shot reward model: a frozen backbone plus mean activations written into a learned set of heads."""
+
+    #: score responses that share a prompt against one KV cache of the shared part (exact; False: one full pass each)
+    share_prompts: bool = True
 
     def __init__(self, backbone: Backbone, template: JudgeTemplate, means: torch.Tensor, mask: torch.Tensor,
                  probs: torch.Tensor | None = None, *, seed: int = 0, fit_info: dict[str, Any] | None = None,
@@ -176,6 +180,11 @@ class ActivationRM:
                        "and were truncated inside the response(s)")
             logger.warning(message)
             warnings.warn(message, stacklevel=3)
+        keys = prompt_keys(items) if self.share_prompts and not is_multimodal(self.encoder) else None
+        if keys is not None:  # responses to one prompt share its KV cache (exact; see multi.py)
+            out = shared_prompt_logits(self.backbone, seqs, keys, read_ids=self.encoder.verdict_ids,
+                                       steering=self.steering, max_batch_tokens=self.max_batch_tokens)
+            return torch.softmax(out.logits.double(), dim=-1)[:, 0]
         forward = last_token_logits_mm if is_multimodal(self.encoder) else last_token_logits
         out = forward(self.backbone, seqs, read_ids=self.encoder.verdict_ids, steering=self.steering,
                       max_batch_tokens=self.max_batch_tokens)

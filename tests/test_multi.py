@@ -1,0 +1,164 @@
+"""Exactness of the shared-work paths: shared prompts and many criteria give what the plain path gives."""
+
+import pytest
+import torch
+from tiny import VOCAB, tiny_backbone
+
+from activation_rm.batching import last_token_logits
+from activation_rm.heads import Steering
+from activation_rm.multi import (
+    common_prefix_length,
+    multi_steering_logits,
+    score_criteria,
+    shared_prompt_logits,
+)
+from activation_rm.reward_model import ActivationRM
+from activation_rm.templates import JudgeTemplate
+
+FAMILIES = ["llama", "qwen2", "gemma", "gemma2", "gpt2", "gpt_neox"]
+TOL = dict(rtol=1e-4, atol=1e-4)
+
+
+def _tokens(n, seed):
+    return torch.randint(5, VOCAB, (n,), generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+def _steering(backbone, seed, batch=None):
+    gen = torch.Generator().manual_seed(seed)
+    shape = (backbone.num_layers, backbone.num_heads)
+    mask = torch.rand(*((batch,) if batch else ()), *shape, generator=gen) < 0.4
+    values = torch.randn(*((batch,) if batch else ()), *shape, backbone.head_dim, generator=gen) * 2
+    return Steering(mask, values)
+
+
+def _prompt_groups():
+    """Two prompts with 3 and 2 responses of different lengths, plus a query with a prompt of its own."""
+    p1, p2, p3 = _tokens(40, 1), _tokens(37, 2), _tokens(30, 3)
+    seqs = [p1 + _tokens(n, 10 + n) for n in (5, 12, 1)] + [p2 + _tokens(n, 20 + n) for n in (9, 3)]
+    seqs.append(p3 + _tokens(4, 30))
+    keys = ["p1", "p1", "p1", "p2", "p2", "p3"]
+    order = [3, 0, 5, 1, 4, 2]  # interleave the groups: results must come back in input order
+    return [seqs[i] for i in order], [keys[i] for i in order]
+
+
+def test_common_prefix_length():
+    assert common_prefix_length([[1, 2, 3], [1, 2, 4], [1, 2]]) == 2
+    assert common_prefix_length([[1], [2]]) == 0
+    assert common_prefix_length([[5, 6]]) == 2
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_shared_prompts_equal_plain_path(family):
+    backbone = tiny_backbone(family)
+    seqs, keys = _prompt_groups()
+    steering = _steering(backbone, 0)
+    read = [10, 11, 12]
+    plain = last_token_logits(backbone, seqs, read_ids=read, steering=steering).logits
+    shared = shared_prompt_logits(backbone, seqs, keys, read_ids=read, steering=steering, min_shared=8).logits
+    torch.testing.assert_close(shared, plain, **TOL)
+    # a tiny token budget forces one prefix per batch and one suffix per chunk: still the same
+    small = shared_prompt_logits(backbone, seqs, keys, read_ids=read, steering=steering, min_shared=8,
+                                 max_batch_tokens=40).logits
+    torch.testing.assert_close(small, plain, **TOL)
+
+
+def test_shared_prompts_per_sequence_steering_and_full_vocab():
+    backbone = tiny_backbone("llama")
+    seqs, keys = _prompt_groups()
+    steering = _steering(backbone, 4, batch=len(seqs))
+    plain = last_token_logits(backbone, seqs, steering=steering).logits
+    shared = shared_prompt_logits(backbone, seqs, keys, steering=steering, min_shared=8).logits
+    assert shared.shape == (len(seqs), VOCAB)
+    torch.testing.assert_close(shared, plain, **TOL)
+
+
+def test_short_shared_part_takes_plain_path(monkeypatch):
+    import activation_rm.multi as multi
+
+    backbone = tiny_backbone("llama")
+    seqs, keys = _prompt_groups()
+    monkeypatch.setattr(multi, "_run_groups", lambda *a, **k: pytest.fail("shared path used"))
+    out = shared_prompt_logits(backbone, seqs, keys, read_ids=[3], min_shared=1000).logits
+    torch.testing.assert_close(out, last_token_logits(backbone, seqs, read_ids=[3]).logits, **TOL)
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gemma2", "gpt2"])
+def test_many_steerings_on_identical_queries_equal_separate_passes(family):
+    backbone = tiny_backbone(family)
+    items = [_tokens(n, 40 + n) for n in (17, 33, 9, 25)]
+    steerings = [_steering(backbone, k) for k in range(3)] + [None]
+    reads = [[10, 11], [12, 13], [10, 14], [15, 16]]
+    multi = multi_steering_logits(backbone, [[q] * 4 for q in items], steerings, read_ids=reads, min_shared=4)
+    assert multi.shape == (4, 4, 2)
+    for k, steering in enumerate(steerings):
+        alone = last_token_logits(backbone, items, read_ids=reads[k], steering=steering).logits
+        torch.testing.assert_close(multi[:, k], alone, **TOL)
+
+
+def test_many_steerings_on_different_queries_share_only_their_common_start():
+    backbone = tiny_backbone("qwen2")
+    head = _tokens(12, 50)
+    items = [[head + _tokens(5 + k + n, 60 + 7 * n + k) for k in range(3)] for n in range(3)]
+    steerings = [_steering(backbone, 10 + k) for k in range(3)]
+    multi = multi_steering_logits(backbone, items, steerings, read_ids=[[20, 21]] * 3, min_shared=4,
+                                  max_batch_tokens=64)
+    for k, steering in enumerate(steerings):
+        alone = last_token_logits(backbone, [q[k] for q in items], read_ids=[20, 21], steering=steering).logits
+        torch.testing.assert_close(multi[:, k], alone, **TOL)
+
+
+def _rm(backbone, criterion, seed, template=None):
+    gen = torch.Generator().manual_seed(seed)
+    mask = torch.rand(backbone.num_layers, backbone.num_heads, generator=gen) < 0.3
+    means = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=gen)
+    return ActivationRM(backbone, template or JudgeTemplate(criterion=criterion), means, mask)
+
+
+PROMPTS = ["What is two plus two?", "The capital of France?", "What is two plus two?"]
+RESPONSES = ["Four.", "Paris is the capital of France.", "It is 5, the quick brown fox."]
+
+
+def test_score_criteria_equals_each_reward_model_alone():
+    backbone = tiny_backbone("llama")
+    shared_text = JudgeTemplate(criterion="the preference shown in the examples")
+    rms = [_rm(backbone, "the answer is correct", 0), _rm(backbone, "the answer is short", 1),
+           _rm(backbone, "x", 2, shared_text), _rm(backbone, "y", 3, shared_text)]
+    rms.append(rms[0].without_steering())
+    scores = score_criteria(rms, PROMPTS, RESPONSES, min_shared=4)
+    assert list(scores) == ["the answer is correct", "the answer is short", "the preference shown in the examples",
+                            "the preference shown in the examples (2)", "the answer is correct (2)"]
+    for name, rm in zip(scores, rms):
+        torch.testing.assert_close(torch.tensor(scores[name]), torch.tensor(rm.score(PROMPTS, RESPONSES)),
+                                   rtol=1e-5, atol=1e-5)
+    named = score_criteria({"a": rms[2], "b": rms[3]}, PROMPTS, RESPONSES)
+    assert list(named) == ["a", "b"]
+
+
+def test_score_criteria_rejects_mixed_backbones_and_pairwise():
+    a, b = tiny_backbone("llama"), tiny_backbone("llama")
+    with pytest.raises(ValueError, match="different backbone"):
+        score_criteria([_rm(a, "c", 0), _rm(b, "d", 1)], PROMPTS, RESPONSES)
+    pairwise = _rm(a, "c", 0, JudgeTemplate(criterion="c", mode="pairwise"))
+    with pytest.raises(ValueError, match="pairwise"):
+        score_criteria([pairwise], PROMPTS, RESPONSES)
+    assert score_criteria([_rm(a, "c", 0)], [], []) == {"c": []}
+
+
+def test_oom_while_extending_splits_and_says_so(monkeypatch, caplog):
+    import activation_rm.multi as multi
+
+    backbone = tiny_backbone("llama")
+    seqs, keys = _prompt_groups()
+    real = multi.extend_cache
+    sizes = []
+
+    def flaky(backbone, cache, mask, lengths, rows, suffixes, **kwargs):
+        sizes.append(len(suffixes))
+        if len(suffixes) > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(backbone, cache, mask, lengths, rows, suffixes, **kwargs)
+
+    monkeypatch.setattr(multi, "extend_cache", flaky)
+    out = shared_prompt_logits(backbone, seqs, keys, read_ids=[3, 4], min_shared=8).logits
+    torch.testing.assert_close(out, last_token_logits(backbone, seqs, read_ids=[3, 4]).logits, **TOL)
+    assert max(sizes) > 1 and "splitting" in caplog.text

@@ -1,0 +1,85 @@
+"""The fast paths change no number: per-sequence steering values, cache reuse, and head-selection losses."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from tiny import VOCAB, tiny_backbone
+
+from activation_rm.batching import encode_prefix, last_token_logits, last_token_logits_from_prefix
+from activation_rm.heads import Steering
+from activation_rm.selection import SelectionConfig, VerdictQuery, reinforce, select_heads
+
+TOL = dict(rtol=1e-4, atol=1e-4)
+
+
+def _values(backbone, *batch, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(*batch, backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=gen) * 2
+
+
+def _masks(backbone, *batch, seed=0, p=0.4):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(*batch, backbone.num_layers, backbone.num_heads, generator=gen) < p
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma", "gpt2"])
+def test_per_sequence_values_equal_one_pass_per_steering(family):
+    backbone = tiny_backbone(family)
+    gen = torch.Generator().manual_seed(5)
+    seqs = [torch.randint(5, VOCAB, (n,), generator=gen).tolist() for n in (7, 19, 12)]
+    values, masks = _values(backbone, 3, seed=1), _masks(backbone, 3, seed=2)
+    together = last_token_logits(backbone, seqs, steering=Steering(masks, values), max_batch_size=2).logits
+    alone = torch.cat([last_token_logits(backbone, [s], steering=Steering(m, v)).logits
+                       for s, m, v in zip(seqs, masks, values)])
+    torch.testing.assert_close(together, alone, **TOL)
+    shared_mask = last_token_logits(backbone, seqs, steering=Steering(masks[0], values)).logits
+    alone = torch.cat([last_token_logits(backbone, [s], steering=Steering(masks[0], v)).logits
+                       for s, v in zip(seqs, values)])
+    torch.testing.assert_close(shared_mask, alone, **TOL)
+
+
+def test_steering_rejects_mismatched_batches():
+    with pytest.raises(ValueError, match="batch size"):
+        Steering(torch.zeros(3, 2, 4, dtype=torch.bool), torch.zeros(2, 2, 4, 8))
+    with pytest.raises(ValueError, match="values"):
+        Steering(torch.zeros(2, 4, dtype=torch.bool), torch.zeros(2, 4))
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma2", "gpt_neox"])
+def test_prefix_cache_is_reused_unchanged(family):
+    """The same encoded prefix serves many chunks and calls: the broadcast cache rows must never be written."""
+    backbone = tiny_backbone(family)
+    seq = torch.randint(5, VOCAB, (21,), generator=torch.Generator().manual_seed(3)).tolist()
+    values, masks = _values(backbone), _masks(backbone, 7, seed=4)
+    prefix = encode_prefix(backbone, seq)
+    first = last_token_logits_from_prefix(backbone, prefix, masks, values, chunk=3)
+    again = last_token_logits_from_prefix(backbone, prefix, masks, values, chunk=7)
+    full = torch.cat([last_token_logits(backbone, [seq], steering=Steering(m, values)).logits for m in masks])
+    torch.testing.assert_close(first, full, **TOL)
+    assert torch.equal(first, again) or torch.allclose(first, again, rtol=0, atol=1e-6)
+
+
+def test_select_heads_losses_equal_plain_full_passes():
+    """Head selection through cached prefixes gives the same losses, step by step, as one full forward per mask."""
+    backbone = tiny_backbone("qwen2")
+    gen = torch.Generator().manual_seed(9)
+    train = [VerdictQuery(torch.randint(5, VOCAB, (n,), generator=gen).tolist(), 7, 8) for n in (15, 22, 11)]
+    means = _values(backbone, seed=6)
+    config = SelectionConfig(steps=6, masks_per_step=5, final_samples=3)
+    fast = select_heads(backbone, train, train[:2], means, config, seed=3)
+
+    import random
+
+    rng = random.Random(3)
+
+    def plain_loss(masks, step):
+        query = train[rng.randrange(len(train))]
+        logits = last_token_logits(backbone, [query.ids] * masks.shape[0], steering=Steering(masks, means)).logits
+        return F.cross_entropy(logits, torch.full((masks.shape[0],), query.target), reduction="none")
+
+    probs, history = reinforce(plain_loss, (backbone.num_layers, backbone.num_heads), config, seed=3)
+    torch.testing.assert_close(torch.tensor(fast.loss_history), torch.tensor(history), **TOL)
+    torch.testing.assert_close(fast.probs, probs, **TOL)
+    uncached = select_heads(backbone, train, train[:2], means, config, seed=3, cache_prefixes=False)
+    torch.testing.assert_close(torch.tensor(uncached.loss_history), torch.tensor(fast.loss_history), **TOL)
+    assert torch.equal(uncached.mask, fast.mask)
