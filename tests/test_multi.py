@@ -162,3 +162,46 @@ def test_oom_while_extending_splits_and_says_so(monkeypatch, caplog):
     out = shared_prompt_logits(backbone, seqs, keys, read_ids=[3, 4], min_shared=8).logits
     torch.testing.assert_close(out, last_token_logits(backbone, seqs, read_ids=[3, 4]).logits, **TOL)
     assert max(sizes) > 1 and "splitting" in caplog.text
+
+
+def test_reward_model_score_and_compare_use_shared_prompts_exactly():
+    backbone = tiny_backbone("llama")
+    rm = _rm(backbone, "the answer is correct", 5)
+    plain = _rm(backbone, "the answer is correct", 5)
+    plain.share_prompts = False
+    prompts = ["What is two plus two? " * 6] * 3 + ["The capital of France?"]
+    responses = ["Four.", "It is 5.", "the quick brown fox", "Paris."]
+    torch.testing.assert_close(torch.tensor(rm.score(prompts, responses)),
+                               torch.tensor(plain.score(prompts, responses)), rtol=1e-5, atol=1e-5)
+    fast = rm.compare(prompts, responses, responses[::-1])
+    slow = plain.compare(prompts, responses, responses[::-1])
+    assert [c.preferred for c in fast] == [c.preferred for c in slow]
+    torch.testing.assert_close(torch.tensor([c.score_a for c in fast]), torch.tensor([c.score_a for c in slow]),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_cli_score_criteria(tmp_path, capsys):
+    import json
+
+    from tiny import tiny_model, tiny_tokenizer
+
+    from activation_rm.backbone import load_backbone
+    from activation_rm.cli import main
+
+    model_dir = tmp_path / "model"
+    tiny_model("llama").save_pretrained(model_dir)
+    tiny_tokenizer().save_pretrained(model_dir)
+    backbone = load_backbone(str(model_dir), device="cpu")
+    paths = []
+    for k, criterion in enumerate(["correct", "short"]):
+        paths.append(str(_rm(backbone, criterion, 20 + k).save(tmp_path / f"arm_{criterion}")))
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"prompt": p, "response": r}) + "\n" for p, r in zip(PROMPTS, RESPONSES)))
+    assert main(["score-criteria", *paths, "-i", str(src), "-o", str(out), "--chunk-size", "2"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["line"] for r in rows] == [1, 2, 3]
+    for path, name in zip(paths, ["arm_correct", "arm_short"]):
+        alone = ActivationRM.load(path, backbone=backbone).score(PROMPTS, RESPONSES)
+        torch.testing.assert_close(torch.tensor([r["scores"][name] for r in rows]), torch.tensor(alone),
+                                   rtol=1e-5, atol=1e-5)
+    assert "under 2 criteria" in capsys.readouterr().err

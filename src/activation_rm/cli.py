@@ -175,6 +175,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score_criteria(args: argparse.Namespace) -> int:
+    """Several pointwise artifacts on one backbone score each line in one pass (see activation_rm.multi)."""
+    from .multi import score_criteria
+    from .reward_model import ActivationRM
+    from .streaming import pointwise_fields, run_jsonl_job
+
+    first = _load_rm(argparse.Namespace(**{**vars(args), "artifact": args.artifacts[0]}))
+    rms = [first] + [ActivationRM.load(path, backbone=first.backbone) for path in args.artifacts[1:]]
+    names = [Path(path).name for path in args.artifacts]
+    if len(set(names)) < len(names):
+        names = [str(path) for path in args.artifacts]
+
+    def score_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
+        scores = score_criteria(dict(zip(names, rms)), [p for p, _ in chunk], [r for _, r in chunk])
+        return [{"scores": {name: scores[name][i] for name in names}} for i in range(len(chunk))]
+
+    stats = run_jsonl_job(args.input, args.output, pointwise_fields, score_chunk, chunk_size=args.chunk_size)
+    print(f"scored {stats.scored} new line(s) under {len(rms)} criteria into {args.output}"
+          + (f" (resumed after line {stats.done_before})" if stats.done_before else ""), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .serve.cli import add_ray_score_arguments, add_serve_arguments  # argparse only, no server packages
 
@@ -198,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--max-length", type=int, default=2048, help="token limit per judge query")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
+    fit.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the examples' images")
     _add_backbone_args(fit)
     fit.set_defaults(func=cmd_fit)
 
@@ -209,11 +232,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--output", "-o", required=True, help="output JSONL (appended; a rerun resumes)")
         p.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
         p.add_argument("--without-steering", action="store_true", help="zero-shot baseline: replace no heads")
+        p.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the lines' images")
         _add_backbone_args(p)
-    fit.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the examples' images")
         if name == "score":
             add_ray_score_arguments(p)
         p.set_defaults(func=func)
+
+    many = sub.add_parser("score-criteria", help="score a JSONL of {prompt, response} under several pointwise "
+                                                 "artifacts on one backbone in one pass")
+    many.add_argument("artifacts", nargs="+", help="artifact directories written by `fit` (same backbone)")
+    many.add_argument("--input", "-i", required=True, help="input JSONL")
+    many.add_argument("--output", "-o", required=True, help="output JSONL with {\"scores\": {artifact: score}} "
+                                                            "(appended; a rerun resumes)")
+    many.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
+    _add_backbone_args(many)
+    many.set_defaults(func=cmd_score_criteria)
 
     inspect = sub.add_parser("inspect", help="show the selected heads of an artifact (table and PNG heat map)")
     inspect.add_argument("artifact")
@@ -222,7 +255,6 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.set_defaults(func=cmd_inspect)
 
     demo = sub.add_parser("demo", help="fit on a bundled criterion with the embedded model and compare with zero-shot")
-        p.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the lines' images")
     demo.add_argument("--criterion", default="short_correct", help="bundled criterion: short_correct or honest_not_flattering")
     demo.add_argument("--steps", type=int, default=600)
     demo.add_argument("--seed", type=int, default=0)
