@@ -180,6 +180,50 @@ def test_per_sequence_masks_equal_separate_runs(backbone):
         torch.testing.assert_close(together[i], alone[0], rtol=1e-5, atol=1e-5)
 
 
+def test_shared_prefix_path_equals_full_forward_passes(backbone):
+    """The REINFORCE path: the prefix (images included) encoded once, the last token run per mask, with the
+    M-RoPE position of that token from the model's rope index on Qwen2-VL."""
+    from activation_rm.vision import encode_prefix_mm, logits_from_prefix_mm, mask_logits_mm
+
+    encoder = _encoder(backbone)
+    generator = torch.Generator().manual_seed(2)
+    masks = torch.rand(5, backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
+    values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
+    compressed = []
+    for item in _mixed_items():
+        query = encoder.encode(item)
+        prefix = encode_prefix_mm(backbone, query)
+        assert (prefix.position is not None) == (backbone.model.config.model_type == "qwen2_vl" and query.has_images)
+        if prefix.position is not None:
+            compressed.append(int(prefix.position.max()) < prefix.length)
+        cached = logits_from_prefix_mm(backbone, prefix, masks, values, chunk=2)
+        full = mask_logits_mm(backbone, query, masks, values)
+        torch.testing.assert_close(cached, full, rtol=1e-5, atol=1e-5)  # a 1D position is off by ~2e-4
+    if backbone.model.config.model_type == "qwen2_vl":  # a 2D image grid takes fewer positions than tokens
+        assert any(compressed)
+
+
+def test_head_selection_with_shared_prefixes_matches_full_passes(backbone):
+    from activation_rm.selection import SelectionConfig
+    from activation_rm.vision import select_heads_mm, verdict_queries_mm
+
+    encoder = _encoder(backbone)
+    items = [(item, i % 2) for i, item in enumerate(_mixed_items())]
+    train, held = verdict_queries_mm(encoder, items[:3]), verdict_queries_mm(encoder, items[3:])
+    # large values so that the masks' losses differ by far more than float noise, which z-scoring would amplify
+    means = 30 * torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim,
+                             generator=torch.Generator().manual_seed(3))
+    config = SelectionConfig(steps=4, masks_per_step=6, final_samples=3)
+    cached = select_heads_mm(backbone, train, held, means, config, seed=5, shared_prefix=True)
+    full = select_heads_mm(backbone, train, held, means, config, seed=5, shared_prefix=False)
+    assert cached.loss_history == pytest.approx(full.loss_history, abs=1e-5)  # the same losses at every step
+    # Adam scales each head's gradient to ~lr, so float noise in the centred advantages of an unsampled head
+    # (theoretically 0) moves it slightly differently on the two paths: compare probabilities loosely.
+    torch.testing.assert_close(cached.probs, full.probs, rtol=0, atol=1e-2)
+    assert torch.equal(cached.mask, full.mask)
+    assert cached.candidate_scores == pytest.approx(full.candidate_scores, abs=1e-5)
+
+
 def test_text_only_item_on_a_vlm_matches_the_text_path(backbone):
     """Without images the processor path gives the same ids and logits as the plain tokenizer path."""
     encoder = _encoder(backbone)

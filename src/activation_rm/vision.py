@@ -7,9 +7,10 @@ tokens are measured first and taken off the ``max_length`` budget. Batches are r
 position ids, so every model computes its own positions (Qwen2-VL's 3D M-RoPE included) exactly as for the item
 alone; the hooks of :mod:`activation_rm.heads` act at the last real token, which is always text.
 
-Head selection here evaluates each batch of masks with full forward passes (one copy of the query per mask)
-rather than the shared-prefix KV-cache path of :mod:`activation_rm.batching`: exact, but it also re-runs the
-vision tower and the whole prompt for every mask.
+Head selection only steers the last token, so each training query's prefix (images included) is encoded once
+with the pixel inputs and its KV cache reused for every mask, as on the text path; Qwen2-VL's last-token M-RoPE
+position is taken from the model's own rope index. Families without a checked prefix path
+(:data:`PREFIX_FAMILIES`) evaluate masks with full forward passes instead (one copy of the query per mask).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch.nn.functional as F
 
 from .activations import ContextConfig, encode_contexts
 from .backbone import Backbone
-from .batching import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, LastTokenOutput, plan_batches
+from .batching import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, LastTokenOutput, plan_batches, returned_cache
 from .data import Example, ExampleError, is_url, resolve_image_paths
 from .heads import Steering, head_hooks, last_token_positions
 from .selection import SelectionConfig, SelectionResult, best_of_samples, reinforce
@@ -38,6 +39,10 @@ SEQUENCE_KEYS = frozenset({"token_type_ids", "mm_token_type_ids"})
 #: model types whose pixel inputs are batched per item (``(batch, images, ...)``): text-only items run apart.
 PER_ITEM_PIXELS = frozenset({"idefics3", "smolvlm"})
 _TEXT_KEYS = frozenset({"input_ids", "attention_mask"})
+#: families whose shared-prefix path is checked exact against full forward passes in the tests.
+PREFIX_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl", "llava_onevision"})
+#: families with 3D multimodal rotary positions (the last token's position comes from the model's rope index).
+MROPE_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl"})
 URL_TIMEOUT_S = 30
 
 
@@ -388,18 +393,95 @@ def mask_logits_mm(backbone: Backbone, query: MMQuery, masks: torch.Tensor, mean
     return out.logits
 
 
+@dataclass
+class MMPrefix:
+    """The KV cache of a processed query without its last token (images included), ready for that token."""
+
+    cache: object
+    length: int
+    last_token: int
+    position: torch.Tensor | None = None  # (3, 1, 1) M-RoPE position of the last token; None: 1D ``length``
+
+
+@torch.inference_mode()
+def encode_prefix_mm(backbone: Backbone, query: MMQuery) -> MMPrefix:
+    """Run the query without its last token once, with its pixel inputs, and keep the KV cache."""
+    if len(query) < 2:
+        raise ValueError("shared-prefix scoring needs a sequence of at least two tokens")
+    inputs = collate([query], 0, backbone.dtype, backbone.input_device)
+    prefix = {k: (v[:, :-1] if k in SEQUENCE_KEYS | _TEXT_KEYS else v) for k, v in inputs.items()}
+    out = backbone.model(**prefix, use_cache=True, logits_to_keep=1)
+    position = None
+    if backbone.model.config.model_type in MROPE_FAMILIES and query.has_images:
+        inner = getattr(backbone.model, "model", backbone.model)
+        rope = {k: inputs[k] for k in ("image_grid_thw", "mm_token_type_ids") if k in inputs}
+        full, _ = inner.get_rope_index(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], **rope)
+        position = full[..., -1:].clone()
+    return MMPrefix(returned_cache(out), len(query) - 1, query.ids[-1], position)
+
+
+@torch.inference_mode()
+def logits_from_prefix_mm(backbone: Backbone, prefix: MMPrefix, masks: torch.Tensor, values: torch.Tensor,
+                          chunk: int = 64) -> torch.Tensor:
+    """Full-vocabulary logits of the prefix's last token under each head mask, ``(n_masks, vocab)``."""
+    from .batching import _cache_keyword, _repeat_cache
+
+    model, device = backbone.model, backbone.input_device
+    keyword = _cache_keyword(model)
+    results = []
+    for start in range(0, masks.shape[0], chunk):
+        part = masks[start:start + chunk]
+        n = part.shape[0]
+        cache = _repeat_cache(prefix.cache, n)
+        tokens = torch.full((n, 1), prefix.last_token, dtype=torch.long, device=device)
+        attention = torch.ones((n, prefix.length + 1), dtype=torch.long, device=device)
+        if prefix.position is not None:
+            position = prefix.position.to(device).expand(-1, n, -1)
+        else:
+            position = torch.full((n, 1), prefix.length, dtype=torch.long, device=device)
+        with head_hooks(backbone, steering=Steering(part, values)) as hooks:
+            hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
+            step = model(input_ids=tokens, attention_mask=attention, position_ids=position, use_cache=True,
+                         logits_to_keep=1, **{keyword: cache})
+        results.append(step.logits[:, -1].float().cpu())
+    return torch.cat(results)
+
+
+class MaskScorer:
+    """Logits of one query under many masks: shared-prefix KV cache where the family's path is checked
+    (:data:`PREFIX_FAMILIES`), each prefix encoded on first use and kept; full forward passes otherwise."""
+
+    def __init__(self, backbone: Backbone, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                 shared_prefix: bool | None = None) -> None:
+        self.backbone = backbone
+        self.max_batch_tokens = max_batch_tokens
+        family = backbone.model.config.model_type
+        self.shared_prefix = family in PREFIX_FAMILIES if shared_prefix is None else shared_prefix
+        self._prefixes: dict[int, MMPrefix] = {}
+
+    def logits(self, query: MMQuery, masks: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+        if not self.shared_prefix:
+            return mask_logits_mm(self.backbone, query, masks, means, self.max_batch_tokens)
+        prefix = self._prefixes.get(id(query))
+        if prefix is None:
+            prefix = self._prefixes[id(query)] = encode_prefix_mm(self.backbone, query)
+        return logits_from_prefix_mm(self.backbone, prefix, masks, means)
+
+
 def select_heads_mm(backbone: Backbone, train: Sequence[MMVerdictQuery], held_out: Sequence[MMVerdictQuery],
                     means: torch.Tensor, config: SelectionConfig, seed: int = 0,
-                    progress: bool = False, max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> SelectionResult:
+                    progress: bool = False, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                    shared_prefix: bool | None = None) -> SelectionResult:
     """:func:`activation_rm.selection.select_heads` for multimodal queries (same REINFORCE, same seeded draws),
-    with the masks of each step scored by full forward passes."""
+    with the masks of each step scored through :class:`MaskScorer`."""
     if not train:
         raise ValueError("head selection needs at least one training query")
     rng = random.Random(seed)
+    scorer = MaskScorer(backbone, max_batch_tokens, shared_prefix)
 
     def loss_fn(masks: torch.Tensor, step: int) -> torch.Tensor:
         query = train[rng.randrange(len(train))]
-        logits = mask_logits_mm(backbone, query.query, masks, means, max_batch_tokens)
+        logits = scorer.logits(query.query, masks, means)
         return F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long),
                                reduction="none")
 
@@ -408,7 +490,7 @@ def select_heads_mm(backbone: Backbone, train: Sequence[MMVerdictQuery], held_ou
         correct = torch.zeros(masks.shape[0])
         loss = torch.zeros(masks.shape[0])
         for query in judge_on:
-            logits = mask_logits_mm(backbone, query.query, masks, means, max_batch_tokens)
+            logits = scorer.logits(query.query, masks, means)
             correct += (logits[:, query.target] > logits[:, query.other]).float()
             loss += F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long),
                                     reduction="none")
