@@ -83,3 +83,25 @@ def test_select_heads_losses_equal_plain_full_passes():
     uncached = select_heads(backbone, train, train[:2], means, config, seed=3, cache_prefixes=False)
     torch.testing.assert_close(torch.tensor(uncached.loss_history), torch.tensor(fast.loss_history), **TOL)
     assert torch.equal(uncached.mask, fast.mask)
+
+
+def test_duplicate_masks_run_once_and_get_the_same_losses(monkeypatch):
+    import activation_rm.selection as selection
+
+    backbone = tiny_backbone("llama")
+    query = VerdictQuery(torch.randint(5, VOCAB, (14,), generator=torch.Generator().manual_seed(2)).tolist(), 7, 8)
+    means = _values(backbone, seed=8)
+    distinct = _masks(backbone, 3, seed=9)
+    masks = distinct[torch.tensor([0, 1, 0, 2, 1, 0])]
+    real = selection.last_token_logits_from_prefix
+    sizes = []
+
+    def spy(backbone, prefix, masks, values, *args, **kwargs):
+        sizes.append(masks.shape[0])
+        return real(backbone, prefix, masks, values, *args, **kwargs)
+
+    monkeypatch.setattr(selection, "last_token_logits_from_prefix", spy)
+    losses = selection.mask_losses(backbone, query, masks, means)
+    logits = last_token_logits(backbone, [query.ids] * 6, steering=Steering(masks, means)).logits
+    torch.testing.assert_close(losses, F.cross_entropy(logits, torch.full((6,), 7), reduction="none"), **TOL)
+    assert sizes == [3]

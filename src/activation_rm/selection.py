@@ -118,8 +118,17 @@ def mask_losses(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, me
                 prefixes: PrefixCache | None = None) -> torch.Tensor:
     """Cross-entropy of the correct verdict under each mask, ``(n_masks,)`` (shared-prefix evaluation)."""
     prefix = (prefixes or PrefixCache(backbone, enabled=False)).get(query.ids)
-    logits = last_token_logits_from_prefix(backbone, prefix, masks, means)
+    unique, inverse = unique_masks(masks)
+    logits = last_token_logits_from_prefix(backbone, prefix, unique, means)[inverse]
     return F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long), reduction="none")
+
+
+def unique_masks(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The distinct masks of a batch and, for each mask, the index of its copy: once the inclusion probabilities
+    saturate near 0 or 1 many sampled masks coincide, and each needs running only once."""
+    flat = masks.reshape(masks.shape[0], -1)
+    unique, inverse = torch.unique(flat, dim=0, return_inverse=True)
+    return unique.reshape(-1, *masks.shape[1:]), inverse
 
 
 def held_out_scores(backbone: Backbone, queries: Sequence[VerdictQuery], masks: torch.Tensor,
