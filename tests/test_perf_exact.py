@@ -105,3 +105,16 @@ def test_duplicate_masks_run_once_and_get_the_same_losses(monkeypatch):
     logits = last_token_logits(backbone, [query.ids] * 6, steering=Steering(masks, means)).logits
     torch.testing.assert_close(losses, F.cross_entropy(logits, torch.full((6,), 7), reduction="none"), **TOL)
     assert sizes == [3]
+
+
+def test_generic_cache_copy_path_gives_the_same_logits(monkeypatch):
+    """Cache types that may write in place are deep-copied and row-selected instead of broadcast."""
+    import activation_rm.batching as batching
+
+    backbone = tiny_backbone("llama")
+    seq = torch.randint(5, VOCAB, (16,), generator=torch.Generator().manual_seed(12)).tolist()
+    values, masks = _values(backbone, seed=13), _masks(backbone, 4, seed=14)
+    fast = last_token_logits_from_prefix(backbone, encode_prefix(backbone, seq), masks, values)
+    monkeypatch.setattr(batching, "_plain_layers", lambda cache: False)
+    generic = last_token_logits_from_prefix(backbone, encode_prefix(backbone, seq), masks, values)
+    torch.testing.assert_close(generic, fast, **TOL)
