@@ -233,7 +233,6 @@ def section_criteria(backbone, args) -> None:
     times = interleaved({
         "1 criterion": lambda: same[0].score(prompts, responses),
         f"{args.criteria} criteria, same query text": lambda: score_criteria(same, prompts, responses),
-        f"{args.criteria} criteria, one rm.score each": lambda: [rm.score(prompts, responses) for rm in same],
         f"{args.criteria} criteria, own templates": lambda: score_criteria(own, prompts, responses),
     }, args.repeats)
     one = times["1 criterion"]
