@@ -8,6 +8,7 @@ import re
 import pytest
 import torch
 import transformers as tf
+from tiny_vision import FAMILIES as FAMILIES_UNDER_TEST
 from tiny_vision import make_image, tiny_vision_backbone
 
 from activation_rm.backbone import FAMILIES, BackboneMismatchError, find_output_projections
@@ -17,6 +18,7 @@ from activation_rm.heads import Steering
 from activation_rm.reward_model import ActivationRM
 from activation_rm.templates import JudgeItem, JudgeTemplate
 from activation_rm.vision import (
+    PER_ITEM_PIXELS,
     ImageError,
     VisionQueryEncoder,
     last_token_logits_mm,
@@ -24,7 +26,6 @@ from activation_rm.vision import (
     make_encoder,
 )
 
-FAMILIES_UNDER_TEST = ("qwen2_vl", "llava_onevision")
 CRITERION = "The caption mentions only what is in the image."
 
 
@@ -128,7 +129,10 @@ def test_noop_hooks_leave_logits_identical(backbone):
 
 
 def test_recorded_heads_equal_a_manual_split_of_the_projection_input(backbone):
-    queries, _ = _encoder(backbone).encode_many(_mixed_items()[:3])
+    items = _mixed_items()[:3]
+    if backbone.model.config.model_type in PER_ITEM_PIXELS:  # text-only items run in a pass of their own there
+        items = [item for item in items if item.images]
+    queries, _ = _encoder(backbone).encode_many(items)
     queries.sort(key=len)  # batches are planned by length: keep the batch rows in input order
     captured: dict[int, torch.Tensor] = {}
     handles = [proj.register_forward_pre_hook(lambda m, args, layer=layer: captured.__setitem__(layer, args[0]))

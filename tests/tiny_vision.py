@@ -1,5 +1,5 @@
-"""Tiny random-weight vision-language backbones (Qwen2-VL, LLaVA-OneVision) with real processors, built in the
-tests from configs: the tiny trained tokenizer of :mod:`tiny` plus the image special tokens, a PIL (no torchvision)
+"""Tiny random-weight vision-language backbones (Qwen2-VL, LLaVA-OneVision, Idefics3, Gemma 3) with their real
+processor classes, built in the tests from configs: the tiny trained tokenizer of :mod:`tiny` plus the image special tokens, a PIL (no torchvision)
 image processor, and a ChatML chat template that renders ``{"type": "image"}`` entries as image placeholders."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import torch
 import transformers as tf
 from PIL import Image
 from tiny import tiny_tokenizer
+from transformers.models.gemma3.image_processing_pil_gemma3 import Gemma3ImageProcessorPil
+from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
     LlavaOnevisionImageProcessorPil,
 )
@@ -16,10 +18,17 @@ from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLIm
 
 from activation_rm.backbone import Backbone, processor_without_video
 
-IMAGE_TOKENS = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>", "<image>", "<video>"]
-VOCAB = 420
-_PLACEHOLDER = {"qwen2_vl": "<|vision_start|><|image_pad|><|vision_end|>", "llava_onevision": "<image>\n"}
+IMAGE_TOKENS = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>", "<image>", "<video>",
+                "<fake_token_around_image>", "<end_of_utterance>", "<global-img>",
+                *[f"<row_{i + 1}_col_{j + 1}>" for i in range(6) for j in range(6)],
+                "<start_of_image>", "<end_of_image>", "<image_soft_token>"]
+VOCAB = 460
+FAMILIES = ("qwen2_vl", "llava_onevision", "idefics3", "gemma3")
+_PLACEHOLDER = {"qwen2_vl": "<|vision_start|><|image_pad|><|vision_end|>", "llava_onevision": "<image>\n",
+                "idefics3": "<image>", "gemma3": "<start_of_image>"}
 _PINPOINTS = [[28, 28], [28, 56], [56, 28], [56, 56]]
+_SIGLIP = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=1, num_attention_heads=2, image_size=28,
+               patch_size=14)
 
 
 def chat_template(family: str) -> str:
@@ -54,6 +63,17 @@ def tiny_processor(family: str):
         return processor_without_video(tf.LlavaOnevisionProcessor)(image_processor=images, tokenizer=tokenizer,
                                                      chat_template=chat_template(family), num_image_tokens=4,
                                                      vision_feature_select_strategy="full")
+    if family == "idefics3":  # images split into 28-pixel crops plus a global view, 4 tokens each
+        images = Idefics3ImageProcessorPil(size={"longest_edge": 56}, max_image_size={"longest_edge": 28})
+        return tf.Idefics3Processor(image_processor=images, tokenizer=tokenizer, image_seq_len=4,
+                                    chat_template=chat_template(family))
+    if family == "gemma3":  # its processor reads the image tokens from the tokenizer
+        tokenizer.boi_token, tokenizer.eoi_token, tokenizer.image_token = IMAGE_TOKENS[-3:]
+        tokenizer.boi_token_id = tokenizer.convert_tokens_to_ids(tokenizer.boi_token)
+        tokenizer.image_token_id = tokenizer.convert_tokens_to_ids(tokenizer.image_token)
+        images = Gemma3ImageProcessorPil(size={"height": 28, "width": 28})
+        return tf.Gemma3Processor(image_processor=images, tokenizer=tokenizer, image_seq_length=4,
+                                  chat_template=chat_template(family))
     raise ValueError(family)
 
 
@@ -74,11 +94,19 @@ def tiny_vlm(family: str, tokenizer, seed: int = 0) -> torch.nn.Module:
     elif family == "llava_onevision":
         config = tf.LlavaOnevisionConfig(
             text_config=dict(text, model_type="qwen2"),
-            vision_config=dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=48,
-                               num_hidden_layers=1, num_attention_heads=2, image_size=28, patch_size=14),
+            vision_config=dict(_SIGLIP, model_type="siglip_vision_model"),
             image_token_index=ids["<image>"], video_token_index=ids["<video>"], vision_feature_layer=-1,
             vision_feature_select_strategy="full", image_grid_pinpoints=_PINPOINTS)
         model = tf.LlavaOnevisionForConditionalGeneration(config)
+    elif family == "idefics3":
+        config = tf.Idefics3Config(text_config=dict(text, model_type="llama"), vision_config=_SIGLIP, scale_factor=1,
+                                   image_token_id=ids["<image>"])
+        model = tf.Idefics3ForConditionalGeneration(config)
+    elif family == "gemma3":
+        config = tf.Gemma3Config(text_config=dict(text, head_dim=16), vision_config=_SIGLIP, mm_tokens_per_image=4,
+                                 image_token_index=ids["<image_soft_token>"], boi_token_index=ids["<start_of_image>"],
+                                 eoi_token_index=ids["<end_of_image>"])
+        model = tf.Gemma3ForConditionalGeneration(config)
     else:
         raise ValueError(family)
     model.config.architectures = [type(model).__name__]  # what save_pretrained records, so reloads fingerprint equal

@@ -40,7 +40,7 @@ SEQUENCE_KEYS = frozenset({"token_type_ids", "mm_token_type_ids"})
 PER_ITEM_PIXELS = frozenset({"idefics3", "smolvlm"})
 _TEXT_KEYS = frozenset({"input_ids", "attention_mask"})
 #: families whose shared-prefix path is checked exact against full forward passes in the tests.
-PREFIX_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl", "llava_onevision"})
+PREFIX_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl", "llava_onevision", "idefics3", "gemma3"})
 #: families with 3D multimodal rotary positions (the last token's position comes from the model's rope index).
 MROPE_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl"})
 URL_TIMEOUT_S = 30
