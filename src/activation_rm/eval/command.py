@@ -2,10 +2,11 @@
 
 Protocols:
 
-- **fast** (CPU, the embedded 135M model): queries truncated to 384 tokens, 16 few-shot pairs per seed, short
-  REINFORCE (40 steps x 16 masks, 12 averaging contexts of 2 shots), 3 seeds, a few pairs per subset. It is sized to
-  run the whole comparison in about an hour on a 2-core CPU and is far from the paper's settings: read its numbers
-  as a smoke-level comparison with wide intervals.
+- **fast** (CPU, the embedded 135M model): queries truncated to 256 tokens, 12 few-shot pairs per seed, a short
+  REINFORCE (30 steps x 12 masks; the paper uses 600 x 32) on means from 8 averaging contexts of 2 shots, 3 seeds,
+  a few pairs per subset (RewardBench 2, PreferenceHack 3, EvalBiasBench 2). Sized for a 2-core CPU shared with
+  other jobs (one process per seed, ``--threads 1``). It is far from the paper's settings: read its numbers as a
+  small-sample comparison with wide intervals, not as the method's ceiling.
 - **full** (GPU): the paper's settings: 2048-token queries, 600 REINFORCE steps x 32 masks, 100 contexts of 4
   shots, every evaluation pair, 3 seeds.
 """
@@ -26,9 +27,9 @@ RB_CRITERION = ("The response is helpful, honest and harmless: it follows the us
 PH_CRITERION = "The response is correct, safe and genuinely helpful, whatever its length, formatting or tone."
 
 PROTOCOLS: dict[str, dict[str, Any]] = {
-    "fast": {"settings": EvalSettings(max_length=384, steps=40, masks_per_step=16, n_contexts=12, n_shots=2,
-                                      votes=5, ablations=True),
-             "n_fewshot": 16, "max_per_subset": {"rewardbench": 2, "preferencehack": 6, "evalbiasbench": 3},
+    "fast": {"settings": EvalSettings(max_length=256, steps=30, masks_per_step=12, n_contexts=8, n_shots=2,
+                                      votes=5, max_new_tokens=3, ablations=False),
+             "n_fewshot": 12, "max_per_subset": {"rewardbench": 2, "preferencehack": 3, "evalbiasbench": 2},
              "seeds": [0, 1, 2]},
     "full": {"settings": EvalSettings(ablations=True), "n_fewshot": 64, "max_per_subset": {}, "seeds": [0, 1, 2]},
 }
@@ -55,7 +56,10 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-contexts", type=int)
     p.add_argument("--max-length", type=int)
     p.add_argument("--no-ablations", action="store_true", help="skip the head-selection ablations")
+    p.add_argument("--ablations", action="store_true", help="score the head-selection ablations (reuses fitted ARMs)")
     p.add_argument("--chunk", type=int, default=4, help="pairs judged (and written) per step")
+    p.add_argument("--shard", help="write items-<SHARD>.jsonl (run one process per seed into the same --out)")
+    p.add_argument("--threads", type=int, help="torch intra-op threads (1 is much faster on a busy shared CPU)")
     p.add_argument("--report-only", action="store_true", help="rebuild summary, Markdown and PNG from items.jsonl")
     p.add_argument("--model", help="Hugging Face id or local path (default: the embedded SmolLM2-135M-Instruct)")
     p.add_argument("--device", default=None)
@@ -80,10 +84,6 @@ def _specs(args: argparse.Namespace, cap: dict[str, int]):
         return cap_per_subset(records, n, seed=0)
 
     specs = []
-    if args.rewardbench:
-        source = "allenai/reward-bench" if args.rewardbench == "hub" else args.rewardbench
-        pool, rest = split_pool(load_rewardbench(source), args.rb_pool, by="section")
-        specs.append(BenchmarkSpec("RewardBench", pool, limit(rest, "rewardbench"), RB_CRITERION, "rewardbench"))
     if args.preferencehack:
         pool, rest = load_built(args.preferencehack)
         specs.append(BenchmarkSpec("PreferenceHack", pool, limit(rest, "preferencehack"), PH_CRITERION,
@@ -102,6 +102,10 @@ def _specs(args: argparse.Namespace, cap: dict[str, int]):
                              "(its few-shot pairs are used, a transfer setting)")
         specs.append(BenchmarkSpec("EvalBiasBench", [], limit(records, "evalbiasbench"), PH_CRITERION,
                                    fit_on=fit_on))
+    if args.rewardbench:
+        source = "allenai/reward-bench" if args.rewardbench == "hub" else args.rewardbench
+        pool, rest = split_pool(load_rewardbench(source), args.rb_pool, by="section")
+        specs.append(BenchmarkSpec("RewardBench", pool, limit(rest, "rewardbench"), RB_CRITERION, "rewardbench"))
     if args.pairs:
         if not args.criterion:
             raise SystemExit("error: --pairs needs --criterion")
@@ -123,7 +127,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"steps": args.steps, "masks_per_step": args.masks_per_step,
                                    "n_contexts": args.n_contexts, "max_length": args.max_length}.items()
                  if v is not None}
-    settings = replace(settings, **overrides, ablations=settings.ablations and not args.no_ablations)
+    settings = replace(settings, **overrides, ablations=(settings.ablations or args.ablations) and not args.no_ablations)
     specs = _specs(args, preset["max_per_subset"])
     scoring = {s.name: s.scoring for s in specs}
     pairs_with = {s.name: s.pairs_with for s in specs}
@@ -131,10 +135,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not args.report_only:
         from ..backbone import load_backbone
 
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
         kwargs = {k: v for k, v in {"device": args.device, "dtype": args.dtype}.items() if v}
         backbone = load_backbone(args.model, **kwargs)
         config = RunConfig(methods=args.methods, seeds=args.seeds or preset["seeds"],
-                           n_fewshot=args.n_fewshot or preset["n_fewshot"], chunk=args.chunk, settings=settings)
+                           n_fewshot=args.n_fewshot or preset["n_fewshot"], chunk=args.chunk, settings=settings,
+                           shard=args.shard)
         started = time.perf_counter()
         run_eval(backbone, specs, config, out, log=lambda m: print(m, flush=True))
         print(f"evaluation loop took {time.perf_counter() - started:.0f}s", flush=True)

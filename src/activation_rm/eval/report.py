@@ -198,11 +198,11 @@ def chart(summary: dict[str, Any], path: str | os.PathLike) -> Path:
 def write_reports(out_dir: str | os.PathLike, scoring: dict[str, str], pairs_with: dict[str, dict[str, str]],
                   title: str = "Results", extra: dict[str, Any] | None = None) -> dict[str, Path]:
     """summary.json, results.md and results.png from ``out_dir/items.jsonl``."""
-    from .runner import read_rows
+    from .runner import read_all_rows
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    summary = summarize(read_rows(out / "items.jsonl"), scoring, pairs_with)
+    summary = summarize(read_all_rows(out), scoring, pairs_with)
     payload = {"benchmarks": summary, **(extra or {})}
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")

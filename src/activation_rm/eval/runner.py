@@ -49,6 +49,7 @@ class RunConfig:
     chunk: int = 4
     settings: EvalSettings = field(default_factory=EvalSettings)
     order_seed: int = 0  # evaluation order: a partial run covers a seeded random subset of every benchmark
+    shard: str | None = None  # write items-<shard>.jsonl so several processes (e.g. one per seed) share a run
 
 
 def _append(path: Path, rows: Sequence[dict[str, Any]]) -> None:
@@ -57,6 +58,14 @@ def _append(path: Path, rows: Sequence[dict[str, Any]]) -> None:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def read_all_rows(out_dir: str | os.PathLike, stem: str = "items") -> list[dict[str, Any]]:
+    """Rows of every shard (``items.jsonl``, ``items-<shard>.jsonl``) of a run directory."""
+    rows = []
+    for path in sorted(Path(out_dir).glob(f"{stem}*.jsonl")):
+        rows += read_rows(path)
+    return rows
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -95,13 +104,14 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
     """Evaluate and write ``items.jsonl`` and ``fits.jsonl`` under ``out_dir``; returns the items path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    items_path, fits_path = out / "items.jsonl", out / "fits.jsonl"
+    suffix = f"-{config.shard}" if config.shard else ""
+    items_path, fits_path = out / f"items{suffix}.jsonl", out / f"fits{suffix}.jsonl"
     repair_tail(items_path)
     repair_tail(fits_path)
     done = {(r["benchmark"], r["seed"], r["method"], r["key"]) for r in read_rows(items_path)}
     fitted = {(r["benchmark"], r["seed"], r["group"]) for r in read_rows(fits_path)}
     by_name = {spec.name: spec for spec in specs}
-    (out / "config.json").write_text(json.dumps({
+    (out / f"config{suffix}.json").write_text(json.dumps({
         "methods": list(config.methods), "seeds": list(config.seeds), "n_fewshot": config.n_fewshot,
         "settings": config.settings.to_dict(), "benchmarks": {s.name: {"pool": len(s.pool), "eval": len(s.records),
                                                                        "criterion": s.criterion} for s in specs}},
