@@ -175,6 +175,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .eval.command import cmd_eval as run
+
+    return run(args)
+
+
+def cmd_build_preferencehack(args: argparse.Namespace) -> int:
+    from .eval.command import cmd_build_preferencehack as run
+
+    return run(args)
+
+
 def cmd_score_criteria(args: argparse.Namespace) -> int:
     """Several pointwise artifacts on one backbone score each line in one pass (see activation_rm.multi)."""
     from .multi import score_criteria
@@ -267,6 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_arguments(serve)
     _add_backbone_args(serve)
     serve.set_defaults(func=cmd_serve)
+
+    from .eval.command import add_build_arguments, add_eval_arguments  # argparse only; runs nothing
+
+    evaluate = sub.add_parser("eval", help="compare Activation RMs with few-shot baselines on benchmarks "
+                                           "(resumable per-item JSONL, summary JSON, Markdown, PNG)")
+    add_eval_arguments(evaluate)
+    evaluate.set_defaults(func=cmd_eval)
+    build = sub.add_parser("build-preferencehack", help="build the PreferenceHack reconstruction (bias and control "
+                                                        "splits) from RewardBench pairs")
+    add_build_arguments(build)
+    build.set_defaults(func=cmd_build_preferencehack)
     return parser
 
 
