@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from .activations import ContextConfig, encode_contexts
 from .backbone import Backbone
 from .batching import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, LastTokenOutput, plan_batches, returned_cache
-from .data import Example, ExampleError, is_url, resolve_image_paths
+from .data import Example, ExampleError, is_url, parse_images, resolve_image_paths
 from .heads import Steering, head_hooks, last_token_positions
 from .selection import SelectionConfig, SelectionResult, best_of_samples, reinforce
 from .templates import JudgeItem, QueryEncoder, labelled_items
@@ -106,8 +106,6 @@ def load_example_images(examples: Sequence[Example], allow_network: bool = False
 
 def record_images(path: Path, number: int, record: dict[str, Any], allow_network: bool = False) -> tuple[Any, ...]:
     """The decoded ``images`` of a scoring input line (paths relative to the JSONL file)."""
-    from .data import parse_images
-
     where = f"{path}:{number}"
     try:
         refs = resolve_image_paths(parse_images(record), Path(path).parent)
