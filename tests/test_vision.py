@@ -312,12 +312,26 @@ def test_fit_with_a_corrupt_image_names_the_line_and_path(tmp_path):
         ActivationRM.fit(tiny_vision_backbone("qwen2_vl"), path, criterion=CRITERION, steps=1, progress=False)
 
 
-def test_text_backbone_refuses_images(tmp_path):
+def test_text_backbone_refuses_images(tmp_path, capsys):
     from tiny import tiny_backbone
 
-    with pytest.raises(ValueError, match="text-only"):
-        ActivationRM.fit(tiny_backbone("llama"), _write_examples(tmp_path, 4), criterion=CRITERION, steps=1,
-                         progress=False)
+    from activation_rm.backbone import UnsupportedModelError
+    from activation_rm.cli import main
+
+    backbone = tiny_backbone("llama")
+    with pytest.raises(UnsupportedModelError, match="text-only"):
+        ActivationRM.fit(backbone, _write_examples(tmp_path, 4), criterion=CRITERION, steps=1, progress=False)
+    rm = ActivationRM.fit(backbone, [{"prompt": "q", "response": "a", "label": i % 2} for i in range(4)],
+                          criterion=CRITERION, steps=1, n_contexts=2, n_shots=1, masks_per_step=2, final_samples=1,
+                          progress=False, max_length=256)
+    with pytest.raises(UnsupportedModelError, match="text-only"):
+        rm.score(["q"], ["a"], images=[make_image(8, 8)])
+    # the command line reports it as an error, not a traceback
+    backbone.model.save_pretrained(tmp_path / "tiny-llama")
+    backbone.tokenizer.save_pretrained(tmp_path / "tiny-llama")
+    assert main(["fit", _write_examples(tmp_path, 4), "--model", str(tmp_path / "tiny-llama"), "--criterion", "c",
+                 "--out", str(tmp_path / "a"), "--steps", "1", "--quiet", "--device", "cpu"]) == 2
+    assert "is text-only" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------ end to end

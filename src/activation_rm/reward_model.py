@@ -17,7 +17,7 @@ import torch
 from . import __version__
 from .activations import ContextConfig, mean_head_activations
 from .artifacts import ArtifactError, read_artifact, write_artifact
-from .backbone import EMBEDDED_NAME, Backbone, load_backbone
+from .backbone import EMBEDDED_NAME, Backbone, UnsupportedModelError, load_backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
 from .data import Example, Prompt, load_examples
 from .heads import Steering
@@ -104,8 +104,9 @@ class ActivationRM:
         multimodal = backbone.processor is not None
         if has_images(parsed):
             if not multimodal:
-                raise ValueError(f"the examples carry images but backbone {backbone.name!r} is text-only; use a "
-                                 "vision-language backbone (Qwen2-VL, LLaVA-OneVision, Idefics3, Gemma 3 ...)")
+                raise UnsupportedModelError(
+                    f"the examples carry images but backbone {backbone.name!r} is text-only; use a vision-language "
+                    "backbone (Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision, Idefics3/SmolVLM, Gemma 3)")
             parsed = load_example_images(parsed, allow_network)
         template = template or JudgeTemplate(criterion=criterion, mode=mode, max_length=max_length)
         template = replace(template, criterion=criterion, mode=mode)
@@ -203,7 +204,7 @@ class ActivationRM:
     def _with_images(self, items: list[JudgeItem], images: Sequence[Any] | None) -> list[JudgeItem]:
         items = attach_images(items, images)
         if any(item.images for item in items) and not is_multimodal(self.encoder):
-            raise ValueError(f"images were given but backbone {self.backbone.name!r} is text-only")
+            raise UnsupportedModelError(f"images were given but backbone {self.backbone.name!r} is text-only")
         return items
 
     def compare(self, prompts: Sequence[Prompt], responses_a: Sequence[str], responses_b: Sequence[str], *,
