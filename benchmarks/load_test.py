@@ -85,13 +85,16 @@ def free_port() -> int:
 class Server:
     """``activation-rm serve`` in a child process on 127.0.0.1 (stopped by its own pid)."""
 
-    def __init__(self, artifact: str, batching: bool, max_batch_size: int, max_wait_ms: float) -> None:
+    def __init__(self, artifact: str, batching: bool, max_batch_size: int, max_wait_ms: float,
+                 threads: int | None = None) -> None:
         self.port = free_port()
         command = [sys.executable, "-m", "activation_rm.cli", "serve", artifact, "--host", "127.0.0.1",
                    "--port", str(self.port), "--max-batch-size", str(max_batch_size), "--max-wait-ms",
                    str(max_wait_ms), "--device", "cpu", "--dtype", "float32", "--log-level", "warning"]
         if not batching:
             command.append("--no-batching")
+        if threads:
+            command += ["--threads", str(threads)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -164,11 +167,13 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=300, help="stop sending after this long, per mode")
     parser.add_argument("--max-batch-size", type=int, default=64)
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--server-threads", type=int, default=None, help="torch threads in the server")
     parser.add_argument("--warmup", type=int, default=16, help="requests sent before measuring (default 16)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="arm-load-") as workdir:
         if args.artifact:
             artifact, label = args.artifact, args.artifact
@@ -178,7 +183,7 @@ def main() -> int:
             artifact, label = tiny_artifact(Path(workdir)), "tiny random Llama (3 layers, 64 wide; CPU)"
         results = {}
         for mode, batching in (("batched", True), ("unbatched", False)):
-            server = Server(artifact, batching, args.max_batch_size, args.max_wait_ms)
+            server = Server(artifact, batching, args.max_batch_size, args.max_wait_ms, args.server_threads)
             try:
                 server.wait_ready()
                 asyncio.run(run_load(server.url, min(args.clients, 8), args.warmup, args.max_seconds))
@@ -193,10 +198,12 @@ def main() -> int:
             finally:
                 server.stop()
     ratio = results["batched"]["throughput_rps"] / max(results["unbatched"]["throughput_rps"], 1e-9)
-    summary = {"model": label, "clients": args.clients, "requests": args.requests,
+    summary = {"model": label, "server_threads": args.server_threads, "clients": args.clients, "requests": args.requests,
                "max_batch_size": args.max_batch_size, "max_wait_ms": args.max_wait_ms, "cpus": os.cpu_count(),
+               "load_average_1min": {"start": round(load_before, 2), "end": round(os.getloadavg()[0], 2)},
                "results": results, "throughput_ratio_batched_over_unbatched": round(ratio, 2)}
-    print(f"model: {label}; {args.clients} clients x {args.requests} requests (1 sample each), loopback")
+    print(f"model: {label}; {args.clients} clients x {args.requests} requests (1 sample each), loopback; "
+          f"{os.cpu_count()} CPUs, 1-min load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     print(f"{'mode':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'batches':>8} {'items/batch':>12}")
     for mode, r in results.items():
         print(f"{mode:<10} {r['throughput_rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7} "

@@ -30,6 +30,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="criteria averaged into /get_reward's reward (default: all served)")
     parser.add_argument("--strip-token", action="append", default=None,
                         help="extra special-token string to strip when splitting /get_reward queries (repeatable)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice; 1 helps on a crowded CPU)")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     ray = parser.add_argument_group("Ray Serve")
     ray.add_argument("--ray", action="store_true", help="serve with Ray Serve replicas instead of one uvicorn process")
@@ -91,6 +93,10 @@ def build_server(args: argparse.Namespace):
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     config = server_config(args)
     if not _is_loopback(args.host) and config.token is None:
         print(f"warning: serving on {args.host} without a token; set --token or $ACTIVATION_RM_TOKEN",
