@@ -228,6 +228,20 @@ def test_head_selection_with_shared_prefixes_matches_full_passes(backbone):
     assert cached.candidate_scores == pytest.approx(full.candidate_scores, abs=1e-5)
 
 
+def test_mean_activations_streamed_in_passes_equal_all_at_once(backbone):
+    from activation_rm.activations import ContextConfig, encode_contexts
+    from activation_rm.vision import mean_head_activations_mm
+
+    encoder = _encoder(backbone, max_length=1024)
+    items = [(item, i % 2) for i, item in enumerate(_mixed_items())]
+    config = ContextConfig(n_contexts=5, n_shots=2)
+    streamed = mean_head_activations_mm(backbone, encoder, items, config, seed=4, contexts_per_pass=2)
+    contexts, _ = encode_contexts(encoder, items, config, seed=4)
+    assert sum(q.has_images for q in contexts) >= 4  # demonstrations bring their images into the context
+    every = last_token_logits_mm(backbone, contexts, record=True).heads
+    torch.testing.assert_close(streamed, every.mean(0), rtol=1e-5, atol=1e-6)
+
+
 def test_text_only_item_on_a_vlm_matches_the_text_path(backbone):
     """Without images the processor path gives the same ids and logits as the plain tokenizer path."""
     encoder = _encoder(backbone)

@@ -8,8 +8,9 @@ more query; the last-token output of every head is recorded and averaged over co
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -45,18 +46,22 @@ def encode_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]
                     seed: int) -> tuple[list, list[int]]:
     """The encoded contexts of :func:`build_contexts` as the encoder returns them (token ids, plus pixel inputs
     for a vision-language encoder), and the verdict index of each final query."""
+    pairs = list(iter_contexts(encoder, items, config, seed))
+    return [context for context, _ in pairs], [verdict for _, verdict in pairs]
+
+
+def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
+                  seed: int) -> Iterator[tuple[Any, int]]:
+    """(encoded context, verdict index) one at a time, so contexts with images need not all be in memory."""
     if len(items) < config.n_shots + 1:
         raise ValueError(f"{len(items)} labelled items are too few for {config.n_shots}-shot contexts")
     rng = random.Random(seed)
     budget = max(128, encoder.template.max_length // (config.n_shots + 1))
-    contexts, targets = [], []
     for _ in range(config.n_contexts):
         chosen = rng.sample(range(len(items)), config.n_shots + 1)
         demos = [items[i] for i in chosen[:-1]]
         query, verdict = items[chosen[-1]]
-        contexts.append(encoder.encode_with_demos(demos, query, per_item_budget=budget))
-        targets.append(verdict)
-    return contexts, targets
+        yield encoder.encode_with_demos(demos, query, per_item_budget=budget), verdict
 
 
 def record_heads(backbone: Backbone, seqs: Sequence[Sequence[int]], max_batch_tokens: int = DEFAULT_BATCH_TOKENS,

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .activations import ContextConfig, encode_contexts
+from .activations import ContextConfig, iter_contexts
 from .backbone import Backbone
 from .batching import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, LastTokenOutput, plan_batches, returned_cache
 from .data import Example, ExampleError, is_url, parse_images, resolve_image_paths
@@ -44,6 +44,8 @@ PREFIX_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl", "llava_onevision", "idefi
 #: families with 3D multimodal rotary positions (the last token's position comes from the model's rope index).
 MROPE_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl"})
 URL_TIMEOUT_S = 30
+#: few-shot contexts encoded and run together when averaging head activations
+CONTEXTS_PER_PASS = 16
 
 
 class ImageError(ValueError):
@@ -361,16 +363,33 @@ def last_token_logits_mm(backbone: Backbone, queries: Sequence[MMQuery], *, read
 
 # --------------------------------------------------------------------------------------------------- fitting
 def mean_head_activations_mm(backbone: Backbone, encoder: VisionQueryEncoder, items: Sequence[tuple[JudgeItem, int]],
-                             config: ContextConfig, seed: int = 0,
-                             max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
-                             progress: Callable[[int], None] | None = None) -> torch.Tensor:
+                             config: ContextConfig, seed: int = 0, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                             progress: Callable[[int], None] | None = None,
+                             contexts_per_pass: int = CONTEXTS_PER_PASS) -> torch.Tensor:
     """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts with images (the
-    same seeded draws of demonstrations as the text path)."""
-    contexts, _ = encode_contexts(encoder, items, config, seed)
-    out = last_token_logits_mm(backbone, contexts, read_ids=[0], record=True, max_batch_tokens=max_batch_tokens,
-                               progress=progress)
-    assert out.heads is not None
-    return out.heads.mean(0)
+    same seeded draws of demonstrations as the text path). Contexts are encoded and run ``contexts_per_pass`` at
+    a time, so their pixel inputs (tens of MB per large image) never all sit in memory."""
+    total: torch.Tensor | None = None
+    count = 0
+    pending: list[MMQuery] = []
+
+    def flush() -> None:
+        nonlocal total, count
+        out = last_token_logits_mm(backbone, pending, read_ids=[0], record=True, max_batch_tokens=max_batch_tokens,
+                                   progress=progress)
+        assert out.heads is not None
+        total = out.heads.sum(0) if total is None else total + out.heads.sum(0)
+        count += len(pending)
+        pending.clear()
+
+    for context, _ in iter_contexts(encoder, items, config, seed):
+        pending.append(context)
+        if len(pending) >= contexts_per_pass:
+            flush()
+    if pending:
+        flush()
+    assert total is not None
+    return total / count
 
 
 @dataclass
