@@ -18,6 +18,7 @@ from activation_rm.heads import Steering
 from activation_rm.reward_model import ActivationRM
 from activation_rm.templates import JudgeItem, JudgeTemplate
 from activation_rm.vision import (
+    MROPE_FAMILIES,
     PER_ITEM_PIXELS,
     ImageError,
     VisionQueryEncoder,
@@ -197,13 +198,13 @@ def test_shared_prefix_path_equals_full_forward_passes(backbone):
     for item in _mixed_items():
         query = encoder.encode(item)
         prefix = encode_prefix_mm(backbone, query)
-        assert (prefix.position is not None) == (backbone.model.config.model_type == "qwen2_vl" and query.has_images)
+        assert (prefix.position is not None) == (backbone.model.config.model_type in MROPE_FAMILIES and query.has_images)
         if prefix.position is not None:
             compressed.append(int(prefix.position.max()) < prefix.length)
         cached = logits_from_prefix_mm(backbone, prefix, masks, values, chunk=2)
         full = mask_logits_mm(backbone, query, masks, values)
         torch.testing.assert_close(cached, full, rtol=1e-5, atol=1e-5)  # a 1D position is off by ~2e-4
-    if backbone.model.config.model_type == "qwen2_vl":  # a 2D image grid takes fewer positions than tokens
+    if backbone.model.config.model_type in MROPE_FAMILIES:  # a 2D image grid takes fewer positions than tokens
         assert any(compressed)
 
 

@@ -23,8 +23,9 @@ IMAGE_TOKENS = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_
                 *[f"<row_{i + 1}_col_{j + 1}>" for i in range(6) for j in range(6)],
                 "<start_of_image>", "<end_of_image>", "<image_soft_token>"]
 VOCAB = 460
-FAMILIES = ("qwen2_vl", "llava_onevision", "idefics3", "gemma3")
-_PLACEHOLDER = {"qwen2_vl": "<|vision_start|><|image_pad|><|vision_end|>", "llava_onevision": "<image>\n",
+FAMILIES = ("qwen2_vl", "qwen2_5_vl", "llava_onevision", "idefics3", "gemma3")
+_PLACEHOLDER = {"qwen2_vl": "<|vision_start|><|image_pad|><|vision_end|>",
+                "qwen2_5_vl": "<|vision_start|><|image_pad|><|vision_end|>", "llava_onevision": "<image>\n",
                 "idefics3": "<image>", "gemma3": "<start_of_image>"}
 _PINPOINTS = [[28, 28], [28, 56], [56, 28], [56, 56]]
 _SIGLIP = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=1, num_attention_heads=2, image_size=28,
@@ -52,10 +53,11 @@ def tiny_processor(family: str):
     """The family's processor class (without its torchvision-only video processor) on a PIL image processor."""
     tokenizer = vision_tokenizer()
     tokenizer.chat_template = chat_template(family)  # as in real VLM repos, tokenizer and processor share it
-    if family == "qwen2_vl":
+    if family in ("qwen2_vl", "qwen2_5_vl"):
         images = Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 2, max_pixels=28 * 28 * 8, patch_size=14,
                                           temporal_patch_size=2, merge_size=2)
-        return processor_without_video(tf.Qwen2VLProcessor)(image_processor=images, tokenizer=tokenizer,
+        cls = tf.Qwen2VLProcessor if family == "qwen2_vl" else tf.Qwen2_5_VLProcessor
+        return processor_without_video(cls)(image_processor=images, tokenizer=tokenizer,
                                               chat_template=chat_template(family))
     if family == "llava_onevision":
         images = LlavaOnevisionImageProcessorPil(size={"height": 28, "width": 28}, crop_size={"height": 28, "width": 28},
@@ -91,6 +93,15 @@ def tiny_vlm(family: str, tokenizer, seed: int = 0) -> torch.nn.Module:
             image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
             vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
         model = tf.Qwen2VLForConditionalGeneration(config)
+    elif family == "qwen2_5_vl":
+        config = tf.Qwen2_5_VLConfig(
+            text_config=dict(text, rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]}),
+            vision_config=dict(depth=2, hidden_size=32, out_hidden_size=64, intermediate_size=48, num_heads=2,
+                               patch_size=14, spatial_merge_size=2, temporal_patch_size=2, fullatt_block_indexes=[1],
+                               window_size=56),
+            image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+            vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+        model = tf.Qwen2_5_VLForConditionalGeneration(config)
     elif family == "llava_onevision":
         config = tf.LlavaOnevisionConfig(
             text_config=dict(text, model_type="qwen2"),
