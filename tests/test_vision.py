@@ -180,9 +180,14 @@ def test_per_sequence_masks_equal_separate_runs(backbone):
     masks = torch.rand(3, backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
     values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
     together = last_token_logits_mm(backbone, [query] * 3, steering=Steering(masks, values)).logits
+    per_row_values = values + torch.randn(3, *values.shape, generator=generator)
+    rows = last_token_logits_mm(backbone, [query] * 3, steering=Steering(masks, per_row_values),
+                                max_batch_size=2).logits  # split into two passes: the rows' values follow them
     for i in range(3):
         alone = last_token_logits_mm(backbone, [query], steering=Steering(masks[i], values)).logits
         torch.testing.assert_close(together[i], alone[0], rtol=1e-5, atol=1e-5)
+        alone = last_token_logits_mm(backbone, [query], steering=Steering(masks[i], per_row_values[i])).logits
+        torch.testing.assert_close(rows[i], alone[0], rtol=1e-5, atol=1e-5)
 
 
 def test_shared_prefix_path_equals_full_forward_passes(backbone):

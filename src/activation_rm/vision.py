@@ -344,8 +344,8 @@ def last_token_logits_mm(backbone: Backbone, queries: Sequence[MMQuery], *, read
 
             def run(indices: list[int]) -> LastTokenOutput:
                 part_steering = steering
-                if steering is not None and steering.mask.dim() == 3:
-                    part_steering = Steering(steering.mask[indices], steering.values)
+                if steering is not None and steering.per_sequence:  # per-sequence masks or values follow the rows
+                    part_steering = steering.rows(indices)
                 return _run_batch(backbone, [queries[i] for i in indices], read, part_steering, record)
 
             offset = 0
