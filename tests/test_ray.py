@@ -58,6 +58,29 @@ def test_score_with_ray_data(cluster, tmp_path):
     assert got[0]["response"] == rows[0]["response"]
 
 
+def test_score_with_ray_data_parquet_and_chat_prompts(cluster, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from activation_rm.serve.ray_batch import score_with_ray
+
+    prompts = [[{"role": "system", "content": "Be short."}, {"role": "user", "content": "What is two plus two?"}],
+               [{"role": "user", "content": "The capital of France is?"}]] * 3
+    responses = ["Four.", "Paris.", "5", "Lyon", "four", "It is Paris."]
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"prompt": prompts, "response": responses}), source)
+    out = tmp_path / "scored.parquet"
+    written = score_with_ray(str(source), str(out), cluster.specs, backbone_kwargs={"device": "cpu", "dtype": "float32"},
+                             workers=1, batch_size=4, num_cpus=0.5)
+    assert written == len(responses)
+    table = pq.read_table(out).to_pandas()
+    order = [responses.index(r) for r in table["response"]]
+    for name, rm in cluster.rms.items():
+        want = rm.score(prompts, responses)
+        torch.testing.assert_close(list(table[f"score_{name}"]), [want[i] for i in order])
+    torch.testing.assert_close(list(table["score"]), list((table["score_short"] + table["score_honest"]) / 2))
+
+
 def test_ray_serve_two_replicas(cluster):
     from ray import serve
 
