@@ -48,6 +48,7 @@ def backbone(request):
 def _encoder(backbone, max_length: int = 2048) -> VisionQueryEncoder:
     encoder = make_encoder(backbone, JudgeTemplate(criterion=CRITERION, max_length=max_length))
     assert isinstance(encoder, VisionQueryEncoder)
+    assert isinstance(encoder.with_template(JudgeTemplate(criterion="other")), VisionQueryEncoder)
     return encoder
 
 

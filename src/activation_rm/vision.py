@@ -245,6 +245,9 @@ class VisionQueryEncoder(QueryEncoder):
         encoded.truncated = truncated
         return encoded
 
+    def with_template(self, template: Any) -> VisionQueryEncoder:
+        return VisionQueryEncoder(self.tokenizer, template, processor=self.processor, allow_network=self.allow_network)
+
 
 def make_encoder(backbone: Backbone, template: Any, allow_network: bool = False) -> QueryEncoder:
     """The query encoder for a backbone: plain text, or through the processor for vision-language models."""
