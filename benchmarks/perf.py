@@ -31,8 +31,8 @@ import torch
 REWARDBENCH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rewardbench" / "filtered.jsonl"
 
 
-def interleaved(variants: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds of each variant, run in rotating order so drifts in machine load hit all of them alike."""
+def timings(variants: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Seconds of each run of each variant, run in rotating order so drifts in machine load hit all alike."""
     names = list(variants)
     times: dict[str, list[float]] = {n: [] for n in names}
     for rep in range(repeats):
@@ -40,7 +40,12 @@ def interleaved(variants: dict[str, Callable[[], object]], repeats: int) -> dict
             started = time.perf_counter()
             variants[name]()
             times[name].append(time.perf_counter() - started)
-    return {n: statistics.median(t) for n, t in times.items()}
+    return times
+
+
+def interleaved(variants: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each variant (see :func:`timings`)."""
+    return {n: statistics.median(t) for n, t in timings(variants, repeats).items()}
 
 
 def report(section: str, **values: object) -> None:
@@ -124,18 +129,25 @@ def section_steering(backbone, args) -> None:
                        use_cache=False, logits_to_keep=1)
 
     big = len(seqs) * max(len(s) for s in seqs) + 1  # one batch for all variants
-    times = interleaved({
+    runs = timings({
         "model forward (no hooks)": raw,
         "last_token_logits plain": lambda: last_token_logits(backbone, seqs, max_batch_tokens=big,
                                                              max_batch_size=len(seqs)),
         "last_token_logits steered": lambda: last_token_logits(backbone, seqs, steering=steering,
                                                                max_batch_tokens=big, max_batch_size=len(seqs)),
     }, args.repeats)
+    times = {k: statistics.median(v) for k, v in runs.items()}
+    fastest = {k: min(v) for k, v in runs.items()}  # contention only adds time: the minimum is the least noisy
     tokens = int(mask.sum())
     report("steering", batch=len(seqs), tokens=tokens, heads_steered=int(steering.mask.sum()),
-           seconds={k: round(v, 3) for k, v in times.items()},
-           steered_over_plain_throughput=round(times["model forward (no hooks)"] / times["last_token_logits steered"], 3),
-           steered_over_hooked_plain=round(times["last_token_logits plain"] / times["last_token_logits steered"], 3))
+           median_seconds={k: round(v, 3) for k, v in times.items()},
+           min_seconds={k: round(v, 3) for k, v in fastest.items()},
+           steered_over_plain_throughput_median=round(
+               times["model forward (no hooks)"] / times["last_token_logits steered"], 3),
+           steered_over_plain_throughput_min=round(
+               fastest["model forward (no hooks)"] / fastest["last_token_logits steered"], 3),
+           steered_over_hooked_plain_min=round(
+               fastest["last_token_logits plain"] / fastest["last_token_logits steered"], 3))
 
 
 def _rewardbench(limit: int | None = None) -> list[dict]:
