@@ -159,7 +159,8 @@ class _DemoJudge(MethodGroup):
         self.encoder = QueryEncoder(ctx.backbone.tokenizer, template)
         demos = labelled_items(_examples(ctx.fewshot[: self.n_pairs]), self.mode)
         random.Random(ctx.seed).shuffle(demos)
-        self.turns = _demo_turns(self.encoder, demos, max(64, ctx.settings.max_length // 2)) if demos else []
+        budget = max(ctx.settings.max_length // 2, min(ctx.settings.max_length, 224))  # room past the template
+        self.turns = _demo_turns(self.encoder, demos, budget) if demos else []
         probe = [JudgeItem("probe one", ("x",) * template.num_responses),
                  JudgeItem("a different probe", ("y",) * template.num_responses)]
         ids = [_with_demos(self.encoder, self.turns, p)[0] for p in probe]
