@@ -178,8 +178,9 @@ def encode_prefix(backbone: Backbone, seq: Sequence[int]) -> EncodedPrefix:
 
 @torch.inference_mode()
 def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, masks: torch.Tensor,
-                                  values: torch.Tensor, chunk: int = 64) -> torch.Tensor:
-    """Full-vocabulary logits of the prefix's last token under each head mask, ``(n_masks, vocab)``."""
+                                  values: torch.Tensor, chunk: int = 64, on_device: bool = False) -> torch.Tensor:
+    """Full-vocabulary logits of the prefix's last token under each head mask, ``(n_masks, vocab)`` float32, on
+    the CPU (or left on the model's device with ``on_device``, so a loss over the vocabulary needs no copy)."""
     device = backbone.input_device
     ones = torch.ones((1, prefix.length), dtype=torch.long, device=device)
     lengths = torch.tensor([prefix.length], dtype=torch.long, device=device)
@@ -188,7 +189,7 @@ def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, mas
         part = masks[start:start + chunk]
         rows = torch.zeros(part.shape[0], dtype=torch.long)
         out = extend_cache(backbone, prefix.cache, ones, lengths, rows, [[prefix.last_token]] * part.shape[0],
-                           steering=Steering(part, values))
+                           steering=Steering(part, values), on_device=on_device)
         results.append(out.logits)
     return torch.cat(results)
 
@@ -280,7 +281,7 @@ def encode_prefixes(backbone: Backbone, prefixes: Sequence[Sequence[int]]) -> En
 @torch.inference_mode()
 def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_lengths: torch.Tensor,
                  rows: torch.Tensor, suffixes: Sequence[Sequence[int]], *, read_ids: torch.Tensor | None = None,
-                 steering: Steering | None = None) -> LastTokenOutput:
+                 steering: Steering | None = None, on_device: bool = False) -> LastTokenOutput:
     """Logits at the last token of ``prefix[rows[i]] + suffixes[i]`` for each ``i``, reusing the prefixes' KV cache.
 
     Suffixes are right padded after the (left-padded) prefixes; each token gets the position it would have in the
@@ -313,4 +314,4 @@ def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_leng
     logits = out.logits[torch.arange(n, device=out.logits.device), gather.to(out.logits.device)]
     if read_ids is not None:
         logits = logits[:, read_ids.to(logits.device)]
-    return LastTokenOutput(logits.float().cpu(), None)
+    return LastTokenOutput(logits.float() if on_device else logits.float().cpu(), None)

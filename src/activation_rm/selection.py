@@ -119,8 +119,10 @@ def mask_losses(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, me
     """Cross-entropy of the correct verdict under each mask, ``(n_masks,)`` (shared-prefix evaluation)."""
     prefix = (prefixes or PrefixCache(backbone, enabled=False)).get(query.ids)
     unique, inverse = unique_masks(masks)
-    logits = last_token_logits_from_prefix(backbone, prefix, unique, means)[inverse]
-    return F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long), reduction="none")
+    logits = last_token_logits_from_prefix(backbone, prefix, unique, means, on_device=True)
+    logits = logits[inverse.to(logits.device)]
+    target = torch.full((logits.shape[0],), query.target, dtype=torch.long, device=logits.device)
+    return F.cross_entropy(logits, target, reduction="none").cpu()
 
 
 def unique_masks(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
