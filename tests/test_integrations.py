@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 import torch
-from test_serve_support import PROMPTS, RESPONSES, UvicornThread, served
+from serve_support import PROMPTS, RESPONSES, UvicornThread, served
 
 from activation_rm.integrations import verl as verl_adapter
 from activation_rm.integrations.openrlhf import prompt_turns, special_token_strings, split_query

@@ -17,7 +17,7 @@ pytest.importorskip("ray.data", reason="the [ray] extra is not installed: pip in
 pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
 
 import torch  # noqa: E402
-from test_serve_support import PROMPTS, RESPONSES, free_port, served  # noqa: E402
+from serve_support import PROMPTS, RESPONSES, free_port, served  # noqa: E402
 
 from activation_rm.cli import main  # noqa: E402
 from activation_rm.serve.client import RewardClient, RewardServerError  # noqa: E402

@@ -11,7 +11,7 @@ httpx = pytest.importorskip("httpx", reason="the [server] extra is not installed
 
 import torch  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from test_serve_support import PROMPTS, RESPONSES, served  # noqa: E402
+from serve_support import PROMPTS, RESPONSES, served  # noqa: E402
 
 from activation_rm import __version__  # noqa: E402
 from activation_rm.cli import build_parser, main  # noqa: E402
