@@ -149,7 +149,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         run_eval(backbone, specs, config, out, log=lambda m: print(m, flush=True))
         print(f"evaluation loop took {time.perf_counter() - started:.0f}s", flush=True)
     extra = {"protocol": args.protocol, "settings": settings.to_dict(), "model": args.model or "embedded"}
-    paths = write_reports(out, scoring, pairs_with, title=f"Results ({args.protocol} protocol)", extra=extra)
+    lengths = {s.name: {r.key: (len(r.chosen), len(r.rejected)) for r in s.records} for s in specs}
+    paths = write_reports(out, scoring, pairs_with, title=f"Results ({args.protocol} protocol)", extra=extra,
+                          lengths=lengths)
     print(json.dumps({k: str(v) for k, v in paths.items()}))
     return 0
 

@@ -36,8 +36,16 @@ def _fmt(cell: Sequence[float] | None) -> str:
     return f"{100 * score:.1f} [{100 * low:.0f}, {100 * high:.0f}]"
 
 
+def length_preference(rows: Sequence[dict[str, Any]], lengths: dict[str, tuple[int, int]]) -> float | None:
+    """Share of decided verdicts (no tie, parsed) that went to the longer response: a length-bias diagnostic."""
+    picks = [(r["correct"] == 1.0) == (lengths[r["key"]][0] > lengths[r["key"]][1]) for r in rows
+             if r["key"] in lengths and r["correct"] in (0.0, 1.0) and r.get("parsed", True)
+             and lengths[r["key"]][0] != lengths[r["key"]][1]]
+    return round(float(np.mean(picks)), 4) if picks else None
+
+
 def summarize(rows: Sequence[dict[str, Any]], scoring: dict[str, str], pairs_with: dict[str, dict[str, str]],
-              seed: int = 0) -> dict[str, Any]:
+              seed: int = 0, lengths: dict[str, dict[str, tuple[int, int]]] | None = None) -> dict[str, Any]:
     """Summary per benchmark: every method's score with interval (sections / subsets too), per-seed scores,
     parse failures, and paired tests of each Activation RM against every other method."""
     by_bench: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -63,6 +71,8 @@ def summarize(rows: Sequence[dict[str, Any]], scoring: dict[str, str], pairs_wit
                 "seconds_per_pair": round(float(np.mean([r.get("seconds", 0) for r in method_rows])), 3),
                 "per_seed": {str(s): round(float(np.mean(v)), 4) for s, v in sorted(per_seed.items())},
             }
+            if lengths and bench in lengths:
+                info["prefers_longer"] = length_preference(method_rows, lengths[bench])
             if scoring.get(bench) == "rewardbench":
                 cis = rewardbench_ci(values, subsets, seed=seed)
                 info["sections"] = {k: [round(x, 4) for x in v] for k, v in cis.items()}
@@ -85,6 +95,10 @@ def summarize(rows: Sequence[dict[str, Any]], scoring: dict[str, str], pairs_wit
                 entry["paired"][arm][other] = result.to_dict()
         if pairs_with.get(bench):
             entry["bias_vs_control"] = pairs_with[bench]
+        if lengths and bench in lengths:
+            keys = set(subset_of)
+            entry["chosen_is_longer"] = round(float(np.mean([lengths[bench][k][0] > lengths[bench][k][1]
+                                                             for k in keys if k in lengths[bench]])), 4)
         summary[bench] = entry
     return summary
 
@@ -145,6 +159,19 @@ def markdown(summary: dict[str, Any], title: str = "Results") -> str:
     if failures:
         lines += ["Generative parse failures (counted wrong, never defaulted): " +
                   "; ".join(f"{b} {m}: {f}/{n}" for b, m, f, n in failures) + ".", ""]
+    if any("chosen_is_longer" in e for e in summary.values()):
+        benches = [b for b, e in summary.items() if "chosen_is_longer" in e]
+        lines += ["#### Length diagnostic: share of decided verdicts that went to the longer response", "",
+                  "| Method | " + " | ".join(benches) + " |", "|---|" + "---|" * len(benches),
+                  "| *(share of pairs where the better response is the longer)* | " +
+                  " | ".join(f"{100 * summary[b]['chosen_is_longer']:.0f}%" for b in benches) + " |"]
+        for method in [m for m in methods if m not in ABLATIONS]:
+            cells = []
+            for b in benches:
+                value = summary[b]["methods"].get(method, {}).get("prefers_longer")
+                cells.append("–" if value is None else f"{100 * value:.0f}%")
+            lines.append(f"| {LABELS.get(method, method).strip('*')} | " + " | ".join(cells) + " |")
+        lines.append("")
     ablation_methods = [m for m in ("arm_pointwise", *ABLATIONS, "sav", "zeroshot_prob")
                         if any(m in e["methods"] for e in summary.values())]
     if any(m in ABLATIONS for m in ablation_methods):
@@ -196,13 +223,14 @@ def chart(summary: dict[str, Any], path: str | os.PathLike) -> Path:
 
 
 def write_reports(out_dir: str | os.PathLike, scoring: dict[str, str], pairs_with: dict[str, dict[str, str]],
-                  title: str = "Results", extra: dict[str, Any] | None = None) -> dict[str, Path]:
+                  title: str = "Results", extra: dict[str, Any] | None = None,
+                  lengths: dict[str, dict[str, tuple[int, int]]] | None = None) -> dict[str, Path]:
     """summary.json, results.md and results.png from ``out_dir/items.jsonl``."""
     from .runner import read_all_rows
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    summary = summarize(read_all_rows(out), scoring, pairs_with)
+    summary = summarize(read_all_rows(out), scoring, pairs_with, lengths=lengths)
     payload = {"benchmarks": summary, **(extra or {})}
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
