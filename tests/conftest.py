@@ -2,6 +2,7 @@ import os
 import sys
 
 import pytest
+import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -14,3 +15,13 @@ def shared_data() -> str:
     if not os.path.isdir(SHARED):
         pytest.skip(f"shared benchmark data not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _threads_for_model_size(request):
+    """Tiny random models run fastest on one intra-op thread (thread start-up dominates, and a busy machine makes
+    extra threads wait); the slow real-model tests get every core."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(os.cpu_count() or 1, 1) if request.node.get_closest_marker("slow") else 1)
+    yield
+    torch.set_num_threads(before)
