@@ -130,16 +130,18 @@ def test_bad_requests_get_4xx_naming_the_item_and_serving_goes_on(models):
 
 
 def test_item_failing_inside_a_batch_fails_alone(models, setup, monkeypatch):
-    """A request whose item breaks scoring gets a 422 naming that item; its batch-mates still get scores."""
+    """A request whose item breaks scoring gets a 422 naming that item; its batch-mates still get scores. The
+    failure is planted in the query encoder, which the fused and the one-criterion paths both use."""
     rm = models.models["short"]
     real = rm.score
+    encode_many = rm.encoder.encode_many
 
-    def fragile(prompts, responses):
-        if "BOOM" in responses:
+    def fragile(items):
+        if any("BOOM" in item.responses for item in items):
             raise ValueError("cannot judge this")
-        return real(prompts, responses)
+        return encode_many(items)
 
-    monkeypatch.setattr(rm, "score", fragile)
+    monkeypatch.setattr(rm.encoder, "encode_many", fragile)
     app = make_app(models, batching=BatchConfig(max_batch_size=64, max_wait_ms=300))
     bodies = [{"prompts": ["q"] * 3, "responses": ["fine", "BOOM", "ok"]}] + [
         {"prompts": ["What is two plus two?"], "responses": [f"{i}"]} for i in range(4)]
@@ -220,13 +222,187 @@ def test_model_set_rules(setup, tmp_path):
         ModelSet.from_artifacts([setup.paths["short"], f"short={setup.paths['honest']}"], backbone=setup.backbone)
     short = setup.rms["short"]
     pairwise = ActivationRM(setup.backbone, replace(short.template, mode="pairwise"), short.means, short.mask)
+    only_pairwise = ModelSet({"p": pairwise})  # served on /compare only
     with pytest.raises(ValueError, match="pairwise"):
-        ModelSet({"p": pairwise})
+        only_pairwise.score(["q"], ["a"])
+    with pytest.raises(ValueError, match="pairwise"):
+        make_app(only_pairwise, reward_criteria=("p",))
     pairwise.save(tmp_path / "pairwise")
-    assert main(["serve", str(tmp_path / "pairwise"), "--device", "cpu", "--dtype", "float32"]) == 2
+    args = build_parser().parse_args(["serve", str(tmp_path / "pairwise"), "--device", "cpu", "--dtype", "float32"])
+    assert build_server(args).state.models.models["pairwise"].mode == "pairwise"
+    assert main(["serve", str(tmp_path / "pairwise"), "--reward-criteria", "pairwise", "--device", "cpu",
+                 "--dtype", "float32"]) == 2
+    assert main(["serve", str(tmp_path / "pairwise"), "--image-root", str(tmp_path / "missing"), "--device", "cpu",
+                 "--dtype", "float32"]) == 2
 
 
 def test_single_item_failure_is_an_item_error(models, monkeypatch):
     monkeypatch.setattr(models.models["short"], "score", lambda p, r: 1 / 0)
     [result] = score_requests(models, [ScoreRequest(["q"], ["a"], ("short",))])
     assert isinstance(result, ItemError) and result.item == 0 and "ZeroDivisionError" in result.message
+
+
+# ------------------------------------------------------------------------------------- fused criteria
+def test_several_criteria_run_fused_in_one_pass_and_equal_separate_passes(setup):
+    """Asking for several criteria runs one forward pass over all (item, criterion) rows, with the same scores as
+    one pass per criterion (and as each reward model alone)."""
+    fused, separate = (ModelSet(dict(setup.rms), fuse_criteria=flag) for flag in (True, False))
+    calls = []
+    hook = setup.backbone.model.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        got = fused.score(PROMPTS, RESPONSES)
+        fused_passes = len(calls)
+        want = separate.score(PROMPTS, RESPONSES)
+        separate_passes = len(calls) - fused_passes
+    finally:
+        hook.remove()
+    assert fused_passes == 1 and separate_passes >= 2, (fused_passes, separate_passes)
+    assert list(got) == ["short", "honest"]
+    for name, rm in setup.rms.items():
+        torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(want[name]), rtol=1e-6, atol=1e-7)
+        torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(rm.score(PROMPTS, RESPONSES)),
+                                   rtol=1e-6, atol=1e-7)
+
+
+def test_fused_scoring_goes_through_score_criteria(models, monkeypatch):
+    from activation_rm.serve import fused
+
+    seen = []
+    real = fused.score_criteria
+    monkeypatch.setattr(fused, "score_criteria", lambda rms, p, r: seen.append(list(rms)) or real(rms, p, r))
+    client = TestClient(make_app(models))
+    assert client.post("/score", json={"prompts": PROMPTS, "responses": RESPONSES}).status_code == 200
+    assert client.post("/score", json={"prompts": PROMPTS, "responses": RESPONSES,
+                                       "criteria": ["honest"]}).status_code == 200
+    assert seen == [["short", "honest"]]  # one fused call for two criteria; one criterion keeps its own path
+
+
+# ------------------------------------------------------------------------------------- pairwise and /compare
+@pytest.fixture(scope="module")
+def mixed(setup):
+    """The two pointwise criteria plus a pairwise reward model on the same backbone (the pointwise model's means
+    and heads under the pairwise template: what is tested is the serving path, not the judge's quality)."""
+    from dataclasses import replace
+
+    from activation_rm import ActivationRM
+
+    short = setup.rms["short"]
+    prefer = ActivationRM(setup.backbone, replace(short.template, mode="pairwise", criterion="the better answer"),
+                          short.means, short.mask)
+    return ModelSet({**setup.rms, "prefer": prefer})
+
+
+PAIRS_A = ["Four.", "Paris.", "5", "Four, because 2 + 2 = 4."]
+PAIRS_B = ["The quick brown fox jumps over the lazy dog.", "Lyon, I think.", "Four.", "4"]
+
+
+def test_info_lists_pairwise_criteria_with_their_mode(mixed):
+    client = TestClient(make_app(mixed))
+    assert client.get("/health").json()["criteria"] == 3
+    by_name = {c["name"]: c for c in client.get("/info").json()["criteria"]}
+    assert by_name["prefer"]["mode"] == "pairwise" and by_name["prefer"]["endpoints"] == ["/compare"]
+    assert by_name["short"]["mode"] == "pointwise" and "/score" in by_name["short"]["endpoints"]
+
+
+def test_pairwise_criteria_are_refused_on_score_and_get_reward(mixed, setup):
+    client = TestClient(make_app(mixed))
+    for path, body in (("/score", {"prompts": ["q"], "responses": ["a"], "criteria": ["prefer"]}),
+                       ("/get_reward", {"query": ["q a"], "prompts": ["q"], "criteria": ["short", "prefer"]})):
+        reply = client.post(path, json=body)
+        assert reply.status_code == 422 and reply.json()["field"] == "criteria", reply.text
+        assert "'prefer' is a pairwise" in reply.json()["error"] and "/compare" in reply.json()["error"]
+    default = client.post("/score", json={"prompts": ["q"], "responses": ["a"]}).json()
+    assert default["criteria"] == ["short", "honest"]  # every pointwise criterion
+    reward = client.post("/get_reward", json={"query": ["q a"], "prompts": ["q"]}).json()
+    assert set(reward["extra_logs"]) == {"short", "honest"}
+
+    only = TestClient(make_app(ModelSet({"prefer": mixed.models["prefer"]})))
+    for path, body in (("/score", {"prompts": ["q"], "responses": ["a"]}),
+                       ("/get_reward", {"query": ["q a"], "prompts": ["q"]})):
+        reply = only.post(path, json=body)
+        assert reply.status_code == 422 and "use /compare" in reply.json()["error"], reply.text
+    assert only.post("/compare", json={"prompts": ["q"], "responses_a": ["a"], "responses_b": ["b"]}).status_code == 200
+
+
+def test_compare_pointwise_and_pairwise_match_direct_compare(mixed):
+    client = TestClient(make_app(mixed))
+    reply = client.post("/compare", json={"prompts": PROMPTS, "responses_a": PAIRS_A, "responses_b": PAIRS_B})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["criteria"] == ["short", "honest", "prefer"]
+    for name, rm in mixed.models.items():
+        direct = rm.compare(PROMPTS, PAIRS_A, PAIRS_B)
+        got = body["comparisons"][name]
+        torch.testing.assert_close(torch.tensor(got["score_a"]), torch.tensor([c.score_a for c in direct]),
+                                   rtol=1e-6, atol=1e-7)
+        torch.testing.assert_close(torch.tensor(got["score_b"]), torch.tensor([c.score_b for c in direct]),
+                                   rtol=1e-6, atol=1e-7)
+        assert got["preferred"] == [c.preferred for c in direct]
+        assert got["preferred"] == ["a" if a > b else "b" for a, b in zip(got["score_a"], got["score_b"])]
+    for name in ("short", "honest"):  # pointwise: each response's own score
+        torch.testing.assert_close(torch.tensor(body["comparisons"][name]["score_a"]),
+                                   torch.tensor(mixed.models[name].score(PROMPTS, PAIRS_A)), rtol=1e-6, atol=1e-7)
+    prefer = body["comparisons"]["prefer"]  # pairwise: P(A) over both orders, and its complement
+    torch.testing.assert_close(torch.tensor(prefer["score_b"]), 1 - torch.tensor(prefer["score_a"]))
+    only = client.post("/compare", json={"prompts": PROMPTS[:1], "responses_a": PAIRS_A[:1],
+                                         "responses_b": PAIRS_B[:1], "criteria": ["prefer"]}).json()
+    assert list(only["comparisons"]) == ["prefer"]
+
+
+async def _concurrent_paths(app, calls):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://server") as client:
+        return await asyncio.gather(*(client.post(path, json=body) for path, body in calls))
+
+
+def test_compare_and_score_requests_batch_together_exactly(mixed):
+    app = make_app(mixed, batching=BatchConfig(max_batch_size=64, max_wait_ms=300))
+    calls = []
+    for i in range(8):
+        j = i % len(PROMPTS)
+        if i % 2:
+            calls.append(("/score", {"prompts": [PROMPTS[j]], "responses": [PAIRS_A[j] + " " * i],
+                                     **({"criteria": ["honest"]} if i % 3 == 0 else {})}))
+        else:
+            calls.append(("/compare", {"prompts": [PROMPTS[j]], "responses_a": [PAIRS_A[j]],
+                                       "responses_b": [PAIRS_B[j] + f" ({i})"],
+                                       **({"criteria": ["prefer", "short"]} if i % 4 == 0 else {})}))
+    replies = asyncio.run(_concurrent_paths(app, calls))
+    assert app.state.batcher.stats.batches < len(calls)
+    for (path, body), reply in zip(calls, replies):
+        assert reply.status_code == 200, reply.text
+        if path == "/score":
+            for name, got in reply.json()["scores"].items():
+                torch.testing.assert_close(torch.tensor(got), torch.tensor(mixed.models[name].score(
+                    body["prompts"], body["responses"])), rtol=1e-6, atol=1e-7)
+            continue
+        for name, got in reply.json()["comparisons"].items():
+            [alone] = mixed.models[name].compare(body["prompts"], body["responses_a"], body["responses_b"])
+            torch.testing.assert_close(torch.tensor([got["score_a"][0], got["score_b"][0]]),
+                                       torch.tensor([alone.score_a, alone.score_b]), rtol=1e-6, atol=1e-7)
+
+
+COMPARE_BAD = [
+    ({"prompts": ["a", "b"], "responses_a": ["x", "y"], "responses_b": ["z"]}, None, None),
+    ({"prompts": ["a", "b"], "responses_a": ["x", "y"], "responses_b": ["z", "w" * 101]}, 1, "responses_b"),
+    ({"prompts": ["a", ""], "responses_a": ["x", "y"], "responses_b": ["z", "w"]}, 1, "prompts"),
+    ({"prompts": ["a"], "responses_a": ["x"], "responses_b": ["z"], "criteria": ["nope"]}, None, "criteria"),
+    ({"prompts": ["a"], "responses_a": ["x"]}, None, "responses_b"),
+]
+
+
+def test_bad_compare_requests_get_422_naming_the_item(mixed):
+    client = TestClient(make_app(mixed, max_chars=100))
+    for body, item, field in COMPARE_BAD:
+        reply = client.post("/compare", json=body)
+        assert reply.status_code == 422, (body, reply.text)
+        assert reply.json()["item"] == item and reply.json()["field"] == field, (body, reply.json())
+    assert client.post("/compare", json={"prompts": ["a"], "responses_a": ["x"], "responses_b": ["y"]}).status_code == 200
+
+
+def test_images_on_a_text_backbone_get_422(models):
+    client = TestClient(make_app(models))
+    reply = client.post("/score", json={"prompts": ["a", "b"], "responses": ["x", "y"],
+                                        "images": [None, ["data:image/png;base64,AAAA"]]})
+    assert reply.status_code == 422 and reply.json()["item"] == 1 and reply.json()["field"] == "images"
+    assert "text-only" in reply.json()["error"]

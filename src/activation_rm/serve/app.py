@@ -1,13 +1,14 @@
-"""The FastAPI reward server: ``/score``, OpenRLHF's ``/get_reward``, ``/health`` and ``/info``.
+"""The FastAPI reward server: ``/score``, ``/compare``, OpenRLHF's ``/get_reward``, ``/health`` and ``/info``.
 
-Every request is validated item by item before it can join a batch, so a bad item is answered with a 4xx that
-names it and never reaches the model; a failure inside a batch is narrowed down to the request and item that
-cause it (see :func:`~activation_rm.serve.models.score_requests`). Errors are JSON:
+Every request is validated item by item before it can join a batch (its images decoded too), so a bad item is
+answered with a 4xx that names it and never reaches the model; a failure inside a batch is narrowed down to the request and item that
+cause it (see :func:`~activation_rm.serve.models.run_requests`). Errors are JSON:
 ``{"error": "...", "item": 3, "field": "responses"}``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -24,20 +25,44 @@ from ..data import check_prompt
 from ..integrations.openrlhf import reward_response, special_token_strings, split_query
 from .batcher import DynamicBatcher
 from .config import ServerConfig
-from .models import ItemError, ModelSet, ScoreRequest, UnknownCriterionError, score_requests
+from .images import RequestImageError, load_request_images
+from .models import (
+    CompareRequest,
+    CriterionModeError,
+    ItemError,
+    ModelSet,
+    ScoreRequest,
+    UnknownCriterionError,
+    request_cost,
+    run_requests,
+)
 
 logger = logging.getLogger(__name__)
 
 PromptIn = str | list[dict[str, Any]]
+#: per item: image references (paths under --image-root, data:image/...;base64 URIs, http(s) URLs) or null
+ImagesIn = list[list[str] | None] | None
 
 
 class ScoreBody(BaseModel):
-    """``POST /score``: one prompt per response; ``criteria`` defaults to every served criterion."""
+    """``POST /score``: one prompt per response; ``criteria`` defaults to every served pointwise criterion."""
 
     model_config = ConfigDict(extra="forbid")
     prompts: list[PromptIn]
     responses: list[str]
     criteria: list[str] | None = None
+    images: ImagesIn = None
+
+
+class CompareBody(BaseModel):
+    """``POST /compare``: pairs of responses to one prompt each; ``criteria`` defaults to every served criterion."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompts: list[PromptIn]
+    responses_a: list[str]
+    responses_b: list[str]
+    criteria: list[str] | None = None
+    images: ImagesIn = None
 
 
 class RewardBody(BaseModel):
@@ -105,10 +130,11 @@ def _text_length(prompt: Any) -> int:
 def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
     """A FastAPI app serving ``models``; run it with uvicorn, mount it in Ray Serve, or test it in-process."""
     config = config or ServerConfig()
-    reward_criteria = models.resolve(config.reward_criteria)
+    # named reward criteria must be served and pointwise (checked now); by default every pointwise one, if any
+    reward_criteria = models.resolve(config.reward_criteria) if config.reward_criteria else tuple(models.pointwise)
     markers = special_token_strings(models.backbone.tokenizer, config.strip_tokens)
-    batcher: DynamicBatcher[ScoreRequest, dict[str, list[float]]] = DynamicBatcher(
-        lambda requests: score_requests(models, requests), config.batching, size=len)
+    batcher: DynamicBatcher[ScoreRequest | CompareRequest, Any] = DynamicBatcher(
+        lambda requests: run_requests(models, requests), config.batching, size=request_cost)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -151,14 +177,18 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
         if scheme.lower() != "bearer" or not secrets.compare_digest(value.strip().encode(), config.token.encode()):
             raise StarletteHTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
-    def check_items(prompts: list[Any], responses: list[Any], prompt_field: str, response_field: str) -> None:
+    def check_items(prompts: list[Any], responses: list[Any], prompt_field: str, response_field: str,
+                    *more: tuple[list[Any], str]) -> None:
+        for other, other_field in more:
+            if len(other) != len(responses):
+                raise ApiError(422, f"{len(responses)} {response_field} but {len(other)} {other_field}; give one each")
         if len(prompts) != len(responses):
             raise ApiError(422, f"{len(prompts)} {prompt_field} but {len(responses)} {response_field}; give one each")
         if not responses:
             raise ApiError(422, "no items to score", field=response_field)
         if len(responses) > config.max_items:
             raise ApiError(413, f"{len(responses)} items; the limit is {config.max_items} per request")
-        for i, (prompt, response) in enumerate(zip(prompts, responses)):
+        for i, prompt in enumerate(prompts):
             try:
                 check_prompt(prompt)
             except ValueError as err:
@@ -166,17 +196,41 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
             if _text_length(prompt) > config.max_chars:
                 raise ApiError(422, f"{prompt_field}[{i}] has {_text_length(prompt)} characters; the limit is "
                                     f"{config.max_chars}", i, prompt_field)
-            if len(response) > config.max_chars:
-                raise ApiError(422, f"{response_field}[{i}] has {len(response)} characters; the limit is "
-                                    f"{config.max_chars}", i, response_field)
+        for texts, name in ((responses, response_field), *more):
+            for i, text in enumerate(texts):
+                if len(text) > config.max_chars:
+                    raise ApiError(422, f"{name}[{i}] has {len(text)} characters; the limit is {config.max_chars}",
+                                   i, name)
 
-    def criteria_of(requested: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    def criteria_of(requested: list[str] | None, default: tuple[str, ...] | None = None, *,
+                    pairwise_ok: bool = False) -> tuple[str, ...]:
         try:
-            return models.resolve(requested) if requested else default
-        except UnknownCriterionError as err:
+            if not requested and default is not None:
+                if not default:
+                    raise CriterionModeError("no pointwise criterion is served (pairwise reward models judge pairs: "
+                                             "use /compare)")
+                return default
+            return models.resolve(requested, pairwise_ok=pairwise_ok)
+        except (UnknownCriterionError, CriterionModeError) as err:
             raise ApiError(422, str(err), field="criteria") from None
 
-    async def run(request: ScoreRequest, field: str) -> dict[str, list[float]]:
+    async def images_of(entries: list[list[str] | None] | None, n: int) -> list[tuple[Any, ...]] | None:
+        """Decoded images per item (in a worker thread: decoding must not stall the event loop), or None."""
+        if entries is None or not any(entries):
+            return None
+        if len(entries) != n:
+            raise ApiError(422, f"{len(entries)} images entries for {n} items; give one list (or null) per item",
+                           field="images")
+        if not models.multimodal:
+            first = next(i for i, e in enumerate(entries) if e)
+            raise ApiError(422, f"images[{first}]: backbone {models.backbone.name!r} is text-only and cannot see "
+                                "images", first, "images")
+        try:
+            return await asyncio.to_thread(load_request_images, entries, config.images)
+        except RequestImageError as err:
+            raise ApiError(422, err.message, err.item, "images") from None
+
+    async def run(request: ScoreRequest | CompareRequest, field: str) -> Any:
         try:
             return await batcher.submit(request)
         except ItemError as err:
@@ -195,9 +249,21 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
     async def score(body: ScoreBody) -> dict[str, Any]:
         """Scores in [0, 1] per criterion: ``{"scores": {"name": [...]}, "criteria": [...]}``."""
         check_items(body.prompts, body.responses, "prompts", "responses")
-        criteria = criteria_of(body.criteria, models.resolve(None))
-        scores = await run(ScoreRequest(list(body.prompts), list(body.responses), criteria), "responses")
+        criteria = criteria_of(body.criteria, tuple(models.pointwise))
+        images = await images_of(body.images, len(body.responses))
+        scores = await run(ScoreRequest(list(body.prompts), list(body.responses), criteria, images), "responses")
         return {"scores": scores, "criteria": list(criteria)}
+
+    @app.post("/compare", dependencies=[Depends(require_token)])
+    async def compare(body: CompareBody) -> dict[str, Any]:
+        """Which response of each pair every criterion prefers, with both scores: ``{"comparisons": {"name":
+        {"preferred": ["a" | "b" | "tie", ...], "score_a": [...], "score_b": [...]}}, "criteria": [...]}``."""
+        check_items(body.prompts, body.responses_a, "prompts", "responses_a", (body.responses_b, "responses_b"))
+        criteria = criteria_of(body.criteria, pairwise_ok=True)
+        images = await images_of(body.images, len(body.responses_a))
+        request = CompareRequest(list(body.prompts), list(body.responses_a), list(body.responses_b), criteria, images)
+        result = await run(request, "responses_a")
+        return {"comparisons": {name: judged.to_dict() for name, judged in result.items()}, "criteria": list(criteria)}
 
     @app.post("/get_reward", dependencies=[Depends(require_token)])
     async def get_reward(body: RewardBody) -> dict[str, Any]:

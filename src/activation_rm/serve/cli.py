@@ -14,7 +14,8 @@ EXTRA_HINT = "install it with: pip install 'activation-rm[{extra}]'"
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifacts", nargs="+", metavar="ARTIFACT",
                         help="artifact directories to serve, as PATH or NAME=PATH (NAME is the criterion's name in "
-                             "requests; default: the directory name). All must share one backbone.")
+                             "requests; default: the directory name). All must share one backbone; pairwise "
+                             "artifacts are served on /compare only.")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--token", default=None,
@@ -30,6 +31,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="criteria averaged into /get_reward's reward (default: all served)")
     parser.add_argument("--strip-token", action="append", default=None,
                         help="extra special-token string to strip when splitting /get_reward queries (repeatable)")
+    parser.add_argument("--image-root", default=None, metavar="DIR",
+                        help="allow requests to name local image files, only under DIR (default: no local paths; "
+                             "data:image/...;base64 URIs are always accepted)")
+    parser.add_argument("--allow-network", action="store_true",
+                        help="allow http(s) image URLs in requests (the server fetches them)")
+    parser.add_argument("--max-images", type=int, default=16, help="images per item (default 16)")
+    parser.add_argument("--no-fuse", action="store_true",
+                        help="score several criteria one pass each instead of in one fused pass")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice; 1 helps on a crowded CPU)")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
@@ -61,11 +70,14 @@ def backbone_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def server_config(args: argparse.Namespace):
     from .batcher import BatchConfig
     from .config import ServerConfig, token_from_env
+    from .images import ImagePolicy
 
     return ServerConfig(token=token_from_env(args.token), max_body_bytes=args.max_body_bytes,
                         max_items=args.max_items, max_chars=args.max_chars,
                         batching=BatchConfig(args.max_batch_size, args.max_wait_ms, enabled=not args.no_batching),
-                        reward_criteria=tuple(args.reward_criteria or ()), strip_tokens=tuple(args.strip_token or ()))
+                        reward_criteria=tuple(args.reward_criteria or ()), strip_tokens=tuple(args.strip_token or ()),
+                        images=ImagePolicy(root=args.image_root, allow_network=args.allow_network,
+                                           max_per_item=args.max_images))
 
 
 def _is_loopback(host: str) -> bool:
@@ -80,7 +92,9 @@ def _is_loopback(host: str) -> bool:
 def load_models(args: argparse.Namespace):
     from .models import load_model_set
 
-    return load_model_set(args.artifacts, **backbone_kwargs(args))
+    models = load_model_set(args.artifacts, **backbone_kwargs(args))
+    models.fuse_criteria = not args.no_fuse
+    return models
 
 
 def build_server(args: argparse.Namespace):
@@ -89,7 +103,8 @@ def build_server(args: argparse.Namespace):
         from .app import create_app
     except ImportError as err:
         raise SystemExit(f"error: the server needs FastAPI ({err}); {EXTRA_HINT.format(extra='server')}") from None
-    return create_app(load_models(args), server_config(args))
+    config = server_config(args)  # bad settings (e.g. a missing --image-root) fail before the backbone loads
+    return create_app(load_models(args), config)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -97,7 +112,11 @@ def run_serve(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    config = server_config(args)
+    try:
+        config = server_config(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if not _is_loopback(args.host) and config.token is None:
         print(f"warning: serving on {args.host} without a token; set --token or $ACTIVATION_RM_TOKEN",
               file=sys.stderr)
@@ -108,7 +127,7 @@ def run_serve(args: argparse.Namespace) -> int:
             raise SystemExit(f"error: --ray needs Ray Serve ({err}); {EXTRA_HINT.format(extra='ray')}") from None
         serve_on_ray(args.artifacts, config, backbone_kwargs(args), host=args.host, port=args.port,
                      replicas=args.replicas, num_cpus=args.replica_cpus, num_gpus=args.replica_gpus,
-                     address=args.ray_address)
+                     address=args.ray_address, fuse_criteria=not args.no_fuse)
         return 0
     try:
         import uvicorn
@@ -116,7 +135,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise SystemExit(f"error: the server needs uvicorn; {EXTRA_HINT.format(extra='server')}") from None
     try:
         app = build_server(args)
-    except ValueError as err:  # bad artifacts: pairwise, duplicate names, another backbone ...
+    except ValueError as err:  # bad artifacts: duplicate names, another backbone, a pairwise reward criterion ...
         print(f"error: {err}", file=sys.stderr)
         return 2
     models = app.state.models

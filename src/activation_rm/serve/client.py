@@ -51,13 +51,28 @@ class RewardClient:
     def info(self) -> dict[str, Any]:
         return self._request("GET", "/info")
 
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str],
-              criteria: Sequence[str] | None = None) -> dict[str, list[float]]:
-        """Scores per criterion, as ``POST /score`` returns them."""
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], criteria: Sequence[str] | None = None,
+              images: Sequence[Sequence[str] | None] | None = None) -> dict[str, list[float]]:
+        """Scores per criterion, as ``POST /score`` returns them. ``images[i]``: item ``i``'s image references
+        (paths under the server's ``--image-root``, ``data:image/...;base64`` URIs, or URLs), or None."""
         body: dict[str, Any] = {"prompts": list(prompts), "responses": list(responses)}
         if criteria:
             body["criteria"] = list(criteria)
+        if images is not None:
+            body["images"] = [list(refs) if refs else None for refs in images]
         return self._request("POST", "/score", body)["scores"]
+
+    def compare(self, prompts: Sequence[Prompt], responses_a: Sequence[str], responses_b: Sequence[str],
+                criteria: Sequence[str] | None = None,
+                images: Sequence[Sequence[str] | None] | None = None) -> dict[str, dict[str, list]]:
+        """Per criterion ``{"preferred": [...], "score_a": [...], "score_b": [...]}``, as ``POST /compare``."""
+        body: dict[str, Any] = {"prompts": list(prompts), "responses_a": list(responses_a),
+                                "responses_b": list(responses_b)}
+        if criteria:
+            body["criteria"] = list(criteria)
+        if images is not None:
+            body["images"] = [list(refs) if refs else None for refs in images]
+        return self._request("POST", "/compare", body)["comparisons"]
 
     async def ascore(self, prompts: Sequence[Prompt], responses: Sequence[str],
                      criteria: Sequence[str] | None = None) -> dict[str, list[float]]:

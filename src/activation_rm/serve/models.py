@@ -1,7 +1,9 @@
 """Several Activation RMs on one backbone, addressed by name: what the server, the adapters and Ray workers score.
 
-Each artifact is loaded once onto a shared backbone (``ActivationRM.load(path, backbone=shared)``) and scored one
-after the other. Scoring all criteria in one forward pass would be faster; that fusion belongs in the core library.
+Each artifact is loaded once onto a shared backbone (``ActivationRM.load(path, backbone=shared)``). Pointwise
+criteria asked for together are scored in one pass (:mod:`.fused`); pairwise artifacts only compare pairs.
+Requests of both kinds (:class:`ScoreRequest`, :class:`CompareRequest`) are run together by :func:`run_requests`,
+which the dynamic batcher calls with whatever requests it gathered.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from .. import __version__
 from ..backbone import Backbone
 from ..data import Prompt
 from ..reward_model import ActivationRM
-from ..templates import POINTWISE
+from ..templates import PAIRWISE, POINTWISE
+from .fused import score_fused
 
 
 class UnknownCriterionError(KeyError):
@@ -24,6 +27,10 @@ class UnknownCriterionError(KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; keep it readable
         return str(self.args[0]) if self.args else ""
+
+
+class CriterionModeError(ValueError):
+    """A request named a criterion whose mode (pointwise / pairwise) the endpoint cannot use."""
 
 
 class ItemError(ValueError):
@@ -51,24 +58,91 @@ def parse_artifact_spec(text: str) -> ArtifactSpec:
     return ArtifactSpec(Path(text).resolve().name or "default", text)
 
 
+Images = tuple[Any, ...]
+
+
 @dataclass(frozen=True)
 class ScoreRequest:
-    """One request's items and the criteria it wants scored."""
+    """One request's items and the (pointwise) criteria it wants scored; ``images[i]`` go with item ``i``."""
 
     prompts: list[Prompt]
     responses: list[str]
     criteria: tuple[str, ...]
+    images: list[Images] | None = None
 
     def __len__(self) -> int:
         return len(self.responses)
 
+    def item(self, i: int) -> ScoreRequest:
+        return ScoreRequest([self.prompts[i]], [self.responses[i]], self.criteria,
+                            None if self.images is None else [self.images[i]])
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    """Pairs of responses to compare under each criterion (pointwise or pairwise); ``images[i]`` go with pair
+    ``i``."""
+
+    prompts: list[Prompt]
+    responses_a: list[str]
+    responses_b: list[str]
+    criteria: tuple[str, ...]
+    images: list[Images] | None = None
+
+    def __len__(self) -> int:
+        return len(self.responses_a)
+
+    @property
+    def cost(self) -> int:
+        """Judge queries it adds to a batch: both responses (pointwise) or both orders (pairwise) of each pair."""
+        return 2 * len(self)
+
+    def item(self, i: int) -> CompareRequest:
+        return CompareRequest([self.prompts[i]], [self.responses_a[i]], [self.responses_b[i]], self.criteria,
+                              None if self.images is None else [self.images[i]])
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """Per pair: ``preferred`` ("a", "b" or "tie") and the two scores, as ``/compare`` returns them."""
+
+    preferred: list[str]
+    score_a: list[float]
+    score_b: list[float]
+
+    @classmethod
+    def from_scores(cls, score_a: Sequence[float], score_b: Sequence[float]) -> Comparisons:
+        preferred = ["a" if a > b else "b" if b > a else "tie" for a, b in zip(score_a, score_b)]
+        return cls(preferred, list(score_a), list(score_b))
+
+    def to_dict(self) -> dict[str, list]:
+        return {"preferred": self.preferred, "score_a": self.score_a, "score_b": self.score_b}
+
+    def __add__(self, other: Comparisons) -> Comparisons:
+        return Comparisons(self.preferred + other.preferred, self.score_a + other.score_a,
+                           self.score_b + other.score_b)
+
+    def __getitem__(self, span: slice) -> Comparisons:
+        return Comparisons(self.preferred[span], self.score_a[span], self.score_b[span])
+
+
+Request = ScoreRequest | CompareRequest
+ScoreResult = dict[str, list[float]]
+CompareResult = dict[str, Comparisons]
+
+
+def _has_images(images: Sequence[Images] | None) -> bool:
+    return images is not None and any(images)
+
 
 @dataclass
 class ModelSet:
-    """Named pointwise Activation RMs that share one backbone."""
+    """Named Activation RMs that share one backbone: pointwise ones score and compare, pairwise ones compare."""
 
     models: dict[str, ActivationRM]
     paths: dict[str, str] = field(default_factory=dict)
+    #: score several pointwise criteria asked for together in one pass (False: one pass per criterion)
+    fuse_criteria: bool = True
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -76,10 +150,6 @@ class ModelSet:
         backbones = {id(rm.backbone) for rm in self.models.values()}
         if len(backbones) > 1:
             raise ValueError("all served Activation RMs must share one Backbone object (load them with backbone=...)")
-        for name, rm in self.models.items():
-            if rm.mode != POINTWISE:
-                raise ValueError(f"artifact {name!r} is a pairwise reward model; a reward server needs pointwise "
-                                 "artifacts (fit with --mode pointwise)")
 
     @classmethod
     def from_artifacts(cls, specs: Sequence[str | ArtifactSpec], backbone: Backbone | None = None,
@@ -111,19 +181,60 @@ class ModelSet:
     def names(self) -> list[str]:
         return list(self.models)
 
-    def resolve(self, criteria: Sequence[str] | None) -> tuple[str, ...]:
-        """The criteria to score: all when ``None`` or empty, else the named ones (each must be served)."""
+    @property
+    def pointwise(self) -> list[str]:
+        return [name for name, rm in self.models.items() if rm.mode == POINTWISE]
+
+    @property
+    def multimodal(self) -> bool:
+        return self.backbone.processor is not None
+
+    def resolve(self, criteria: Sequence[str] | None, *, pairwise_ok: bool = False) -> tuple[str, ...]:
+        """The criteria to use: the named ones (each must be served), or with none named every pointwise one
+        (every one when ``pairwise_ok``, as for comparing pairs). Pairwise criteria only compare pairs, so naming
+        one without ``pairwise_ok`` raises :class:`CriterionModeError`."""
         if not criteria:
-            return tuple(self.models)
+            chosen = tuple(self.models) if pairwise_ok else tuple(self.pointwise)
+            if not chosen:
+                raise CriterionModeError(f"every served criterion ({', '.join(self.models)}) is pairwise; pairwise "
+                                         "reward models judge pairs: use /compare")
+            return chosen
         unknown = [c for c in criteria if c not in self.models]
         if unknown:
             raise UnknownCriterionError(f"unknown criterion {unknown[0]!r}; served: {', '.join(self.models)}")
+        if not pairwise_ok:
+            pairwise = [c for c in criteria if self.models[c].mode == PAIRWISE]
+            if pairwise:
+                raise CriterionModeError(f"criterion {pairwise[0]!r} is a pairwise reward model: it judges pairs, "
+                                         "not single responses; use /compare (pointwise criteria: "
+                                         f"{', '.join(self.pointwise) or 'none'})")
         return tuple(dict.fromkeys(criteria))
 
-    def score(self, prompts: Sequence[Prompt], responses: Sequence[str],
-              criteria: Sequence[str] | None = None) -> dict[str, list[float]]:
-        """Reward in [0, 1] per criterion for each (prompt, response)."""
-        return {name: self.models[name].score(list(prompts), list(responses)) for name in self.resolve(criteria)}
+    def score(self, prompts: Sequence[Prompt], responses: Sequence[str], criteria: Sequence[str] | None = None,
+              images: Sequence[Images] | None = None) -> dict[str, list[float]]:
+        """Reward in [0, 1] per pointwise criterion for each (prompt, response); several criteria in one pass."""
+        names = self.resolve(criteria)
+        if len(prompts) != len(responses):
+            raise ValueError(f"inputs differ in length: prompts {len(prompts)}, responses {len(responses)}")
+        images = list(images) if _has_images(images) else None
+        if images is not None and not self.multimodal:
+            raise ValueError(f"images were given but backbone {self.backbone.name!r} is text-only")
+        if len(names) > 1 and self.fuse_criteria:
+            return score_fused({n: self.models[n] for n in names}, list(prompts), list(responses), images)
+        # images only when there are some, so scorers without an ``images`` argument keep working
+        extra = {"images": images} if images is not None else {}
+        return {n: self.models[n].score(list(prompts), list(responses), **extra) for n in names}
+
+    def compare(self, prompts: Sequence[Prompt], responses_a: Sequence[str], responses_b: Sequence[str],
+                criteria: Sequence[str] | None = None, images: Sequence[Images] | None = None) -> CompareResult:
+        """Which response of each pair each criterion prefers. Pointwise criteria score both responses (all of
+        them in one pass); pairwise ones judge the pair in both presentation orders."""
+        if not len(prompts) == len(responses_a) == len(responses_b):
+            raise ValueError(f"inputs differ in length: prompts {len(prompts)}, responses_a {len(responses_a)}, "
+                             f"responses_b {len(responses_b)}")
+        request = CompareRequest(list(prompts), list(responses_a), list(responses_b),
+                                 self.resolve(criteria, pairwise_ok=True), list(images) if _has_images(images) else None)
+        return _run_together(self, [request])[0]  # type: ignore[return-value]
 
     def info(self) -> dict[str, Any]:
         backbone = self.backbone
@@ -132,13 +243,15 @@ class ModelSet:
             "backbone": {"name": backbone.name, "model_type": backbone.fingerprint.get("model_type"),
                          "layers": backbone.num_layers, "heads": backbone.num_heads, "head_dim": backbone.head_dim,
                          "dtype": str(backbone.dtype).removeprefix("torch."), "device": str(backbone.input_device),
-                         "fingerprint": backbone.fingerprint},
-            "criteria": [{"name": name, "criterion": rm.criterion, "mode": rm.mode, "artifact": self.paths.get(name),
+                         "multimodal": self.multimodal, "fingerprint": backbone.fingerprint},
+            "criteria": [{"name": name, "criterion": rm.criterion, "mode": rm.mode,
+                          "endpoints": ["/score", "/get_reward", "/compare"] if rm.mode == POINTWISE else ["/compare"],
+                          "artifact": self.paths.get(name),
                           "max_length": rm.template.max_length, "num_selected_heads": len(rm.selected_heads),
                           "selected_heads": [[layer, head, round(p, 6)] for layer, head, p in rm.selected_heads]}
                          for name, rm in self.models.items()],
+            "fuse_criteria": self.fuse_criteria,
         }
-
 
 def load_model_set(artifacts: Sequence[str | ArtifactSpec], model: str | None = None,
                    **backbone_kwargs: Any) -> ModelSet:
@@ -149,44 +262,107 @@ def load_model_set(artifacts: Sequence[str | ArtifactSpec], model: str | None = 
     return ModelSet.from_artifacts(artifacts, backbone, **backbone_kwargs)
 
 
-def score_requests(models: ModelSet, requests: Sequence[ScoreRequest]) -> list[dict[str, list[float]] | Exception]:
-    """Score many requests together (one pass per criterion over all items that ask for it) and split the scores
-    back per request. A failure is narrowed down to the request, then the item, that causes it; only that request
-    gets an :class:`ItemError`, the others their scores."""
+def run_requests(models: ModelSet, requests: Sequence[Request]) -> list[ScoreResult | CompareResult | Exception]:
+    """Run many requests together and split the results back per request: pointwise work is gathered into one
+    scoring pass per set of criteria (see :func:`_run_together`), pairwise comparisons into one pass per criterion.
+    A failure is narrowed down to the request, then the item, that causes it; only that request gets an
+    :class:`ItemError`, the others their results."""
     try:
-        return _score_fused(models, requests)
+        return list(_run_together(models, requests))
     except Exception as err:
         if len(requests) == 1 and len(requests[0]) == 1:  # nothing to narrow down
             return [ItemError(0, f"{type(err).__name__}: {err}")]
-    results: list[dict[str, list[float]] | Exception] = []
+    results: list[ScoreResult | CompareResult | Exception] = []
     for request in requests:
         try:
-            results.append(_score_fused(models, [request])[0])
+            results.append(_run_together(models, [request])[0])
         except Exception:
             results.append(_locate_bad_item(models, request))
     return results
 
 
-def _score_fused(models: ModelSet, requests: Sequence[ScoreRequest]) -> list[dict[str, list[float]]]:
-    out: list[dict[str, list[float]]] = [{} for _ in requests]
-    wanted = dict.fromkeys(c for r in requests for c in r.criteria)
-    for name in wanted:
-        users = [i for i, r in enumerate(requests) if name in r.criteria]
+#: the name the batcher and earlier callers know
+score_requests = run_requests
+
+
+def request_cost(request: Request) -> int:
+    """Judge queries a request adds to a dynamic batch."""
+    return request.cost if isinstance(request, CompareRequest) else len(request)
+
+
+def _score_all(models: ModelSet, requests: Sequence[ScoreRequest]) -> list[ScoreResult]:
+    """Requests that ask for the same criteria are scored together: one (fused) pass per distinct criteria set."""
+    out: list[ScoreResult] = [{} for _ in requests]
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, request in enumerate(requests):
+        groups.setdefault(request.criteria, []).append(i)
+    for criteria, users in groups.items():
         prompts = [p for i in users for p in requests[i].prompts]
         responses = [x for i in users for x in requests[i].responses]
-        scores = models.models[name].score(prompts, responses)
+        with_images = any(_has_images(requests[i].images) for i in users)
+        images = [im for i in users for im in (requests[i].images or [()] * len(requests[i]))] if with_images else None
+        scores = models.score(prompts, responses, criteria, images)
         start = 0
         for i in users:
             n = len(requests[i])
-            out[i][name] = scores[start:start + n]
+            out[i] = {name: scores[name][start:start + n] for name in criteria}
             start += n
-    return [{name: result[name] for name in r.criteria} for r, result in zip(requests, out)]
+    return out
 
 
-def _locate_bad_item(models: ModelSet, request: ScoreRequest) -> Exception:
-    for index, (prompt, response) in enumerate(zip(request.prompts, request.responses)):
+def _compare_pairwise(models: ModelSet, name: str, requests: Sequence[CompareRequest]) -> list[Comparisons]:
+    """One pairwise criterion over the pairs of all ``requests`` in one call (both presentation orders)."""
+    prompts = [p for r in requests for p in r.prompts]
+    a = [x for r in requests for x in r.responses_a]
+    b = [x for r in requests for x in r.responses_b]
+    with_images = any(_has_images(r.images) for r in requests)
+    images = [im for r in requests for im in (r.images or [()] * len(r))] if with_images else None
+    extra = {"images": images} if images is not None else {}
+    judged = models.models[name].compare(prompts, a, b, **extra)
+    merged = Comparisons.from_scores([c.score_a for c in judged], [c.score_b for c in judged])
+    out, start = [], 0
+    for r in requests:
+        out.append(merged[start:start + len(r)])
+        start += len(r)
+    return out
+
+
+def _run_together(models: ModelSet, requests: Sequence[Request]) -> list[ScoreResult | CompareResult]:
+    """Score requests and the pointwise part of compare requests (both responses of each pair, as items) share the
+    scoring passes; each pairwise criterion runs once over all pairs that ask for it."""
+    work: list[ScoreRequest] = []
+    owner: list[int] = []
+    for i, request in enumerate(requests):
+        if isinstance(request, ScoreRequest):
+            work.append(request)
+            owner.append(i)
+            continue
+        pointwise = tuple(c for c in request.criteria if models.models[c].mode == POINTWISE)
+        if pointwise:
+            work.append(ScoreRequest(request.prompts * 2, request.responses_a + request.responses_b, pointwise,
+                                     None if request.images is None else request.images * 2))
+            owner.append(i)
+    results: list[Any] = [{} for _ in requests]
+    for i, scores in zip(owner, _score_all(models, work)):
+        request = requests[i]
+        if isinstance(request, ScoreRequest):
+            results[i] = scores
+        else:
+            n = len(request)
+            results[i] = {name: Comparisons.from_scores(values[:n], values[n:]) for name, values in scores.items()}
+    pairwise = dict.fromkeys(c for r in requests if isinstance(r, CompareRequest) for c in r.criteria
+                             if models.models[c].mode == PAIRWISE)
+    for name in pairwise:
+        users = [i for i, r in enumerate(requests) if isinstance(r, CompareRequest) and name in r.criteria]
+        for i, judged in zip(users, _compare_pairwise(models, name, [requests[i] for i in users])):
+            results[i][name] = judged
+    return [{name: result[name] for name in request.criteria} for request, result in zip(requests, results)]
+
+
+def _locate_bad_item(models: ModelSet, request: Request) -> Exception:
+    for index in range(len(request)):
         try:
-            _score_fused(models, [ScoreRequest([prompt], [response], request.criteria)])
+            _run_together(models, [request.item(index)])
         except Exception as err:  # the first item that fails alone is the bad one
             return ItemError(index, f"{type(err).__name__}: {err}")
     return RuntimeError("scoring failed for this request, but no single item fails alone; retry")

@@ -18,7 +18,7 @@ APP_NAME = "activation-rm"
 
 
 def build_app(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs: dict[str, Any] | None = None, *,
-              replicas: int = 1, num_cpus: float = 1.0, num_gpus: float = 0.0):
+              replicas: int = 1, num_cpus: float = 1.0, num_gpus: float = 0.0, fuse_criteria: bool = True):
     """A bound Ray Serve application (pass it to ``serve.run``)."""
     # Enough concurrent requests per replica for the batcher to fill a batch.
     max_ongoing = max(8, 2 * config.batching.max_batch_size)
@@ -27,10 +27,12 @@ def build_app(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs: d
                       ray_actor_options={"num_cpus": num_cpus, "num_gpus": num_gpus})
     @serve.ingress()
     class ActivationRMDeployment:
-        def __init__(self, artifacts: list[str], config: ServerConfig, backbone_kwargs: dict[str, Any]) -> None:
+        def __init__(self, artifacts: list[str], config: ServerConfig, backbone_kwargs: dict[str, Any],
+                     fuse_criteria: bool) -> None:
             from activation_rm.serve.models import load_model_set
 
             self.models = load_model_set(artifacts, **backbone_kwargs)
+            self.models.fuse_criteria = fuse_criteria
             self.config = config
 
         def __serve_build_asgi_app__(self):
@@ -38,17 +40,19 @@ def build_app(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs: d
 
             return create_app(self.models, self.config)
 
-    return ActivationRMDeployment.bind(list(artifacts), config, dict(backbone_kwargs or {}))
+    return ActivationRMDeployment.bind(list(artifacts), config, dict(backbone_kwargs or {}), fuse_criteria)
 
 
 def serve_on_ray(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs: dict[str, Any] | None = None, *,
                  host: str = "127.0.0.1", port: int = 5000, replicas: int = 1, num_cpus: float = 1.0,
-                 num_gpus: float = 0.0, address: str | None = None, blocking: bool = True) -> None:
+                 num_gpus: float = 0.0, address: str | None = None, blocking: bool = True,
+                 fuse_criteria: bool = True) -> None:
     """Start (or join) a Ray cluster, start Serve's HTTP proxy on ``host:port`` and deploy the replicas."""
     import ray
 
     if not ray.is_initialized():
         ray.init(address=address)
     serve.start(http_options={"host": host, "port": port})
-    app = build_app(artifacts, config, backbone_kwargs, replicas=replicas, num_cpus=num_cpus, num_gpus=num_gpus)
+    app = build_app(artifacts, config, backbone_kwargs, replicas=replicas, num_cpus=num_cpus, num_gpus=num_gpus,
+                    fuse_criteria=fuse_criteria)
     serve.run(app, name=APP_NAME, route_prefix="/", blocking=blocking)
