@@ -151,3 +151,13 @@ def test_split_query_chatml_and_llama3(setup):
         split_query("something else", "Q: 2+2?", ())
     with pytest.raises(ValueError, match="empty"):
         split_query("<pad>x", "<pad>", ("<pad>",))
+
+
+def test_trl_reward_on_a_text_backbone_judges_text_when_examples_carry_images(models, setup, caplog):
+    from tiny_vision import make_image
+
+    reward = ActivationRMReward(models)
+    with caplog.at_level("WARNING"):
+        got = reward(prompts=PROMPTS[:2], completions=RESPONSES[:2], image=[make_image(30, 30, 1), None])
+    torch.testing.assert_close(got, mean_of(setup, PROMPTS[:2], RESPONSES[:2]))
+    assert "text-only" in caplog.text

@@ -256,3 +256,31 @@ def test_serve_flags_set_the_image_policy(root):
     assert defaults.root is None and defaults.allow_network is False
     with pytest.raises(ValueError, match="not a directory"):
         replace(policy, root=str(root / "a.png"))
+
+
+def test_trl_rewards_pass_images_locally_and_to_the_server(models):
+    """TRL hands images to reward functions as an ``images``/``image`` column or inside conversational prompts; the
+    in-process reward and the remote one (PIL images sent as data URIs over real HTTP) score them like the models."""
+    from serve_support import UvicornThread
+
+    from activation_rm.integrations.trl import ActivationRMReward, RemoteActivationRMReward, example_images
+
+    images = [make_image(40, 60, 1), make_image(70, 30, 2)]
+    prompts, completions = PROMPTS[:2], RESPONSES[:2]
+    want = models.score(prompts, completions, images=[(im,) for im in images])
+    mean = [(a + b) / 2 for a, b in zip(want["faithful"], want["short"])]
+    local = ActivationRMReward(models)
+    torch.testing.assert_close(local(prompts=prompts, completions=completions, images=[[im] for im in images]), mean,
+                               **TOL)
+    torch.testing.assert_close(local(prompts=prompts, completions=completions, image=images), mean, **TOL)
+    chat = [[{"role": "user", "content": [{"type": "image", "image": im}, {"type": "text", "text": p}]}]
+            for im, p in zip(images, prompts)]
+    assert example_images(chat, {}) == [(images[0],), (images[1],)]
+    torch.testing.assert_close(local(prompts=chat, completions=completions), mean, **TOL)
+    blind = local(prompts=prompts, completions=completions)
+    assert max(abs(a - b) for a, b in zip(blind, mean)) > 1e-5
+
+    with UvicornThread(create_app(models)) as server:
+        remote = RemoteActivationRMReward(server.url, chunk_size=1)
+        got = asyncio.run(remote(prompts=prompts, completions=completions, image=images))
+    torch.testing.assert_close(got, mean, **TOL)

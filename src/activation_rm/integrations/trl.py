@@ -6,11 +6,19 @@ standard format, or lists of ``{"role", "content"}`` messages in the conversatio
 :class:`ActivationRMReward` scores in-process; :class:`RemoteActivationRMReward` is async (TRL runs async reward
 functions concurrently on its own event loop) and calls a running ``activation-rm serve``. TRL itself is never
 imported here.
+
+Images (vision-language judges): TRL passes a dataset's ``images`` (a list per example) or ``image`` column to reward
+functions, and conversational prompts may hold ``{"type": "image", "image": ...}`` parts; :func:`example_images`
+takes them from the first of those sources. The remote reward sends PIL images as PNG ``data:`` URIs and strings
+as they are (paths under the server's ``--image-root``, or URLs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +26,8 @@ from ..data import Prompt
 from ..reward_model import ActivationRM
 from ..serve.client import RewardClient, combine
 from ..serve.models import ModelSet
+
+logger = logging.getLogger(__name__)
 
 
 def _content_text(content: Any) -> str:
@@ -47,6 +57,49 @@ def prompt_input(prompt: Any) -> Prompt:
     if isinstance(prompt, Sequence):
         return [{"role": str(m.get("role", "user")), "content": _content_text(m.get("content"))} for m in prompt]
     raise TypeError(f"prompt must be a string or a list of messages, got {type(prompt).__name__}")
+
+
+def _as_refs(entry: Any) -> tuple[Any, ...]:
+    if entry is None:
+        return ()
+    return tuple(entry) if isinstance(entry, (list, tuple)) else (entry,)
+
+
+def _prompt_images(prompt: Any) -> tuple[Any, ...]:
+    if isinstance(prompt, str) or not isinstance(prompt, Sequence):
+        return ()
+    found: list[Any] = []
+    for message in prompt:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            found.extend(p.get("image") for p in content
+                         if isinstance(p, dict) and p.get("type") == "image" and p.get("image") is not None)
+    return tuple(found)
+
+
+def example_images(prompts: Sequence[Any], kwargs: dict[str, Any]) -> list[tuple[Any, ...]] | None:
+    """Each completion's images: the ``images`` column, else the ``image`` column, else the image parts of its
+    conversational prompt; None when there are none."""
+    if kwargs.get("images") is not None:
+        column = [_as_refs(entry) for entry in kwargs["images"]]
+    elif kwargs.get("image") is not None:
+        column = [_as_refs(entry) for entry in kwargs["image"]]
+    else:
+        column = [_prompt_images(p) for p in prompts]
+    if len(column) != len(prompts):
+        raise ValueError(f"{len(column)} image entries for {len(prompts)} prompts")
+    return column if any(column) else None
+
+
+def image_reference(image: Any) -> str:
+    """What the server accepts for an image: a string as is, a PIL image as a PNG data URI."""
+    if isinstance(image, str):
+        return image
+    if hasattr(image, "save"):
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    raise TypeError(f"an image must be a PIL image, a path or a URL, got {type(image).__name__}")
 
 
 class _RewardBase:
@@ -80,8 +133,15 @@ class ActivationRMReward(_RewardBase):
         return cls(ModelSet.from_artifacts(artifacts, backbone, **backbone_kwargs), criteria, weights, name)
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
+        images = example_images(prompts, kwargs)
+        if images is not None and not self.models.multimodal:
+            if not getattr(self, "_warned_text_only", False):
+                logger.warning("the examples carry images but the judge's backbone %r is text-only; it judges the "
+                               "text alone", self.models.backbone.name)
+                self._warned_text_only = True
+            images = None
         scores = self.models.score([prompt_input(p) for p in prompts], [completion_text(c) for c in completions],
-                                   self.criteria)
+                                   self.criteria, images)
         return self._finish(scores, kwargs)
 
 
@@ -95,12 +155,28 @@ class RemoteActivationRMReward(_RewardBase):
         super().__init__(criteria, weights, name)
         self.client = RewardClient(url, token=token, timeout=timeout)
         self.chunk_size = chunk_size
+        self._multimodal: bool | None = None
+
+    async def _server_sees_images(self) -> bool:
+        """Whether the server's backbone takes images (asked once); a text-only one judges the text alone."""
+        if self._multimodal is None:
+            info = await asyncio.to_thread(self.client.info)
+            self._multimodal = bool(info.get("backbone", {}).get("multimodal", False))
+            if not self._multimodal:
+                logger.warning("the examples carry images but the reward server's backbone is text-only; it judges "
+                               "the text alone")
+        return self._multimodal
 
     async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
         judged = [prompt_input(p) for p in prompts]
         texts = [completion_text(c) for c in completions]
+        images = example_images(prompts, kwargs)
+        if images is not None and not await self._server_sees_images():
+            images = None
+        refs = None if images is None else [[image_reference(im) for im in entry] or None for entry in images]
         spans = [(i, min(i + self.chunk_size, len(texts))) for i in range(0, len(texts), self.chunk_size)]
-        parts = await asyncio.gather(*(self.client.ascore(judged[a:b], texts[a:b], self.criteria) for a, b in spans))
+        parts = await asyncio.gather(*(self.client.ascore(judged[a:b], texts[a:b], self.criteria,
+                                                          None if refs is None else refs[a:b]) for a, b in spans))
         scores: dict[str, list[float]] = {}
         for part in parts:
             for criterion, values in part.items():

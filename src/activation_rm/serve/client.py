@@ -74,10 +74,10 @@ class RewardClient:
             body["images"] = [list(refs) if refs else None for refs in images]
         return self._request("POST", "/compare", body)["comparisons"]
 
-    async def ascore(self, prompts: Sequence[Prompt], responses: Sequence[str],
-                     criteria: Sequence[str] | None = None) -> dict[str, list[float]]:
+    async def ascore(self, prompts: Sequence[Prompt], responses: Sequence[str], criteria: Sequence[str] | None = None,
+                     images: Sequence[Sequence[str] | None] | None = None) -> dict[str, list[float]]:
         """:meth:`score` without blocking the event loop (the request runs in a thread)."""
-        return await asyncio.to_thread(self.score, prompts, responses, criteria)
+        return await asyncio.to_thread(self.score, prompts, responses, criteria, images)
 
     def get_reward(self, query: Sequence[str], prompts: Sequence[str],
                    labels: Sequence[Any] | None = None) -> dict[str, Any]:

@@ -107,18 +107,18 @@ def _file_bytes(ref: str, policy: ImagePolicy) -> bytes:
     if policy.root is None:
         raise ValueError("local image paths are refused: the server was started without --image-root "
                          "(send a data:image/...;base64 URI instead)")
-    root = Path(policy.root).resolve()
-    path = (root / ref).resolve()  # an absolute ref replaces root; both are checked the same way
-    if not path.is_relative_to(root):
-        raise ValueError("the path is outside the server's --image-root")
-    if not path.is_file():
-        raise ValueError("image file not found under --image-root")
-    if path.stat().st_size > policy.max_bytes:
-        raise ValueError(f"image is larger than the limit of {policy.max_bytes} bytes")
     try:
+        root = Path(policy.root).resolve()
+        path = (root / ref).resolve()  # an absolute ref replaces root; both are checked the same way
+        if not path.is_relative_to(root):
+            raise ValueError("the path is outside the server's --image-root")
+        if not path.is_file():
+            raise ValueError("image file not found under --image-root")
+        if path.stat().st_size > policy.max_bytes:
+            raise ValueError(f"image is larger than the limit of {policy.max_bytes} bytes")
         return path.read_bytes()
-    except OSError as err:
-        raise ValueError(f"cannot read it: {err.strerror or err}") from None
+    except (OSError, RuntimeError) as err:  # unreadable, name too long, symbolic link loop ...
+        raise ValueError(f"cannot read it: {getattr(err, 'strerror', None) or err}") from None
 
 
 def _decode(data: bytes, policy: ImagePolicy) -> Any:
@@ -131,8 +131,12 @@ def _decode(data: bytes, policy: ImagePolicy) -> Any:
             raise ValueError(f"image has {width}x{height} pixels; the limit is {policy.max_pixels}")
         image.load()
         return image.convert("RGB")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as err:
+    except ValueError:
+        raise
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
         raise ValueError(f"not a readable image: {err}") from None
+    except Exception as err:  # a malformed file can make a decoder fail in other ways; still the client's image
+        raise ValueError(f"not a readable image: {type(err).__name__}: {err}") from None
 
 
 def load_image_ref(ref: Any, policy: ImagePolicy) -> Any:
