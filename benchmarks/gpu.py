@@ -47,8 +47,13 @@ def build_backbone(tiny: bool, device: str):
         dtype = torch.bfloat16
     config._attn_implementation = "sdpa"
     torch.manual_seed(0)
-    with torch.device(device):
-        model = Qwen2ForCausalLM(config).to(dtype)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)  # initialise straight in bf16: no 30 GB float32 copy of the 7B model
+    try:
+        with torch.device(device):
+            model = Qwen2ForCausalLM(config).to(dtype)
+    finally:
+        torch.set_default_dtype(previous)
     return Backbone.from_model(model, _Tokenizer(), name="random Qwen2.5-7B shape" if not tiny else "tiny qwen2")
 
 
