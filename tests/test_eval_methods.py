@@ -15,6 +15,7 @@ from activation_rm.eval.methods import (
 )
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import EvalSettings
+from activation_rm.reward_model import ActivationRM
 from activation_rm.templates import PAIRWISE, POINTWISE
 
 
@@ -100,7 +101,7 @@ def test_generative_counts_parse_failures(backbone):
     assert chosen_first("x/1", 0) == chosen_first("x/1", 0)
 
 
-def test_arm_group_and_ablations(backbone, tmp_path):
+def test_arm_group_and_ablations(backbone, tmp_path, monkeypatch):
     zero = ZeroShotGroup()
     ctx = _ctx(backbone)
     ctx.artifacts = tmp_path
@@ -115,8 +116,14 @@ def test_arm_group_and_ablations(backbone, tmp_path):
     out = group.judge(_records(2, offset=10))
     assert all(len(v) == 2 for v in out.values())
     again = ARMGroup(POINTWISE, zero, ablations=True)
+
+    def no_refit(*args, **kwargs):
+        raise AssertionError("the saved artifact should have been loaded")
+
+    monkeypatch.setattr(ActivationRM, "fit", no_refit)
     again.fit(ctx)  # reloads the saved artifact instead of refitting
     assert torch.equal(again.rm.mask, group.rm.mask)
+    monkeypatch.undo()
     pairwise = ARMGroup(PAIRWISE)
     pairwise.fit(_ctx(backbone))
     assert len(pairwise.judge(_records(2, offset=10))["arm_pairwise"]) == 2

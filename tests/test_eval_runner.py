@@ -72,3 +72,20 @@ def test_cli_user_pairs_needs_criterion(tmp_path):
     pairs.write_text(json.dumps({"prompt": "q", "chosen": "a", "rejected": "b"}) + "\n")
     with pytest.raises(SystemExit, match="--criterion"):
         main(["eval", "--out", str(tmp_path / "o"), "--pairs", str(pairs), "--report-only"])
+
+
+def test_ablation_shard_reuses_fitted_arm_and_skips_done_rows(tmp_path):
+    backbone = tiny_backbone("llama")
+    records = _records(12)
+    spec = BenchmarkSpec("T", records[:6], records[6:], "the answer is correct")
+    base = RunConfig(methods=["arm_pointwise"], seeds=[0], n_fewshot=4, chunk=3, settings=SETTINGS, shard="main")
+    run_eval(backbone, [spec], base, tmp_path, log=lambda m: None)
+    first = read_rows(tmp_path / "items-main.jsonl")
+    ablation = RunConfig(methods=["arm_pointwise"], seeds=[0], n_fewshot=4, chunk=3, shard="abl",
+                         settings=EvalSettings(**{**SETTINGS.to_dict(), "ablations": True}))
+    run_eval(backbone, [spec], ablation, tmp_path, log=lambda m: None)
+    extra = read_rows(tmp_path / "items-abl.jsonl")
+    assert {r["method"] for r in extra} == {"arm_all_heads", "arm_random_heads", "arm_sav_heads"}
+    assert len(extra) == 3 * len(first)
+    fits = read_rows(tmp_path / "fits-abl.jsonl")
+    assert any(f["group"] == "ZeroShotGroup/ranking" for f in fits)

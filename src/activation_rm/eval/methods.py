@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from ..artifacts import META_FILE
 from ..backbone import Backbone
 from ..batching import last_token_logits
 from ..data import PairwiseExample
@@ -57,6 +58,7 @@ class MethodGroup:
     """Fit on one seed's few-shot pairs, then judge pairs for each method in ``names``."""
 
     names: tuple[str, ...] = ()
+    only: set[str] | None = None  # set by the runner: the methods still missing (a group may skip the others)
 
     def fit(self, ctx: FitContext) -> dict[str, Any]:
         self.ctx = ctx
@@ -75,9 +77,9 @@ class ZeroShotGroup(MethodGroup):
     class means of the Yes (chosen) and No (rejected) activations of the few-shot queries; the heads whose nearest
     class mean (cosine) is most accurate on the few-shot set vote, and the response with more Yes votes wins."""
 
-    def __init__(self, with_sav: bool = True) -> None:
+    def __init__(self, with_sav: bool = True, judge_items: bool = True) -> None:
         self.with_sav = with_sav
-        self.names = ("zeroshot_prob", "sav") if with_sav else ("zeroshot_prob",)
+        self.names = (("zeroshot_prob", "sav") if with_sav else ("zeroshot_prob",)) if judge_items else ()
         self._memo: dict[tuple[int, ...], tuple[float, torch.Tensor]] = {}
         self.sav_ranking: torch.Tensor | None = None  # (layers * heads,) head indices, best first
 
@@ -264,7 +266,7 @@ class ARMGroup(MethodGroup):
         super().fit(ctx)
         s = ctx.settings
         path = ctx.artifacts / f"arm_{self.mode}" if ctx.artifacts else None
-        if path is not None and (path / "meta.json").exists():
+        if path is not None and (path / META_FILE).exists():
             self.rm = ActivationRM.load(path, ctx.backbone)
         else:
             self.rm = ActivationRM.fit(
@@ -299,6 +301,8 @@ class ARMGroup(MethodGroup):
         rejected = [r.rejected for r in records]
         out = {}
         for name, rm in self.variants.items():
+            if self.only is not None and name not in self.only:
+                continue
             images = [r.images or None for r in records] if any(r.images for r in records) else None
             comparisons = (rm.compare(prompts, chosen, rejected, images=images) if images
                            else rm.compare(prompts, chosen, rejected))
@@ -316,7 +320,8 @@ def build_groups(methods: Sequence[str], ablations: bool) -> list[MethodGroup]:
     groups: list[MethodGroup] = []
     zero = None
     if wanted & {"zeroshot_prob", "sav"} or ablations:
-        zero = ZeroShotGroup(with_sav="sav" in wanted or ablations)
+        # with ablations alone it only ranks heads for the SAV-heads ablation and judges nothing
+        zero = ZeroShotGroup(with_sav="sav" in wanted or ablations, judge_items=bool(wanted & {"zeroshot_prob", "sav"}))
         groups.append(zero)
     if "icl_prob" in wanted:
         groups.append(ICLGroup())

@@ -62,9 +62,13 @@ def _append(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 def read_all_rows(out_dir: str | os.PathLike, stem: str = "items") -> list[dict[str, Any]]:
     """Rows of every shard (``items.jsonl``, ``items-<shard>.jsonl``) of a run directory."""
-    rows = []
+    rows, seen = [], set()
     for path in sorted(Path(out_dir).glob(f"{stem}*.jsonl")):
-        rows += read_rows(path)
+        for row in read_rows(path):
+            key = (row.get("benchmark"), row.get("seed"), row.get("method"), row.get("key"), row.get("group"))
+            if key not in seen:  # a shard that recomputed a row another shard has: keep the first
+                seen.add(key)
+                rows.append(row)
     return rows
 
 
@@ -108,8 +112,8 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
     items_path, fits_path = out / f"items{suffix}.jsonl", out / f"fits{suffix}.jsonl"
     repair_tail(items_path)
     repair_tail(fits_path)
-    done = {(r["benchmark"], r["seed"], r["method"], r["key"]) for r in read_rows(items_path)}
-    fitted = {(r["benchmark"], r["seed"], r["group"]) for r in read_rows(fits_path)}
+    done = {(r["benchmark"], r["seed"], r["method"], r["key"]) for r in read_all_rows(out)}  # every shard's rows
+    fitted = {(r["benchmark"], r["seed"], r["group"]) for r in read_all_rows(out, "fits")}
     by_name = {spec.name: spec for spec in specs}
     (out / f"config{suffix}.json").write_text(json.dumps({
         "methods": list(config.methods), "seeds": list(config.seeds), "n_fewshot": config.n_fewshot,
@@ -133,9 +137,9 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
                 started = time.perf_counter()
                 info = group.fit(FitContext(backbone, spec.criterion, fewshot, seed, config.settings, artifacts))
                 seconds = round(time.perf_counter() - started, 2)
-                if (spec.name, seed, type(group).__name__ + "/" + group.names[0]) not in fitted:
-                    _append(fits_path, [{"benchmark": spec.name, "seed": seed,
-                                         "group": type(group).__name__ + "/" + group.names[0],
+                label = type(group).__name__ + "/" + (group.names[0] if group.names else "ranking")
+                if (spec.name, seed, label) not in fitted:
+                    _append(fits_path, [{"benchmark": spec.name, "seed": seed, "group": label,
                                          "seconds": seconds, "fewshot": [r.key for r in fewshot], **info}])
                 log(f"  fitted {group.names} in {seconds}s")
             for start in range(0, len(missing), config.chunk):
@@ -144,6 +148,7 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
                     todo = [r for r in chunk if any((spec.name, seed, m, r.key) not in done for m in group.names)]
                     if not todo:
                         continue
+                    group.only = {m for m in group.names if any((spec.name, seed, m, r.key) not in done for r in todo)}
                     started = time.perf_counter()
                     verdicts = group.judge(todo)
                     per_pair = (time.perf_counter() - started) / len(todo)
