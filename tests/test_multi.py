@@ -13,7 +13,7 @@ from activation_rm.multi import (
     shared_prompt_logits,
 )
 from activation_rm.reward_model import ActivationRM
-from activation_rm.templates import JudgeTemplate
+from activation_rm.templates import JudgeItem, JudgeTemplate
 
 FAMILIES = ["llama", "qwen2", "gemma", "gemma2", "gpt2", "gpt_neox"]
 TOL = dict(rtol=1e-4, atol=1e-4)
@@ -205,3 +205,27 @@ def test_cli_score_criteria(tmp_path, capsys):
         torch.testing.assert_close(torch.tensor([r["scores"][name] for r in rows]), torch.tensor(alone),
                                    rtol=1e-5, atol=1e-5)
     assert "under 2 criteria" in capsys.readouterr().err
+
+
+def test_what_is_shared_depends_on_the_query_text(monkeypatch):
+    """Same query text: every criterion runs only the last token. Default templates (criterion first): the rest of
+    the query after the chat header runs once per criterion."""
+    import activation_rm.multi as multi
+
+    backbone = tiny_backbone("llama")
+    suffixes = []
+    real = multi.extend_cache
+
+    def spy(backbone, cache, mask, lengths, rows, batch_suffixes, **kwargs):
+        suffixes.extend(len(s) for s in batch_suffixes)
+        return real(backbone, cache, mask, lengths, rows, batch_suffixes, **kwargs)
+
+    monkeypatch.setattr(multi, "extend_cache", spy)
+    shared_text = JudgeTemplate(criterion="the preference shown in the examples")
+    score_criteria([_rm(backbone, "x", k, shared_text) for k in range(3)], PROMPTS, RESPONSES)
+    assert suffixes == [1] * 9
+    suffixes.clear()
+    rms = [_rm(backbone, f"criterion number {k} is about correctness", k) for k in range(3)]
+    score_criteria(rms, PROMPTS, RESPONSES, min_shared=4)
+    query = len(rms[0].encoder.encode(JudgeItem(PROMPTS[0], (RESPONSES[0],))).ids)
+    assert len(suffixes) == 9 and min(suffixes) > 1 and max(suffixes) < query
