@@ -243,25 +243,38 @@ def test_single_item_failure_is_an_item_error(models, monkeypatch):
 
 
 # ------------------------------------------------------------------------------------- fused criteria
-def test_several_criteria_run_fused_in_one_pass_and_equal_separate_passes(setup):
-    """Asking for several criteria runs one forward pass over all (item, criterion) rows, with the same scores as
-    one pass per criterion (and as each reward model alone)."""
-    fused, separate = (ModelSet(dict(setup.rms), fuse_criteria=flag) for flag in (True, False))
+DISTINCT = ["What is two plus two?", "The capital of France is?", "Name a prime number.",
+            [{"role": "system", "content": "Be short."}, {"role": "user", "content": "What is three plus one?"}]]
+
+
+def _passes(backbone, run):
     calls = []
-    hook = setup.backbone.model.register_forward_hook(lambda *_: calls.append(1))
+    hook = backbone.model.register_forward_hook(lambda *_: calls.append(1))
     try:
-        got = fused.score(PROMPTS, RESPONSES)
-        fused_passes = len(calls)
-        want = separate.score(PROMPTS, RESPONSES)
-        separate_passes = len(calls) - fused_passes
+        return run(), len(calls)
     finally:
         hook.remove()
-    assert fused_passes == 1 and separate_passes >= 2, (fused_passes, separate_passes)
+
+
+@pytest.mark.parametrize("prompts", [DISTINCT, PROMPTS], ids=["distinct-prompts", "repeated-prompts"])
+def test_several_criteria_run_fused_and_equal_separate_passes(setup, prompts):
+    """Several criteria run fused: with distinct prompts in one forward pass over all (item, criterion) rows; with
+    a repeated prompt also keeping each (criterion, prompt) group's shared KV cache, in fewer passes than one
+    criterion after the other. The scores equal one pass per criterion and each reward model alone."""
+    fused, separate = (ModelSet(dict(setup.rms), fuse_criteria=flag) for flag in (True, False))
+    got, fused_passes = _passes(setup.backbone, lambda: fused.score(prompts, RESPONSES))
+    want, separate_passes = _passes(setup.backbone, lambda: separate.score(prompts, RESPONSES))
+    if prompts is DISTINCT:
+        assert (fused_passes, separate_passes) == (1, 2)
+    else:  # one plain pass, one for the prefixes, one for the suffixes; each criterion alone takes those three
+        assert (fused_passes, separate_passes) == (3, 6)
     assert list(got) == ["short", "honest"]
     for name, rm in setup.rms.items():
         torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(want[name]), rtol=1e-6, atol=1e-7)
-        torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(rm.score(PROMPTS, RESPONSES)),
+        torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(rm.score(prompts, RESPONSES)),
                                    rtol=1e-6, atol=1e-7)
+        alone = [rm.score([p], [r])[0] for p, r in zip(prompts, RESPONSES)]  # no sharing at all
+        torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(alone), rtol=1e-6, atol=1e-7)
 
 
 def test_fused_scoring_goes_through_score_criteria(models, monkeypatch):
@@ -271,8 +284,8 @@ def test_fused_scoring_goes_through_score_criteria(models, monkeypatch):
     real = fused.score_criteria
     monkeypatch.setattr(fused, "score_criteria", lambda rms, p, r: seen.append(list(rms)) or real(rms, p, r))
     client = TestClient(make_app(models))
-    assert client.post("/score", json={"prompts": PROMPTS, "responses": RESPONSES}).status_code == 200
-    assert client.post("/score", json={"prompts": PROMPTS, "responses": RESPONSES,
+    assert client.post("/score", json={"prompts": DISTINCT, "responses": RESPONSES}).status_code == 200
+    assert client.post("/score", json={"prompts": DISTINCT, "responses": RESPONSES,
                                        "criteria": ["honest"]}).status_code == 200
     assert seen == [["short", "honest"]]  # one fused call for two criteria; one criterion keeps its own path
 

@@ -216,11 +216,13 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
 
     async def images_of(entries: list[list[str] | None] | None, n: int) -> list[tuple[Any, ...]] | None:
         """Decoded images per item (in a worker thread: decoding must not stall the event loop), or None."""
-        if entries is None or not any(entries):
+        if entries is None:
             return None
         if len(entries) != n:
             raise ApiError(422, f"{len(entries)} images entries for {n} items; give one list (or null) per item",
                            field="images")
+        if not any(entries):
+            return None
         if not models.multimodal:
             first = next(i for i, e in enumerate(entries) if e)
             raise ApiError(422, f"images[{first}]: backbone {models.backbone.name!r} is text-only and cannot see "
