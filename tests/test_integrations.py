@@ -161,3 +161,17 @@ def test_trl_reward_on_a_text_backbone_judges_text_when_examples_carry_images(mo
         got = reward(prompts=PROMPTS[:2], completions=RESPONSES[:2], image=[make_image(30, 30, 1), None])
     torch.testing.assert_close(got, mean_of(setup, PROMPTS[:2], RESPONSES[:2]))
     assert "text-only" in caplog.text
+
+
+def test_client_and_model_set_compare(server, models, setup):
+    from activation_rm.serve.client import RewardClient
+
+    a, b = RESPONSES[:2], RESPONSES[2:]
+    remote = RewardClient(server.url).compare(PROMPTS[:2], a, b, criteria=["short"])
+    local = models.compare(PROMPTS[:2], a, b)
+    direct = setup.rms["short"].compare(PROMPTS[:2], a, b)
+    assert list(remote) == ["short"] and list(local) == ["short", "honest"]
+    for got in (remote["short"], local["short"].to_dict()):
+        assert got["preferred"] == [c.preferred for c in direct]
+        torch.testing.assert_close(got["score_a"], [c.score_a for c in direct])
+        torch.testing.assert_close(got["score_b"], [c.score_b for c in direct])
