@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backbone_args(demo)
     demo.set_defaults(func=cmd_demo)
 
-    serve = sub.add_parser("serve", help="serve artifacts over HTTP: /score, /get_reward (OpenRLHF), /health, /info")
+    serve = sub.add_parser("serve", help="serve artifacts over HTTP: /score, /compare, /get_reward (OpenRLHF), /health, /info")
     add_serve_arguments(serve)
     _add_backbone_args(serve)
     serve.set_defaults(func=cmd_serve)
