@@ -5,7 +5,7 @@ REINFORCE step three ways (one full forward per mask / prefix encoded each step 
 sharing one 512-token prompt vs independent scoring, and 8 criteria in one pass vs 1. Variants are interleaved
 and each figure is the median of ``--repeats``; every shared path is also checked against the plain path.
 
-    python benchmarks/gpu.py                # on the GPU (about 2-4 minutes on an H100)
+    python benchmarks/gpu.py                # on the GPU (not run yet: no GPU was available when it was written)
     python benchmarks/gpu.py --tiny         # a tiny model of the same family on the CPU: checks the script runs
 """
 
