@@ -31,7 +31,7 @@ class _Tokenizer:
         return {}
 
 
-def build_backbone(tiny: bool, device: str):
+def build_backbone(tiny: bool, device: str, bf16: bool = False):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     from activation_rm.backbone import Backbone
@@ -39,7 +39,7 @@ def build_backbone(tiny: bool, device: str):
     if tiny:
         config = Qwen2Config(vocab_size=512, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
                              num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096)
-        dtype = torch.float32
+        dtype = torch.bfloat16 if bf16 else torch.float32
     else:  # Qwen2.5-7B-Instruct's shape
         config = Qwen2Config(vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
                              num_attention_heads=28, num_key_value_heads=4, max_position_embeddings=32768,
@@ -84,6 +84,7 @@ def report(section: str, **values: object) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="tiny model on the CPU, small shapes (a smoke run)")
+    parser.add_argument("--bf16", action="store_true", help="with --tiny: bf16 weights, as on the GPU")
     parser.add_argument("--device", default=None)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
@@ -96,7 +97,7 @@ def main() -> None:
     from activation_rm.selection import PrefixCache, VerdictQuery, mask_losses
 
     started = time.perf_counter()
-    backbone = build_backbone(args.tiny, device)
+    backbone = build_backbone(args.tiny, device, args.bf16)
     model = backbone.model
     card = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
     params = sum(p.numel() for p in model.parameters())
