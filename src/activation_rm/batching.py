@@ -134,18 +134,28 @@ def last_token_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], *, read
         width = len(read_ids) if read_ids is not None else backbone.model.config.get_text_config().vocab_size
         return LastTokenOutput(torch.zeros(0, width), None)
     read = torch.as_tensor(list(read_ids), dtype=torch.long) if read_ids is not None else None
-    lengths = [len(s) for s in seqs]
-    logits: list[torch.Tensor | None] = [None] * len(seqs)
-    heads: list[torch.Tensor | None] = [None] * len(seqs)
-    for batch in plan_batches(lengths, max_batch_tokens, max_batch_size):
-        def run(indices: list[int]) -> LastTokenOutput:
-            batch_steering = steering
-            if steering is not None and steering.per_sequence:
-                batch_steering = steering.rows(indices)
-            return _run_batch(backbone, [seqs[i] for i in indices], read, batch_steering, record, padding_side)
+
+    def run(indices: list[int], part_steering: Steering | None) -> LastTokenOutput:
+        return _run_batch(backbone, [seqs[i] for i in indices], read, part_steering, record, padding_side)
+
+    batches = plan_batches([len(s) for s in seqs], max_batch_tokens, max_batch_size)
+    return run_batches(batches, len(seqs), run, steering=steering, record=record, progress=progress)
+
+
+def run_batches(batches: Sequence[list[int]], count: int,
+                run: Callable[[list[int], Steering | None], LastTokenOutput], *, steering: Steering | None = None,
+                record: bool = False, progress: Callable[[int], None] | None = None) -> LastTokenOutput:
+    """Run each batch of indices (halving it on out-of-memory; per-sequence steering follows its rows) and put the
+    rows back in input order. Shared by the text and the multimodal paths."""
+    logits: list[torch.Tensor | None] = [None] * count
+    heads: list[torch.Tensor | None] = [None] * count
+    for batch in batches:
+        def run_part(indices: list[int]) -> LastTokenOutput:
+            part_steering = steering.rows(indices) if steering is not None and steering.per_sequence else steering
+            return run(indices, part_steering)
 
         offset = 0
-        for part in _run_splitting(run, batch):
+        for part in _run_splitting(run_part, batch):
             for row in range(part.logits.shape[0]):
                 index = batch[offset + row]
                 logits[index] = part.logits[row]

@@ -27,7 +27,14 @@ import torch.nn.functional as F
 
 from .activations import ContextConfig, iter_contexts
 from .backbone import Backbone
-from .batching import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, LastTokenOutput, plan_batches, returned_cache
+from .batching import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_BATCH_TOKENS,
+    LastTokenOutput,
+    plan_batches,
+    returned_cache,
+    run_batches,
+)
 from .data import Example, ExampleError, is_url, parse_images, resolve_image_paths
 from .heads import Steering, head_hooks, last_token_positions
 from .selection import SelectionConfig, SelectionResult, best_of_samples, reinforce
@@ -332,36 +339,17 @@ def last_token_logits_mm(backbone: Backbone, queries: Sequence[MMQuery], *, read
     Batches are planned by length (image tokens included) and may mix image sizes, image counts and text-only
     items; a per-sequence steering mask ``(N, layers, heads)`` is split with the batches.
     """
-    from .batching import _run_splitting  # the shared OOM split-and-retry
-
     if not queries:
         width = len(read_ids) if read_ids is not None else backbone.model.config.get_text_config().vocab_size
         return LastTokenOutput(torch.zeros(0, width), None)
     read = torch.as_tensor(list(read_ids), dtype=torch.long) if read_ids is not None else None
-    logits: list[torch.Tensor | None] = [None] * len(queries)
-    heads: list[torch.Tensor | None] = [None] * len(queries)
-    for group in _groups(backbone, queries):
-        lengths = [len(queries[i]) for i in group]
-        for local in plan_batches(lengths, max_batch_tokens, max_batch_size):
-            batch = [group[i] for i in local]
 
-            def run(indices: list[int]) -> LastTokenOutput:
-                part_steering = steering
-                if steering is not None and steering.per_sequence:  # per-sequence masks or values follow the rows
-                    part_steering = steering.rows(indices)
-                return _run_batch(backbone, [queries[i] for i in indices], read, part_steering, record)
+    def run(indices: list[int], part_steering: Steering | None) -> LastTokenOutput:
+        return _run_batch(backbone, [queries[i] for i in indices], read, part_steering, record)
 
-            offset = 0
-            for part in _run_splitting(run, batch):
-                for row in range(part.logits.shape[0]):
-                    index = batch[offset + row]
-                    logits[index] = part.logits[row]
-                    if part.heads is not None:
-                        heads[index] = part.heads[row]
-                offset += part.logits.shape[0]
-            if progress is not None:
-                progress(len(batch))
-    return LastTokenOutput(torch.stack(logits), torch.stack(heads) if record else None)
+    batches = [[group[i] for i in local] for group in _groups(backbone, queries)
+               for local in plan_batches([len(queries[i]) for i in group], max_batch_tokens, max_batch_size)]
+    return run_batches(batches, len(queries), run, steering=steering, record=record, progress=progress)
 
 
 # --------------------------------------------------------------------------------------------------- fitting
