@@ -77,7 +77,7 @@ def test_short_shared_part_takes_plain_path(monkeypatch):
 
     backbone = tiny_backbone("llama")
     seqs, keys = _prompt_groups()
-    monkeypatch.setattr(multi, "_run_groups", lambda *a, **k: pytest.fail("shared path used"))
+    monkeypatch.setattr(multi, "run_prefix_groups", lambda *a, **k: pytest.fail("shared path used"))
     out = shared_prompt_logits(backbone, seqs, keys, read_ids=[3], min_shared=1000).logits
     torch.testing.assert_close(out, last_token_logits(backbone, seqs, read_ids=[3]).logits, **TOL)
 

@@ -74,7 +74,7 @@ class Job:
 SteerRows = Callable[[list[int]], "Steering | None"]
 
 
-def _run_groups(backbone: Backbone, prefixes: Sequence[Sequence[int]], jobs: Sequence[Job],
+def run_prefix_groups(backbone: Backbone, prefixes: Sequence[Sequence[int]], jobs: Sequence[Job],
                 steer_rows: SteerRows, read: torch.Tensor | None, max_batch_tokens: int,
                 max_batch_size: int) -> torch.Tensor:
     """Logits of every job, ``(len(jobs), len(read))``: prefixes are encoded in length-bucketed batches, then all
@@ -173,7 +173,7 @@ def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], keys
                 return steering
             return steering.rows([job_index[j] for j in chosen])
 
-        logits[job_index] = _run_groups(backbone, prefixes, jobs, steer_rows, read, max_batch_tokens, max_batch_size)
+        logits[job_index] = run_prefix_groups(backbone, prefixes, jobs, steer_rows, read, max_batch_tokens, max_batch_size)
     return LastTokenOutput(logits, None)
 
 
@@ -233,7 +233,7 @@ def multi_steering_logits(backbone: Backbone, queries: Sequence[Sequence[Sequenc
             flat[n, k] = row
     if jobs:
         read = torch.as_tensor(union, dtype=torch.long) if union is not None else None
-        out = _run_groups(backbone, prefixes, jobs, lambda chosen: steering_for([jobs[j].steer for j in chosen]),
+        out = run_prefix_groups(backbone, prefixes, jobs, lambda chosen: steering_for([jobs[j].steer for j in chosen]),
                           read, max_batch_tokens, max_batch_size)
         for (n, k), row in zip(where, out):
             flat[n, k] = row
@@ -295,11 +295,7 @@ def score_criteria(rms, prompts: Sequence, responses: Sequence[str], *,
         return {name: [] for name in names}
     per_model = []
     for rm in models:
-        seqs, truncated = rm.encoder.encode_many(items)
-        rm.last_truncated = truncated
-        if truncated:
-            logger.warning("%d of %d inputs exceeded max_length for %r and were truncated", truncated, len(items),
-                           rm.criterion)
+        seqs = rm.encode(items)
         per_model.append(seqs)
     queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
     budget = max_batch_tokens or min(rm.max_batch_tokens for rm in models)

@@ -16,7 +16,6 @@ model's mask and means. All paths give each reward model's own ``score`` up to f
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,14 +24,17 @@ import torch
 from ..batching import DEFAULT_BATCH_SIZE, last_token_logits
 from ..data import Prompt
 from ..heads import Steering
-
-# the prefix-group runner of the shared-work paths (private to the core; reused here, not copied)
-from ..multi import DEFAULT_MIN_SHARED, Job, _run_groups, common_prefix_length, prompt_keys, score_criteria
+from ..multi import (
+    DEFAULT_MIN_SHARED,
+    Job,
+    common_prefix_length,
+    prompt_keys,
+    run_prefix_groups,
+    score_criteria,
+)
 from ..reward_model import ActivationRM
 from ..templates import JudgeItem
 from ..vision import attach_images, is_multimodal, last_token_logits_mm
-
-logger = logging.getLogger(__name__)
 
 
 def _row_steering(rms: Sequence[ActivationRM], rows: list[int]) -> Steering | None:
@@ -51,11 +53,7 @@ def fused_multimodal(rms: Sequence[ActivationRM], items: Sequence[JudgeItem]) ->
     queries: list[Any] = []
     rows: list[int] = []
     for k, rm in enumerate(rms):
-        encoded, truncated = rm.encoder.encode_many(items)
-        rm.last_truncated = truncated
-        if truncated:
-            logger.warning("%d of %d inputs exceeded max_length for %r and were truncated", truncated, len(items),
-                           rm.criterion)
+        encoded = rm.encode(items)
         queries.extend(encoded)
         rows.extend([k] * len(encoded))
     reads = [list(rm.encoder.verdict_ids) for rm in rms]
@@ -80,11 +78,7 @@ def fused_text_shared_prompts(rms: Sequence[ActivationRM], items: Sequence[Judge
     backbone = rms[0].backbone
     per_model = []
     for rm in rms:
-        seqs, truncated = rm.encoder.encode_many(items)
-        rm.last_truncated = truncated
-        if truncated:
-            logger.warning("%d of %d inputs exceeded max_length for %r and were truncated", truncated, len(items),
-                           rm.criterion)
+        seqs = rm.encode(items)
         per_model.append(seqs)
     reads = [list(rm.encoder.verdict_ids) for rm in rms]
     union = sorted({t for r in reads for t in r})
@@ -115,7 +109,7 @@ def fused_text_shared_prompts(rms: Sequence[ActivationRM], items: Sequence[Judge
             logits[k, i] = row
     if jobs:
         read = torch.as_tensor(union, dtype=torch.long)
-        rows = _run_groups(backbone, prefixes, jobs, lambda chosen: _row_steering(rms, [jobs[j].steer for j in chosen]),
+        rows = run_prefix_groups(backbone, prefixes, jobs, lambda chosen: _row_steering(rms, [jobs[j].steer for j in chosen]),
                            read, budget, DEFAULT_BATCH_SIZE)
         for (k, i), row in zip(where, rows):
             logits[k, i] = row
