@@ -72,7 +72,7 @@ def reinforce(loss_fn: LossFn, shape: tuple[int, int], config: SelectionConfig =
         objective.backward()
         optimizer.step()
         if progress and step % 10 == 0:
-            bar.set_postfix(loss=f"{history[-1]:.3f}", heads=f"{float(torch.sigmoid(logits).sum()):.1f}")
+            bar.set_postfix(loss=f"{history[-1]:.3f}", heads=f"{float(torch.sigmoid(logits.detach()).sum()):.1f}")
     return torch.sigmoid(logits.detach()), history
 
 
