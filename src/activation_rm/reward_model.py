@@ -172,15 +172,20 @@ class ActivationRM:
         """(layer, head, inclusion probability) of every replaced head, by layer then head."""
         return [(int(layer), int(head), float(self.probs[layer, head])) for layer, head in self.mask.nonzero().tolist()]
 
-    def verdict_probabilities(self, items: Sequence[JudgeItem]) -> torch.Tensor:
-        """P(positive verdict) normalised over the two verdict tokens, one per item (float64 on the CPU)."""
+    def encode(self, items: Sequence[JudgeItem]) -> list:
+        """The judge queries of ``items``; counts the truncated ones in ``last_truncated`` and warns, never silently."""
         seqs, truncated = self.encoder.encode_many(items)
         self.last_truncated = truncated
         if truncated:
             message = (f"{truncated} of {len(items)} inputs exceeded max_length={self.template.max_length} tokens "
-                       "and were truncated inside the response(s)")
+                       f"and were truncated inside the response(s) ({self.criterion[:40]!r})")
             logger.warning(message)
-            warnings.warn(message, stacklevel=3)
+            warnings.warn(message, stacklevel=4)
+        return seqs
+
+    def verdict_probabilities(self, items: Sequence[JudgeItem]) -> torch.Tensor:
+        """P(positive verdict) normalised over the two verdict tokens, one per item (float64 on the CPU)."""
+        seqs = self.encode(items)
         keys = prompt_keys(items) if self.share_prompts and not is_multimodal(self.encoder) else None
         if keys is not None:  # responses to one prompt share its KV cache (exact; see multi.py)
             out = shared_prompt_logits(self.backbone, seqs, keys, read_ids=self.encoder.verdict_ids,
