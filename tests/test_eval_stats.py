@@ -71,3 +71,11 @@ def test_rewardbench_official_weighting():
 def test_per_item_means_average_seeds():
     rows = [{"method": "m", "key": "k", "correct": 1, "seed": 0}, {"method": "m", "key": "k", "correct": 0, "seed": 1}]
     assert per_item_means(rows) == {"m": {"k": 0.5}}
+
+
+def test_rewardbench_interval_is_not_degenerate_with_one_item_per_subset():
+    subsets = ["alpacaeval-hard", "alpacaeval-length", "mt-bench-easy", "mt-bench-med", "llmbar-natural",
+               "llmbar-adver-manual"]
+    cis = rewardbench_ci([1, 0, 1, 0, 1, 0], subsets, n_boot=300)
+    value, low, high = cis["Overall"]
+    assert low < value < high

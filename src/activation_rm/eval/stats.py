@@ -104,7 +104,9 @@ def rewardbench_scores(correct: Sequence[float], subsets: Sequence[str]) -> dict
 
 def rewardbench_ci(correct: Sequence[float], subsets: Sequence[str], seed: int = 0,
                    n_boot: int = 1000) -> dict[str, tuple[float, float, float]]:
-    """(score, low, high) of every RewardBench section and the overall score, resampling items within subsets."""
+    """(score, low, high) of every RewardBench section and the overall score. Items are resampled within sections
+    (not subsets: with one or two items per subset, as in a capped run, a within-subset resample cannot move and
+    would give a zero-width interval); each resample is scored with the official weights of the subsets it holds."""
     x = np.asarray(correct, dtype=float)
     s = np.asarray(subsets)
     point = rewardbench_scores(x, s)
@@ -112,7 +114,8 @@ def rewardbench_ci(correct: Sequence[float], subsets: Sequence[str], seed: int =
         return {}
     samples: dict[str, list[float]] = defaultdict(list)
     rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(s == name) for name in dict.fromkeys(s.tolist())]
+    sections = np.asarray([SUBSET_SECTION.get(name, name) for name in s.tolist()])
+    groups = [np.flatnonzero(sections == name) for name in dict.fromkeys(sections.tolist())]
     for _ in range(n_boot):
         idx = np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups])
         for key, value in rewardbench_scores(x[idx], s[idx]).items():
