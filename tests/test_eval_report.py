@@ -29,3 +29,14 @@ def test_markdown_shows_bias_next_to_control_and_parse_failures():
     assert "PH length | PH length-control" in header
     assert "gen_fewshot: 1/3" in text
     assert "Length diagnostic" in text
+
+
+def test_ablation_table_uses_the_ablation_seeds_and_items_only():
+    rows = (_rows("arm_pointwise", [("a", 1.0, True), ("b", 1.0, True), ("c", 0.0, True)])
+            + _rows("arm_all_heads", [("a", 0.5, True), ("b", 0.5, True)]))
+    rows.append({**rows[0], "seed": 1, "correct": 0.0})
+    summary = summarize(rows, {"PH": "mean"}, {})
+    ablation = summary["PH"]["ablation"]
+    assert ablation["n_items"] == 2 and ablation["seeds"] == ["0"]
+    assert ablation["methods"]["arm_pointwise"][0] == 1.0  # item c and seed 1 are not in the ablation
+    assert "same seeds and items" in markdown(summary)

@@ -93,6 +93,15 @@ def summarize(rows: Sequence[dict[str, Any]], scoring: dict[str, str], pairs_wit
                 common = sorted(set(means[arm]) & set(means[other]))
                 result = paired_test([means[arm][k] for k in common], [means[other][k] for k in common], seed=seed)
                 entry["paired"][arm][other] = result.to_dict()
+        ablated = {(r["seed"], r["key"]) for r in bench_rows if r["method"] in ABLATIONS}
+        if ablated:  # like for like: every head-selection variant on the same seeds and items as the ablations
+            entry["ablation"] = {"n_items": len({k for _, k in ablated}),
+                                 "seeds": sorted({str(seed_) for seed_, _ in ablated}), "methods": {}}
+            for method in ("arm_pointwise", *ABLATIONS, "sav", "zeroshot_prob"):
+                values = [float(r["correct"]) for r in bench_rows
+                          if r["method"] == method and (r["seed"], r["key"]) in ablated]
+                if values:
+                    entry["ablation"]["methods"][method] = [round(x, 4) for x in mean_ci(values, seed=seed)]
         if pairs_with.get(bench):
             entry["bias_vs_control"] = pairs_with[bench]
         if lengths and bench in lengths:
@@ -172,17 +181,15 @@ def markdown(summary: dict[str, Any], title: str = "Results") -> str:
                 cells.append("–" if value is None else f"{100 * value:.0f}%")
             lines.append(f"| {LABELS.get(method, method).strip('*')} | " + " | ".join(cells) + " |")
         lines.append("")
-    ablation_methods = [m for m in ("arm_pointwise", *ABLATIONS, "sav", "zeroshot_prob")
-                        if any(m in e["methods"] for e in summary.values())]
-    if any(m in ABLATIONS for m in ablation_methods):
-        lines += ["#### Ablation: head selection with the same mean activations", "",
-                  "| Head selection | " + " | ".join(summary) + " |", "|---|" + "---|" * len(summary)]
-        for method in ablation_methods:
-            cells = [LABELS.get(method, method).strip("*")]
-            for entry in summary.values():
-                info = entry["methods"].get(method)
-                cells.append(_fmt(info["score"]) if info else "–")
-            lines.append("| " + " | ".join(cells) + " |")
+    ablated = {b: e["ablation"] for b, e in summary.items() if e.get("ablation")}
+    if ablated:
+        lines += ["#### Ablation: head selection with the same mean activations (same seeds and items)", "",
+                  "| Head selection | " + " | ".join(f"{b} (seed {', '.join(a['seeds'])}, {a['n_items']} pairs)"
+                                                   for b, a in ablated.items()) + " |",
+                  "|---|" + "---|" * len(ablated)]
+        for method in ("arm_pointwise", *ABLATIONS, "sav", "zeroshot_prob"):
+            cells = [_fmt(a["methods"].get(method)) for a in ablated.values()]
+            lines.append(f"| {LABELS.get(method, method).strip('*')} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
