@@ -10,6 +10,7 @@ use the same backbone, criterion and few-shot pairs.
 from __future__ import annotations
 
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +55,7 @@ class FitContext:
     artifacts: Path | None = None
 
 
-class MethodGroup:
+class MethodGroup(ABC):
     """Fit on one seed's few-shot pairs, then judge pairs for each method in ``names``."""
 
     names: tuple[str, ...] = ()
@@ -64,12 +65,14 @@ class MethodGroup:
         self.ctx = ctx
         return {}
 
+    @abstractmethod
     def judge(self, records: Sequence[PairRecord]) -> dict[str, list[Verdict]]:
-        raise NotImplementedError
+        """One verdict per record for each method of the group."""
 
 
 def _examples(records: Sequence[PairRecord]) -> list[PairwiseExample]:
-    return [PairwiseExample(r.prompt, r.chosen, r.rejected) for r in records]
+    """Few-shot pairs as examples, images included (multimodal benchmarks fit on their images too)."""
+    return [PairwiseExample(r.prompt, r.chosen, r.rejected, tuple(r.images), source=r.key) for r in records]
 
 
 class ZeroShotGroup(MethodGroup):
