@@ -1,6 +1,7 @@
 """Ray Data batch scoring of large JSONL or Parquet files: N actors, each loading the backbone once.
 
-Input rows need ``prompt`` (a string or a messages list) and ``response``; every input column is kept and
+Input rows need ``prompt`` (a string or a messages list) and ``response``, and may carry ``images`` (a list of image
+paths, relative to the input file's folder, for vision-language backbones); every input column is kept and
 ``score`` is added (plus ``score_<name>`` per criterion when several artifacts are scored). The output is a
 directory of shards, as Ray Data writes it.
 """
@@ -28,11 +29,23 @@ def _prompt_value(value: Any) -> Any:
 class BatchScorer:
     """Ray Data callable class: loads the models once per actor and scores pandas batches."""
 
-    def __init__(self, artifacts: list[str], backbone_kwargs: dict[str, Any], criteria: list[str] | None) -> None:
+    def __init__(self, artifacts: list[str], backbone_kwargs: dict[str, Any], criteria: list[str] | None,
+                 image_root: str | None = None) -> None:
         from activation_rm.serve.models import load_model_set
 
         self.models = load_model_set(artifacts, **backbone_kwargs)
         self.criteria = criteria
+        self.image_root = Path(image_root) if image_root else Path(".")
+
+    def _images(self, batch) -> list[Any] | None:
+        """Per row: image paths resolved against ``image_root`` (None for a row without images)."""
+        if "images" not in batch.columns:
+            return None
+        rows = []
+        for refs in batch["images"]:
+            refs = [] if refs is None else [str(r) for r in list(refs)]
+            rows.append([r if Path(r).is_absolute() else str(self.image_root / r) for r in refs] or None)
+        return rows if any(rows) else None
 
     def __call__(self, batch):
         from activation_rm.data import check_prompt
@@ -47,7 +60,8 @@ class BatchScorer:
             if not isinstance(response, str):
                 raise InputError(f"response must be a string, got {type(response).__name__}: {str(response)[:80]!r}")
             responses.append(response)
-        scores = self.models.score(prompts, responses, self.criteria)
+        images = self._images(batch)
+        scores = self.models.score(prompts, responses, self.criteria, **({"images": images} if images else {}))
         out = batch.copy()
         if len(scores) == 1:
             out["score"] = next(iter(scores.values()))
