@@ -94,3 +94,15 @@ def test_bundled_criteria_have_enough_pairs():
     for name in names:
         bundled = load_bundled(name)
         assert len(bundled.fewshot) + len(bundled.held_out) >= 60 and bundled.criterion
+
+
+def test_short_max_length_with_many_shots_still_builds_contexts():
+    from activation_rm.activations import ContextConfig, build_contexts
+
+    enc = _encoder("pairwise", max_length=256)
+    long = "the quick brown fox " * 40
+    items = labelled_items([PairwiseExample(f"q{i}", long, "short") for i in range(6)], "pairwise")
+    assert enc.template_tokens() + 64 > 256 // 5  # an equal share of max_length would not fit the template
+    contexts, targets = build_contexts(enc, items, ContextConfig(n_contexts=3, n_shots=4), seed=0)
+    assert len(contexts) == 3 and set(targets) <= {0, 1}
+    assert all(enc.tokenizer.decode(c).count("Answer A or B.") == 5 for c in contexts)

@@ -36,7 +36,8 @@ def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]]
     """Token ids of ``n_contexts`` few-shot contexts and the verdict index of each final query.
 
     Demonstrations and the query are drawn without replacement within a context; each item is truncated to an
-    equal share of ``max_length`` so a context stays near ``max_length`` tokens.
+    equal share of ``max_length`` so a context stays near ``max_length`` tokens, but never below its template plus
+    64 tokens of text (short ``max_length`` with many shots then gives longer contexts rather than an error).
     """
     encoded, targets = encode_contexts(encoder, items, config, seed)
     return [e.ids for e in encoded], targets
@@ -56,7 +57,7 @@ def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
     if len(items) < config.n_shots + 1:
         raise ValueError(f"{len(items)} labelled items are too few for {config.n_shots}-shot contexts")
     rng = random.Random(seed)
-    budget = max(128, encoder.template.max_length // (config.n_shots + 1))
+    budget = max(encoder.template_tokens() + 64, encoder.template.max_length // (config.n_shots + 1))
     for _ in range(config.n_contexts):
         chosen = rng.sample(range(len(items)), config.n_shots + 1)
         demos = [items[i] for i in chosen[:-1]]

@@ -188,6 +188,11 @@ class QueryEncoder:
             room -= total - budget + 8
         raise ValueError(f"could not fit the query into max_length={budget} tokens")
 
+    def template_tokens(self) -> int:
+        """Tokens of a query whose prompt and responses are empty: the fixed cost of the template."""
+        empty = [""] * (1 + self.template.num_responses)
+        return len(self._tokenize(self.render_text([(self._user(empty), None)])))
+
     def encode(self, item: JudgeItem) -> EncodedQuery:
         """Token ids of one zero-shot judge query."""
         def render(parts: list[str]) -> list[int]:
