@@ -35,9 +35,3 @@ def load_bundled(name: str) -> BundledCriterion:
         examples = load_examples(path)
     n = int(entry["n_fewshot"])
     return BundledCriterion(name, entry["criterion"], examples[:n], examples[n:])
-
-
-def bundled_path(name: str) -> str:
-    """Filesystem path of a bundled criterion's JSONL file (for the CLI and docs)."""
-    table = json.loads((_root() / "criteria.json").read_text(encoding="utf-8"))
-    return str(_root() / table[name]["file"])

@@ -60,10 +60,6 @@ class Steering:
         values = self.values[indices] if self.values.dim() == 4 else self.values
         return Steering(mask, values)
 
-    @property
-    def num_selected(self) -> int:
-        return int(self.mask.sum().item()) if self.mask.dim() == 2 else -1
-
 
 class HeadHooks:
     """State shared by the hooks of one :func:`head_hooks` context."""

@@ -9,7 +9,7 @@ and the question, and every truncation is counted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .data import Prompt
@@ -236,11 +236,7 @@ def _water_fill(lengths: Sequence[int], room: int) -> list[int]:
     return shares
 
 
-def with_mode(template: JudgeTemplate, mode: str) -> JudgeTemplate:
-    return replace(template, mode=mode)
-
-
-def labelled_items(examples: Sequence[Any], mode: str, seed: int = 0) -> list[tuple[JudgeItem, int]]:
+def labelled_items(examples: Sequence[Any], mode: str) -> list[tuple[JudgeItem, int]]:
     """Few-shot examples as (judge item, verdict index) with 0 = positive (Yes / A) and 1 = negative (No / B).
 
     Pointwise: a pair gives one Yes item (chosen) and one No item (rejected). Pairwise: each pair appears in both
@@ -248,7 +244,6 @@ def labelled_items(examples: Sequence[Any], mode: str, seed: int = 0) -> list[tu
     """
     from .data import PairwiseExample, PointwiseExample
 
-    del seed  # both orders are used; kept for a stable signature if sampling is added
     items: list[tuple[JudgeItem, int]] = []
     for example in examples:
         if mode == POINTWISE:
