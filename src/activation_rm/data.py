@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -135,11 +135,12 @@ def resolve_image_paths(images: tuple[Any, ...], base_dir: Path) -> tuple[Any, .
                  else ref for ref in images)
 
 
-def read_jsonl(path: str | os.PathLike) -> Iterable[tuple[int, Any]]:
-    """(line number, decoded object) for each non-blank line; JSON errors are raised as ExampleError."""
+def read_jsonl(path: str | os.PathLike, error: Callable[[str], Exception] | None = None) -> Iterable[tuple[int, Any]]:
+    """(line number, decoded object) for each non-blank line; a JSON error is raised as ``error(message)``
+    (default :class:`ExampleError`), naming the file and line."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"examples file not found: {path}")
+        raise FileNotFoundError(f"file not found: {path}")
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -147,7 +148,8 @@ def read_jsonl(path: str | os.PathLike) -> Iterable[tuple[int, Any]]:
             try:
                 yield number, json.loads(line)
             except json.JSONDecodeError as err:
-                raise ExampleError([f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})"]) from None
+                message = f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})"
+                raise (error(message) if error else ExampleError([message])) from None
 
 
 def load_examples(source: str | os.PathLike | Iterable[dict[str, Any]]) -> list[Example]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data import check_prompt
+from ..data import check_prompt, read_jsonl
 from .records import PairRecord
 
 REWARDBENCH_HUB = "allenai/reward-bench"
@@ -90,14 +90,7 @@ def _read_rows(path: Path) -> Iterable[tuple[int, Any]]:
             raise BenchmarkError(f"{path}: expected a JSON list of rows")
         yield from enumerate(data, start=1)
         return
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as err:
-                raise BenchmarkError(f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})") from None
+    yield from read_jsonl(path, error=BenchmarkError)
 
 
 def record_from_row(row: Any, fields: FieldMap, where: str, default_subset: str, default_id: str) -> PairRecord:
