@@ -26,7 +26,6 @@ from .selection import SelectionConfig, VerdictQuery, select_heads
 from .templates import POINTWISE, JudgeItem, JudgeTemplate, labelled_items
 from .vision import (
     attach_images,
-    example_items,
     has_images,
     is_multimodal,
     last_token_logits_mm,
@@ -116,7 +115,7 @@ class ActivationRM:
                                     final_samples=final_samples)
         torch.manual_seed(seed)
         train_examples, held_examples = split_held_out(parsed, held_out_fraction, seed)
-        all_items = example_items(parsed, mode) if multimodal else labelled_items(parsed, mode)
+        all_items = labelled_items(parsed, mode)
         verdict_ids = encoder.verdict_ids
 
         started = time.perf_counter()
@@ -133,9 +132,9 @@ class ActivationRM:
             return [VerdictQuery(ids, verdict_ids[v], verdict_ids[1 - v]) for ids, v in encoded]
 
         started = time.perf_counter()
-        if multimodal:  # full forward passes per mask batch: the shared-prefix KV path takes no pixel inputs
-            result = select_heads_mm(backbone, verdict_queries_mm(encoder, example_items(train_examples, mode)),
-                                     verdict_queries_mm(encoder, example_items(held_examples, mode)), means,
+        if multimodal:  # pixel inputs: the multimodal mask scorer (shared-prefix KV caches where checked)
+            result = select_heads_mm(backbone, verdict_queries_mm(encoder, labelled_items(train_examples, mode)),
+                                     verdict_queries_mm(encoder, labelled_items(held_examples, mode)), means,
                                      selection, seed, progress, max_batch_tokens)
         else:
             train_queries = queries(labelled_items(train_examples, mode))

@@ -240,25 +240,27 @@ def labelled_items(examples: Sequence[Any], mode: str) -> list[tuple[JudgeItem, 
     """Few-shot examples as (judge item, verdict index) with 0 = positive (Yes / A) and 1 = negative (No / B).
 
     Pointwise: a pair gives one Yes item (chosen) and one No item (rejected). Pairwise: each pair appears in both
-    orders (chosen as A, then chosen as B), so neither position is favoured by the data.
+    orders (chosen as A, then chosen as B), so neither position is favoured by the data. Each item keeps its
+    example's images.
     """
     from .data import PairwiseExample, PointwiseExample
 
     items: list[tuple[JudgeItem, int]] = []
     for example in examples:
+        images = tuple(getattr(example, "images", ()))
         if mode == POINTWISE:
             if isinstance(example, PairwiseExample):
-                items.append((JudgeItem(example.prompt, (example.chosen,)), 0))
-                items.append((JudgeItem(example.prompt, (example.rejected,)), 1))
+                items.append((JudgeItem(example.prompt, (example.chosen,), images), 0))
+                items.append((JudgeItem(example.prompt, (example.rejected,), images), 1))
             elif isinstance(example, PointwiseExample):
-                items.append((JudgeItem(example.prompt, (example.response,)), 0 if example.label else 1))
+                items.append((JudgeItem(example.prompt, (example.response,), images), 0 if example.label else 1))
             else:
                 raise TypeError(f"not an example: {example!r}")
         elif mode == PAIRWISE:
             if not isinstance(example, PairwiseExample):
                 raise ValueError("a pairwise reward model needs pairwise examples {prompt, chosen, rejected}")
-            items.append((JudgeItem(example.prompt, (example.chosen, example.rejected)), 0))
-            items.append((JudgeItem(example.prompt, (example.rejected, example.chosen)), 1))
+            items.append((JudgeItem(example.prompt, (example.chosen, example.rejected), images), 0))
+            items.append((JudgeItem(example.prompt, (example.rejected, example.chosen), images), 1))
         else:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     return items

@@ -38,7 +38,7 @@ from .batching import (
 from .data import Example, ExampleError, is_url, parse_images, resolve_image_paths
 from .heads import Steering, head_hooks, last_token_positions
 from .selection import SelectionConfig, SelectionResult, best_of_samples, reinforce
-from .templates import JudgeItem, QueryEncoder, labelled_items
+from .templates import JudgeItem, QueryEncoder
 
 #: processor outputs aligned with the tokens (padded like ``input_ids``); every other pixel input is stacked per
 #: image along its first dimension, its other dimensions zero-padded to the largest in the batch.
@@ -121,12 +121,6 @@ def record_images(path: Path, number: int, record: dict[str, Any], allow_network
     except ValueError as err:
         raise ImageError(f"{where}: {err}") from None
     return load_images(refs, allow_network=allow_network, where=where)
-
-
-def example_items(examples: Sequence[Example], mode: str) -> list[tuple[JudgeItem, int]]:
-    """:func:`~activation_rm.templates.labelled_items` with each example's images on its judge items."""
-    return [(replace(item, images=tuple(example.images)), verdict)
-            for example in examples for item, verdict in labelled_items([example], mode)]
 
 
 def has_images(examples: Sequence[Any]) -> bool:
