@@ -106,3 +106,18 @@ def test_short_max_length_with_many_shots_still_builds_contexts():
     contexts, targets = build_contexts(enc, items, ContextConfig(n_contexts=3, n_shots=4), seed=0)
     assert len(contexts) == 3 and set(targets) <= {0, 1}
     assert all(enc.tokenizer.decode(c).count("Answer A or B.") == 5 for c in contexts)
+
+
+def test_criterion_last_layout_puts_the_criterion_before_the_question():
+    from activation_rm.templates import CRITERION_LAST
+
+    first = JudgeTemplate("be brief")
+    last = JudgeTemplate("be brief", layout=CRITERION_LAST)
+    text_first, text_last = first.user_text("Q?", ["A."]), last.user_text("Q?", ["A."])
+    assert text_first.startswith("You are a careful judge. Criterion: be brief")
+    assert text_last.startswith("[User prompt]\nQ?") and text_last.endswith(
+        "Criterion: be brief\nDoes the response meet the criterion? Answer Yes or No.")
+    assert JudgeTemplate.from_dict(last.to_dict()) == last
+    assert JudgeTemplate.from_dict({"criterion": "c"}).layout == "criterion_first"  # older artifacts
+    with pytest.raises(ValueError, match="layout"):
+        JudgeTemplate("c", layout="sideways")

@@ -25,6 +25,9 @@ class ContextConfig:
 
     n_contexts: int = 32
     n_shots: int = 4
+    #: average the Yes-query and No-query contexts separately, then the two class means with equal weight, so a
+    #: random draw with more contexts of one verdict does not tilt the task vector towards that verdict
+    balance_classes: bool = False
 
     def __post_init__(self) -> None:
         if self.n_contexts < 1 or self.n_shots < 0:
@@ -65,6 +68,33 @@ def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
         yield encoder.encode_with_demos(demos, query, per_item_budget=budget), verdict
 
 
+class ContextAverage:
+    """Running mean of last-token head outputs over contexts, plain or class-balanced (see
+    :attr:`ContextConfig.balance_classes`); contexts can be added in batches so they never all sit in memory."""
+
+    def __init__(self, balance_classes: bool = False) -> None:
+        self.balance_classes = balance_classes
+        self.sums: dict[int, torch.Tensor] = {}
+        self.counts: dict[int, int] = {}
+
+    def add(self, heads: torch.Tensor, verdicts: Sequence[int]) -> None:
+        """``heads`` ``(N, layers, heads, head_dim)`` of N contexts whose final queries have these verdicts."""
+        if heads.shape[0] != len(verdicts):
+            raise ValueError(f"{heads.shape[0]} activations but {len(verdicts)} verdicts")
+        labels = torch.as_tensor(list(verdicts))
+        for verdict in sorted(set(int(v) for v in verdicts)) if self.balance_classes else [-1]:
+            rows = heads if verdict == -1 else heads[labels == verdict]
+            part = rows.double().sum(0)
+            self.sums[verdict] = self.sums[verdict] + part if verdict in self.sums else part
+            self.counts[verdict] = self.counts.get(verdict, 0) + rows.shape[0]
+
+    def mean(self) -> torch.Tensor:
+        if not self.counts:
+            raise ValueError("no contexts were added")
+        class_means = [self.sums[v] / self.counts[v] for v in sorted(self.counts)]
+        return torch.stack(class_means).mean(0).float()
+
+
 def record_heads(backbone: Backbone, seqs: Sequence[Sequence[int]], max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                  progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """``(N, layers, heads, head_dim)`` last-token head outputs of each sequence, float32."""
@@ -78,6 +108,9 @@ def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequ
                           config: ContextConfig = ContextConfig(), seed: int = 0,
                           max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                           progress: Callable[[int], None] | None = None) -> torch.Tensor:
-    """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts."""
-    contexts, _ = build_contexts(encoder, items, config, seed)
-    return record_heads(backbone, contexts, max_batch_tokens, progress).mean(0)
+    """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts (class-balanced with
+    ``config.balance_classes``)."""
+    contexts, verdicts = build_contexts(encoder, items, config, seed)
+    average = ContextAverage(config.balance_classes)
+    average.add(record_heads(backbone, contexts, max_batch_tokens, progress), verdicts)
+    return average.mean()

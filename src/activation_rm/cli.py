@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .templates import CRITERION_FIRST, LAYOUTS, JudgeTemplate
 
 
 def _add_backbone_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
@@ -53,8 +54,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     rm = ActivationRM.fit(backbone, args.examples, criterion=_criterion(args), mode=args.mode, steps=args.steps,
                           seed=args.seed, n_contexts=args.n_contexts, n_shots=args.n_shots,
-                          masks_per_step=args.masks_per_step, lr=args.lr, held_out_fraction=args.held_out_fraction,
-                          max_length=args.max_length, progress=not args.quiet, allow_network=args.allow_network)
+                          balance_classes=args.balance_classes, masks_per_step=args.masks_per_step, lr=args.lr,
+                          held_out_fraction=args.held_out_fraction, max_length=args.max_length,
+                          template=JudgeTemplate(_criterion(args), args.mode, layout=args.layout),
+                          progress=not args.quiet, allow_network=args.allow_network)
     path = rm.save(args.out)
     print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
           f"{int(rm.mask.sum())} of {rm.mask.numel()} heads steered; saved to {path}")
@@ -228,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--lr", type=float, default=0.1)
     fit.add_argument("--n-contexts", type=int, default=32, help="few-shot contexts averaged for the means (default 32)")
     fit.add_argument("--n-shots", type=int, default=4, help="demonstrations per averaging context")
+    fit.add_argument("--balance-classes", action="store_true",
+                     help="average Yes- and No-query contexts separately, then the two class means")
+    fit.add_argument("--layout", choices=LAYOUTS, default=CRITERION_FIRST,
+                     help="criterion before the prompt (default) or after the response(s)")
     fit.add_argument("--held-out-fraction", type=float, default=0.2, help="share of examples for picking the mask")
     fit.add_argument("--max-length", type=int, default=2048, help="token limit per judge query")
     fit.add_argument("--seed", type=int, default=0)

@@ -17,6 +17,9 @@ from .data import Prompt
 POINTWISE = "pointwise"
 PAIRWISE = "pairwise"
 MODES = (POINTWISE, PAIRWISE)
+CRITERION_FIRST = "criterion_first"
+CRITERION_LAST = "criterion_last"
+LAYOUTS = (CRITERION_FIRST, CRITERION_LAST)
 
 _ELLIPSIS = "\n[... truncated ...]\n"
 
@@ -42,10 +45,15 @@ class JudgeTemplate:
     pairwise_question: str = "Which response better meets the criterion? Answer A or B."
     pointwise_verdicts: tuple[str, str] = ("Yes", "No")
     pairwise_verdicts: tuple[str, str] = ("A", "B")
+    #: where the criterion goes: before the prompt (default), or after the response(s), right before the question.
+    #: Criterion-last queries for several criteria share everything up to the criterion (one KV cache).
+    layout: str = CRITERION_FIRST
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
         if not self.criterion or not self.criterion.strip():
             raise ValueError("criterion text is empty")
         if self.max_length < 64:
@@ -61,10 +69,15 @@ class JudgeTemplate:
         return 1 if self.mode == POINTWISE else 2
 
     def user_text(self, prompt_text: str, responses: Sequence[str]) -> str:
-        head = f"You are a careful judge. Criterion: {self.criterion.strip()}\n\n[User prompt]\n{prompt_text}\n\n"
+        criterion = f"Criterion: {self.criterion.strip()}"
+        question = self.pointwise_question if self.mode == POINTWISE else self.pairwise_question
         if self.mode == POINTWISE:
-            return f"{head}[Response]\n{responses[0]}\n\n{self.pointwise_question}"
-        return f"{head}[Response A]\n{responses[0]}\n\n[Response B]\n{responses[1]}\n\n{self.pairwise_question}"
+            body = f"[User prompt]\n{prompt_text}\n\n[Response]\n{responses[0]}"
+        else:
+            body = f"[User prompt]\n{prompt_text}\n\n[Response A]\n{responses[0]}\n\n[Response B]\n{responses[1]}"
+        if self.layout == CRITERION_LAST:
+            return f"{body}\n\nYou are a careful judge. {criterion}\n{question}"
+        return f"You are a careful judge. {criterion}\n\n{body}\n\n{question}"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .activations import ContextConfig, iter_contexts
+from .activations import ContextAverage, ContextConfig, iter_contexts
 from .backbone import Backbone
 from .batching import (
     DEFAULT_BATCH_SIZE,
@@ -354,27 +354,26 @@ def mean_head_activations_mm(backbone: Backbone, encoder: VisionQueryEncoder, it
     """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts with images (the
     same seeded draws of demonstrations as the text path). Contexts are encoded and run ``contexts_per_pass`` at
     a time, so their pixel inputs (tens of MB per large image) never all sit in memory."""
-    total: torch.Tensor | None = None
-    count = 0
+    average = ContextAverage(config.balance_classes)
     pending: list[MMQuery] = []
+    verdicts: list[int] = []
 
     def flush() -> None:
-        nonlocal total, count
         out = last_token_logits_mm(backbone, pending, read_ids=[0], record=True, max_batch_tokens=max_batch_tokens,
                                    progress=progress)
         assert out.heads is not None
-        total = out.heads.sum(0) if total is None else total + out.heads.sum(0)
-        count += len(pending)
+        average.add(out.heads, verdicts)
         pending.clear()
+        verdicts.clear()
 
-    for context, _ in iter_contexts(encoder, items, config, seed):
+    for context, verdict in iter_contexts(encoder, items, config, seed):
         pending.append(context)
+        verdicts.append(verdict)
         if len(pending) >= contexts_per_pass:
             flush()
     if pending:
         flush()
-    assert total is not None
-    return total / count
+    return average.mean()
 
 
 @dataclass

@@ -66,6 +66,10 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shard", help="write items-<SHARD>.jsonl (run one process per seed into the same --out)")
     p.add_argument("--threads", type=int, help="torch intra-op threads (1 is much faster on a busy shared CPU)")
     p.add_argument("--report-only", action="store_true", help="rebuild summary, Markdown and PNG from items.jsonl")
+    p.add_argument("--sweep", action="store_true",
+                   help="design-choice sweep instead of the method comparison: variants of the pointwise ARM, one "
+                        "factor at a time, with paired tests against the base (sweep-items.jsonl, sweep.md)")
+    p.add_argument("--variants", nargs="+", help="sweep variants to run (default: all; see eval/sweep.py)")
     p.add_argument("--model", help="Hugging Face id or local path (default: the embedded SmolLM2-135M-Instruct)")
     p.add_argument("--device", default=None)
     p.add_argument("--dtype", default=None)
@@ -134,28 +138,19 @@ def _specs(args: argparse.Namespace, cap: dict[str, int]):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.sweep:
+        return cmd_sweep(args)
     from .report import write_reports
     from .runner import RunConfig, run_eval
 
     preset = PROTOCOLS[args.protocol]
-    settings: EvalSettings = preset["settings"]
-    overrides = {k: v for k, v in {"steps": args.steps, "masks_per_step": args.masks_per_step,
-                                   "n_contexts": args.n_contexts, "max_length": args.max_length}.items()
-                 if v is not None}
-    settings = replace(settings, **overrides, ablations=(settings.ablations or args.ablations) and not args.no_ablations)
+    settings = _settings(args)
     specs = _specs(args, preset["max_per_subset"])
     scoring = {s.name: s.scoring for s in specs}
     pairs_with = {s.name: s.pairs_with for s in specs}
     out = Path(args.out)
     if not args.report_only:
-        from ..backbone import load_backbone
-
-        if args.threads:
-            import torch
-
-            torch.set_num_threads(args.threads)
-        kwargs = {k: v for k, v in {"device": args.device, "dtype": args.dtype}.items() if v}
-        backbone = load_backbone(args.model, **kwargs)
+        backbone = _load_backbone(args)
         config = RunConfig(methods=args.methods, seeds=args.seeds or preset["seeds"],
                            n_fewshot=args.n_fewshot or preset["n_fewshot"], chunk=args.chunk, settings=settings,
                            shard=args.shard)
@@ -166,6 +161,50 @@ def cmd_eval(args: argparse.Namespace) -> int:
     lengths = {s.name: {r.key: (len(r.chosen), len(r.rejected)) for r in s.records} for s in specs}
     paths = write_reports(out, scoring, pairs_with, title=f"Results ({args.protocol} protocol)", extra=extra,
                           lengths=lengths)
+    print(json.dumps({k: str(v) for k, v in paths.items()}))
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> EvalSettings:
+    settings: EvalSettings = PROTOCOLS[args.protocol]["settings"]
+    overrides = {k: v for k, v in {"steps": args.steps, "masks_per_step": args.masks_per_step,
+                                   "n_contexts": args.n_contexts, "max_length": args.max_length}.items()
+                 if v is not None}
+    return replace(settings, **overrides, ablations=(settings.ablations or args.ablations) and not args.no_ablations)
+
+
+def _load_backbone(args: argparse.Namespace):
+    from ..backbone import load_backbone
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    kwargs = {k: v for k, v in {"device": args.device, "dtype": args.dtype}.items() if v}
+    return load_backbone(args.model, **kwargs)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import BY_NAME, VARIANTS, run_sweep, write_sweep_report
+
+    preset = PROTOCOLS[args.protocol]
+    settings = _settings(args)
+    unknown = sorted(set(args.variants or ()) - set(BY_NAME))
+    if unknown:
+        raise SystemExit(f"error: unknown sweep variant(s) {unknown}; choose from {sorted(BY_NAME)}")
+    variants = [BY_NAME[name] for name in args.variants] if args.variants else list(VARIANTS)
+    if variants[0].name != "base":
+        variants = [BY_NAME["base"], *[v for v in variants if v.name != "base"]]
+    specs = _specs(args, preset["max_per_subset"])
+    out = Path(args.out)
+    if not args.report_only:
+        started = time.perf_counter()
+        run_sweep(_load_backbone(args), specs, args.seeds or preset["seeds"], args.n_fewshot or preset["n_fewshot"],
+                  settings, variants, out, shard=args.shard, log=lambda m: print(m, flush=True))
+        print(f"sweep took {time.perf_counter() - started:.0f}s", flush=True)
+    paths = write_sweep_report(out, {s.name: s.scoring for s in specs}, {s.name: s.pairs_with for s in specs},
+                               extra={"protocol": args.protocol, "settings": settings.to_dict(),
+                                      "model": args.model or "embedded"})
     print(json.dumps({k: str(v) for k, v in paths.items()}))
     return 0
 

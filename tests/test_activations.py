@@ -1,0 +1,34 @@
+import pytest
+import torch
+from tiny import tiny_backbone
+
+from activation_rm.activations import ContextAverage, ContextConfig, build_contexts, mean_head_activations
+from activation_rm.batching import last_token_logits
+from activation_rm.templates import JudgeItem, JudgeTemplate, QueryEncoder
+
+
+def test_class_balanced_average_weights_each_verdict_equally():
+    heads = torch.cat([torch.ones(3, 2, 2, 4), torch.full((1, 2, 2, 4), 3.0)])
+    verdicts = [0, 0, 0, 1]
+    plain, balanced = ContextAverage(), ContextAverage(balance_classes=True)
+    for avg in (plain, balanced):
+        avg.add(heads[:2], verdicts[:2])  # in two batches, as the vision path adds them
+        avg.add(heads[2:], verdicts[2:])
+    torch.testing.assert_close(plain.mean(), torch.full((2, 2, 4), 1.5))
+    torch.testing.assert_close(balanced.mean(), torch.full((2, 2, 4), 2.0))
+    with pytest.raises(ValueError, match="no contexts"):
+        ContextAverage().mean()
+
+
+def test_balanced_means_match_per_class_means_of_recorded_contexts():
+    backbone = tiny_backbone("llama")
+    encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", max_length=256))
+    items = [(JudgeItem(f"What is {i}?", (f"It is {i}.",)), i % 2) for i in range(8)]
+    config = ContextConfig(n_contexts=6, n_shots=1, balance_classes=True)
+    got = mean_head_activations(backbone, encoder, items, config, seed=1)
+    contexts, verdicts = build_contexts(encoder, items, config, seed=1)
+    heads = last_token_logits(backbone, contexts, read_ids=[0], record=True).heads
+    labels = torch.tensor(verdicts)
+    assert 0 < int(labels.sum()) < len(labels)  # both classes drawn, so balancing is tested
+    expected = (heads[labels == 0].mean(0) + heads[labels == 1].mean(0)) / 2
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
