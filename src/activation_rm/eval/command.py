@@ -203,8 +203,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                   settings, variants, out, shard=args.shard, log=lambda m: print(m, flush=True))
         print(f"sweep took {time.perf_counter() - started:.0f}s", flush=True)
     paths = write_sweep_report(out, {s.name: s.scoring for s in specs}, {s.name: s.pairs_with for s in specs},
-                               extra={"protocol": args.protocol, "settings": settings.to_dict(),
-                                      "model": args.model or "embedded"})
+                               variants, extra={"protocol": args.protocol, "settings": settings.to_dict(),
+                                                "model": args.model or "embedded"},
+                               base_n=args.n_fewshot or preset["n_fewshot"])
     print(json.dumps({k: str(v) for k, v in paths.items()}))
     return 0
 

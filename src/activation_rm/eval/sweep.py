@@ -364,7 +364,7 @@ def _delta(info: dict[str, Any]) -> str:
     return f"{100 * test['diff']:+.1f} (p={test['p_value']:.2g})"
 
 
-def sweep_markdown(summary: dict[str, Any], variants: Sequence[Variant] = VARIANTS) -> str:
+def sweep_markdown(summary: dict[str, Any], variants: Sequence[Variant] = VARIANTS, base_n: int | None = None) -> str:
     """The ablation table: each variant's accuracy per benchmark with its interval and its paired difference from
     the base (sign-test p), then the few-shot curve."""
     benches = list(summary)
@@ -390,27 +390,34 @@ def sweep_markdown(summary: dict[str, Any], variants: Sequence[Variant] = VARIAN
             if info:
                 lines.append(f"| {labels.get(name, name)} | {_cell(info.get('bias'))} | {_cell(info.get('control'))}"
                              f" | {_cell(info['score'])} |")
-    curve = [v for v in variants if v.group == "curve"]
+    curve = [(v.n_fewshot, v.name, f"sav_n{v.n_fewshot}") for v in variants
+             if v.group == "curve" and any(v.name in summary[b] for b in benches)]
     if curve:
-        lines += ["", "**Few-shot curve** (pointwise ARM and SAV head voting fitted on the same n pairs per seed; "
-                  "the base row is n = the protocol's size)", "",
+        if base_n is not None:
+            curve = sorted([*curve, (base_n, BASE.name, "sav")])
+        lines += ["", "**Few-shot curve**: pointwise ARM and SAV head voting fitted on the same n pairs per seed "
+                  "(zero-shot P(Yes) needs no pairs: " + ", ".join(
+                      f"{b} {_cell(summary[b]['zeroshot_prob']['score'])}" for b in benches
+                      if "zeroshot_prob" in summary[b]) + ")", "",
                   "| n pairs | " + " | ".join(f"{b} ARM | {b} SAV" for b in benches) + " |",
                   "|---|" + "---|---|" * len(benches)]
-        for v in curve:
+        for n, arm_name, sav_name in curve:
             cells = []
             for b in benches:
-                arm, sav = summary[b].get(v.name), summary[b].get(f"sav_n{v.n_fewshot}")
+                arm, sav = summary[b].get(arm_name), summary[b].get(sav_name)
                 cells += [_cell(arm["score"]) if arm else "–", _cell(sav["score"]) if sav else "–"]
-            lines.append(f"| {v.n_fewshot} | " + " | ".join(cells) + " |")
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def write_sweep_report(out_dir: str | Path, scoring: dict[str, str], pairs_with: dict[str, dict[str, str]],
-                       variants: Sequence[Variant] = VARIANTS, extra: dict[str, Any] | None = None) -> dict[str, Path]:
+                       variants: Sequence[Variant] = VARIANTS, extra: dict[str, Any] | None = None,
+                       base_n: int | None = None) -> dict[str, Path]:
+    """sweep-summary.json and sweep.md from every ``sweep-items*.jsonl`` of ``out_dir``."""
     out = Path(out_dir)
     summary = summarize_sweep(read_all_rows(out, "sweep-items"), scoring, pairs_with)
     tmp = out / "sweep-summary.json.tmp"
     tmp.write_text(json.dumps({"benchmarks": summary, **(extra or {})}, indent=1), encoding="utf-8")
     tmp.replace(out / "sweep-summary.json")
-    (out / "sweep.md").write_text(sweep_markdown(summary, variants), encoding="utf-8")
+    (out / "sweep.md").write_text(sweep_markdown(summary, variants, base_n), encoding="utf-8")
     return {"summary": out / "sweep-summary.json", "markdown": out / "sweep.md"}
