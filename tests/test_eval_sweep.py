@@ -42,7 +42,8 @@ def test_sweep_rows_resume_and_report(tmp_path):
     again = read_all_rows(tmp_path, "sweep-items")
     keys = [(r["seed"], r["method"], r["key"]) for r in again]
     assert len(keys) == len(set(keys)) == len(rows)
-    paths = write_sweep_report(tmp_path, {"PH": "mean"}, {"PH": {"length": "length-control"}}, variants)
+    paths = write_sweep_report(tmp_path, {"PH": "mean"}, {"PH": {"length": "length-control"}}, variants, base_n=4)
+    assert paths["chart"].stat().st_size > 1000
     summary = json.loads(paths["summary"].read_text())["benchmarks"]["PH"]
     assert "vs_base" in summary["heads_all"] and "vs_base" not in summary["base"]
     assert summary["base"]["bias"] is not None and summary["base"]["control"] is not None

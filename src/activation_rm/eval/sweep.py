@@ -410,14 +410,77 @@ def sweep_markdown(summary: dict[str, Any], variants: Sequence[Variant] = VARIAN
     return "\n".join(lines) + "\n"
 
 
+def sweep_chart(summary: dict[str, Any], path: str | Path, variants: Sequence[Variant] = VARIANTS,
+                base_n: int | None = None) -> Path:
+    """Top row: each variant's paired difference from the base with its 95% interval, per benchmark. Bottom row:
+    the few-shot curve (ARM and SAV head voting, zero-shot as a line)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    benches = list(summary)
+    labels = {v.name: v.label.strip("*") for v in variants} | {"zeroshot_prob": "zero-shot P(Yes)",
+                                                               "sav": "SAV head voting"}
+    names = [v.name for v in variants if v.group != "curve" and v.name != BASE.name] + ["zeroshot_prob", "sav"]
+    names = [n for n in names if any(n in summary[b] for b in benches)]
+    fig, axes = plt.subplots(2, len(benches), figsize=(3 + 4.5 * len(benches), 9), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 2]})
+    for col, bench in enumerate(benches):
+        ax = axes[0][col]
+        for y, name in enumerate(names):
+            test = summary[bench].get(name, {}).get("vs_base")
+            if test and not np.isnan(test["diff"]):
+                diff, low, high = (100 * test[k] for k in ("diff", "low", "high"))
+                ax.errorbar(diff, y, xerr=[[diff - low], [high - diff]], fmt="o", capsize=3,
+                            color="tab:red" if test["p_value"] < 0.05 else "tab:blue")
+        ax.axvline(0, color="black", lw=0.5, ls="--")
+        ax.set_title(f"{bench}: variant minus base")
+        ax.set_xlabel("accuracy difference, points (95% CI)")
+        ax.set_yticks(range(len(names)))
+        ax.set_yticklabels([labels.get(n, n) for n in names] if col == 0 else [], fontsize=7)
+        ax.invert_yaxis()
+        curve = sorted([(v.n_fewshot, v.name, f"sav_n{v.n_fewshot}") for v in variants if v.group == "curve"]
+                       + ([(base_n, BASE.name, "sav")] if base_n else []))
+        ax = axes[1][col]
+        for offset, (index, label, color) in enumerate(((1, "ARM (pointwise)", "tab:red"),
+                                                        (2, "SAV head voting", "tab:green"))):
+            points = [(n, summary[bench][entry[index]]["score"]) for entry in curve
+                      for n in [entry[0]] if entry[index] in summary[bench]]
+            if points:
+                xs = [n * (1 + 0.03 * offset) for n, _ in points]
+                ys = [100 * sc[0] for _, sc in points]
+                err = [[100 * (sc[0] - sc[1]) for _, sc in points], [100 * (sc[2] - sc[0]) for _, sc in points]]
+                ax.errorbar(xs, ys, yerr=err, fmt="-o", capsize=3, color=color, label=label)
+        if "zeroshot_prob" in summary[bench]:
+            ax.axhline(100 * summary[bench]["zeroshot_prob"]["score"][0], color="tab:gray", ls="--",
+                       label="zero-shot P(Yes)")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks([n for n, _, _ in curve], [str(n) for n, _, _ in curve])
+        ax.set_xlabel("few-shot pairs")
+        ax.set_ylabel("accuracy % (95% CI)")
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
 def write_sweep_report(out_dir: str | Path, scoring: dict[str, str], pairs_with: dict[str, dict[str, str]],
                        variants: Sequence[Variant] = VARIANTS, extra: dict[str, Any] | None = None,
                        base_n: int | None = None) -> dict[str, Path]:
-    """sweep-summary.json and sweep.md from every ``sweep-items*.jsonl`` of ``out_dir``."""
+    """sweep-summary.json, sweep.md and sweep.png from every ``sweep-items*.jsonl`` of ``out_dir``."""
     out = Path(out_dir)
     summary = summarize_sweep(read_all_rows(out, "sweep-items"), scoring, pairs_with)
     tmp = out / "sweep-summary.json.tmp"
     tmp.write_text(json.dumps({"benchmarks": summary, **(extra or {})}, indent=1), encoding="utf-8")
     tmp.replace(out / "sweep-summary.json")
     (out / "sweep.md").write_text(sweep_markdown(summary, variants, base_n), encoding="utf-8")
-    return {"summary": out / "sweep-summary.json", "markdown": out / "sweep.md"}
+    paths = {"summary": out / "sweep-summary.json", "markdown": out / "sweep.md"}
+    if summary:
+        paths["chart"] = sweep_chart(summary, out / "sweep.png", variants, base_n)
+    return paths
