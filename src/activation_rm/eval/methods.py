@@ -80,10 +80,12 @@ class ZeroShotGroup(MethodGroup):
     class means of the Yes (chosen) and No (rejected) activations of the few-shot queries; the heads whose nearest
     class mean (cosine) is most accurate on the few-shot set vote, and the response with more Yes votes wins."""
 
-    def __init__(self, with_sav: bool = True, judge_items: bool = True) -> None:
+    def __init__(self, with_sav: bool = True, judge_items: bool = True,
+                 memo: dict[tuple[int, ...], tuple[float, torch.Tensor]] | None = None) -> None:
         self.with_sav = with_sav
         self.names = (("zeroshot_prob", "sav") if with_sav else ("zeroshot_prob",)) if judge_items else ()
-        self._memo: dict[tuple[int, ...], tuple[float, torch.Tensor]] = {}
+        # unsteered results per query; groups given one memo (same backbone) share their passes
+        self._memo: dict[tuple[int, ...], tuple[float, torch.Tensor]] = {} if memo is None else memo
         self.sav_ranking: torch.Tensor | None = None  # (layers * heads,) head indices, best first
 
     def _encoder(self) -> QueryEncoder:

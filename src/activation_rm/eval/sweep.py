@@ -94,7 +94,6 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("pairwise", "pairwise ARM (both orders)", mode=PAIRWISE, group="mode"),
     *(Variant(f"fewshot_{n}", f"few-shot pairs: {n}", n_fewshot=n, group="curve") for n in (8, 16, 32, 64)),
 )
-CURVE_SIZES = (8, 16, 32, 64)
 BY_NAME = {v.name: v for v in VARIANTS}
 
 
@@ -109,12 +108,6 @@ def _fit_name(variant: Variant) -> str:
         if candidate.fit_key() == variant.fit_key():
             return candidate.name
     return variant.name
-
-
-@dataclass
-class _Fitted:
-    rm: ActivationRM
-    variant: Variant
 
 
 def derive_mask(base: ActivationRM, heads: str, seed: int, sav_ranking: torch.Tensor | None) -> torch.Tensor:
@@ -147,14 +140,13 @@ class SweepSeed:
                  log: Callable[[str], None], memo: dict) -> None:
         self.backbone, self.seed, self.settings = backbone, seed, settings
         self.criterion = spec_criterion
-        self.fitted: dict[str, _Fitted] = {}
+        self.fitted: dict[str, ActivationRM] = {}
         self.fit_rows: list[dict[str, Any]] = []
         fits: dict[tuple, ActivationRM] = {}
         sizes = sorted({v.n_fewshot or n_fewshot for v in variants} | {n_fewshot})
         self.sav: dict[int, ZeroShotGroup] = {}
         for n in sizes:  # SAV ranking / voting and zero-shot P(Yes) on the same few-shot pairs as the ARMs
-            group = ZeroShotGroup(with_sav=True)
-            group._memo = memo  # unsteered passes over the evaluation pairs are shared by every few-shot size
+            group = ZeroShotGroup(with_sav=True, memo=memo)  # unsteered passes shared by every few-shot size
             group.fit(FitContext(backbone, spec_criterion, pool_fewshot(n), seed, settings))
             self.sav[n] = group
         for variant in variants:
@@ -172,7 +164,7 @@ class SweepSeed:
                 ranking = self.sav[n_fewshot].sav_ranking
                 mask = derive_mask(rm, variant.heads, seed, ranking)
                 rm = ActivationRM(backbone, rm.template, rm.means, mask, rm.probs, seed=seed, fit_info=rm.fit_info)
-            self.fitted[variant.name] = _Fitted(rm, variant)
+            self.fitted[variant.name] = rm
 
     def _fit(self, variant: Variant, fewshot: list[PairRecord], artifacts: Path) -> ActivationRM:
         s = self.settings
@@ -201,8 +193,8 @@ def score_variants(backbone: Backbone, seeds: Sequence[SweepSeed], records: Sequ
     together: one prefix per query, then the last token once per (seed, variant)."""
     by_template: dict[str, list[tuple[int, str, ActivationRM]]] = defaultdict(list)
     for sweep in seeds:
-        for name, fitted in sweep.fitted.items():
-            by_template[_template_key(fitted.rm.template)].append((sweep.seed, name, fitted.rm))
+        for name, rm in sweep.fitted.items():
+            by_template[_template_key(rm.template)].append((sweep.seed, name, rm))
     out: dict[tuple[int, str], list[tuple[float, float]]] = {}
     for members in by_template.values():
         template = members[0][2].template
