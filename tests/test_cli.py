@@ -29,6 +29,17 @@ def artifact(model_dir, tmp_path_factory):
     return out
 
 
+def test_fit_options_reach_the_artifact(model_dir, tmp_path):
+    examples = tmp_path / "ex.jsonl"
+    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    out = tmp_path / "arm"
+    assert main(["fit", str(examples), "--criterion", "correct", "--out", str(out), "--model", str(model_dir),
+                 "--layout", "criterion_last", "--balance-classes", "--max-length", "300", *FAST]) == 0
+    meta = json.loads((out / "arm.json").read_text())
+    assert meta["template"]["layout"] == "criterion_last" and meta["template"]["max_length"] == 300
+    assert meta["fit"]["contexts"]["balance_classes"] is True
+
+
 def test_fit_score_resume(artifact, model_dir, tmp_path, capsys):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text("".join(json.dumps({"prompt": e["prompt"], "response": e["chosen"]}) + "\n" for e in EXAMPLES))

@@ -56,7 +56,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
                           seed=args.seed, n_contexts=args.n_contexts, n_shots=args.n_shots,
                           balance_classes=args.balance_classes, masks_per_step=args.masks_per_step, lr=args.lr,
                           held_out_fraction=args.held_out_fraction, max_length=args.max_length,
-                          template=JudgeTemplate(_criterion(args), args.mode, layout=args.layout),
+                          template=JudgeTemplate(_criterion(args), args.mode, max_length=args.max_length,
+                                                   layout=args.layout),
                           progress=not args.quiet, allow_network=args.allow_network)
     path = rm.save(args.out)
     print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "

@@ -89,7 +89,8 @@ class ActivationRM:
     @classmethod
     def fit(cls, backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example], *,
             criterion: str, mode: str = POINTWISE, steps: int = 600, seed: int = 0, n_contexts: int = 32,
-            n_shots: int = 4, balance_classes: bool = False, masks_per_step: int = 32, lr: float = 0.1, init_logit: float = -1.0,
+            n_shots: int = 4, balance_classes: bool = False, masks_per_step: int = 32, lr: float = 0.1,
+            init_logit: float = -1.0,
             final_samples: int = 10, held_out_fraction: float = 0.2, max_length: int = 2048,
             template: JudgeTemplate | None = None, progress: bool = True,
             max_batch_tokens: int = DEFAULT_BATCH_TOKENS, allow_network: bool = False) -> ActivationRM:
@@ -97,7 +98,8 @@ class ActivationRM:
 
         ``examples`` is a JSONL path, a list of dicts, or parsed examples. The same ``seed`` gives the same heads
         and scores. ``balance_classes`` averages the Yes- and No-query contexts separately before averaging the two
-        (see :class:`~activation_rm.activations.ContextConfig`). Examples may carry ``images`` (vision-language backbones only); image URLs are fetched only
+        (see :class:`~activation_rm.activations.ContextConfig`). A given ``template`` keeps its own wording, layout
+        and ``max_length``. Examples may carry ``images`` (vision-language backbones only); image URLs are fetched only
         with ``allow_network``.
         """
         parsed = _as_examples(examples)
@@ -143,7 +145,8 @@ class ActivationRM:
             result = select_heads(backbone, train_queries, held_queries, means, selection, seed, progress)
         fit_info = {
             "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
-            "contexts": {"n_contexts": n_contexts, "n_shots": n_shots, "balance_classes": balance_classes}, "selection": selection.to_dict(),
+            "contexts": {"n_contexts": n_contexts, "n_shots": n_shots, "balance_classes": balance_classes},
+            "selection": selection.to_dict(),
             "held_out_fraction": held_out_fraction, "means_seconds": round(means_seconds, 2),
             "selection_seconds": round(time.perf_counter() - started, 2),
             "final_loss": result.loss_history[-1] if result.loss_history else None,
