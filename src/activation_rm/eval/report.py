@@ -29,7 +29,8 @@ LABELS = {
 ORDER = [*BASELINES, *ARM_METHODS, *ABLATIONS]
 
 
-def _fmt(cell: Sequence[float] | None) -> str:
+def format_ci(cell: Sequence[float] | None) -> str:
+    """``[score, low, high]`` as "61.2 [53, 69]" (percent); "–" when missing."""
     if not cell or any(np.isnan(v) for v in cell):
         return "–"
     score, low, high = cell
@@ -44,15 +45,36 @@ def length_preference(rows: Sequence[dict[str, Any]], lengths: dict[str, tuple[i
     return round(float(np.mean(picks)), 4) if picks else None
 
 
+def rows_by_benchmark(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    by_bench: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_bench[row["benchmark"]].append(row)
+    return by_bench
+
+
+def per_seed_accuracy(method_rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Mean correctness of one method's rows per seed."""
+    per_seed: dict[int, list[float]] = defaultdict(list)
+    for r in method_rows:
+        per_seed[r["seed"]].append(float(r["correct"]))
+    return {str(s): round(float(np.mean(v)), 4) for s, v in sorted(per_seed.items())}
+
+
+def item_score(values: Sequence[float], subsets: Sequence[str], rewardbench: bool, seed: int = 0) -> dict[str, Any]:
+    """``{"score": [score, low, high]}`` over per-item correctness; RewardBench adds its official ``sections``
+    (the score is then the section-weighted overall)."""
+    if rewardbench:
+        sections = {k: [round(x, 4) for x in v] for k, v in rewardbench_ci(values, subsets, seed=seed).items()}
+        return {"sections": sections, "score": sections.get("Overall")}
+    return {"score": [round(x, 4) for x in mean_ci(values, seed=seed)]}
+
+
 def summarize(rows: Sequence[dict[str, Any]], scoring: dict[str, str], pairs_with: dict[str, dict[str, str]],
               seed: int = 0, lengths: dict[str, dict[str, tuple[int, int]]] | None = None) -> dict[str, Any]:
     """Summary per benchmark: every method's score with interval (sections / subsets too), per-seed scores,
     parse failures, and paired tests of each Activation RM against every other method."""
-    by_bench: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_bench[row["benchmark"]].append(row)
     summary: dict[str, Any] = {}
-    for bench, bench_rows in by_bench.items():
+    for bench, bench_rows in rows_by_benchmark(rows).items():
         means = per_item_means(bench_rows)
         subset_of = {r["key"]: r["subset"] for r in bench_rows}
         methods = sorted(means, key=lambda m: ORDER.index(m) if m in ORDER else len(ORDER))
@@ -62,23 +84,15 @@ def summarize(rows: Sequence[dict[str, Any]], scoring: dict[str, str], pairs_wit
             values = [means[method][k] for k in keys]
             subsets = [subset_of[k] for k in keys]
             method_rows = [r for r in bench_rows if r["method"] == method]
-            per_seed: dict[int, list[float]] = defaultdict(list)
-            for r in method_rows:
-                per_seed[r["seed"]].append(float(r["correct"]))
             info: dict[str, Any] = {
                 "n_items": len(keys), "n_rows": len(method_rows),
                 "parse_failures": sum(1 for r in method_rows if not r.get("parsed", True)),
                 "seconds_per_pair": round(float(np.mean([r.get("seconds", 0) for r in method_rows])), 3),
-                "per_seed": {str(s): round(float(np.mean(v)), 4) for s, v in sorted(per_seed.items())},
+                "per_seed": per_seed_accuracy(method_rows),
             }
             if lengths and bench in lengths:
                 info["prefers_longer"] = length_preference(method_rows, lengths[bench])
-            if scoring.get(bench) == "rewardbench":
-                cis = rewardbench_ci(values, subsets, seed=seed)
-                info["sections"] = {k: [round(x, 4) for x in v] for k, v in cis.items()}
-                info["score"] = info["sections"].get("Overall")
-            else:
-                info["score"] = [round(x, 4) for x in mean_ci(values, seed=seed)]
+            info.update(item_score(values, subsets, scoring.get(bench) == "rewardbench", seed))
             grouped: dict[str, list[float]] = defaultdict(list)
             for value, subset in zip(values, subsets):
                 grouped[subset].append(value)
@@ -141,11 +155,11 @@ def markdown(summary: dict[str, Any], title: str = "Results") -> str:
             if info is None:
                 cells.append("–")
             elif kind == "section":
-                cells.append(_fmt(info["sections"].get(key)))
+                cells.append(format_ci(info["sections"].get(key)))
             elif kind == "subset":
-                cells.append(_fmt(info["subsets"].get(key, [])[:3]))
+                cells.append(format_ci(info["subsets"].get(key, [])[:3]))
             else:
-                cells.append(_fmt(info["score"]))
+                cells.append(format_ci(info["score"]))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     counts = ", ".join(f"{b}: {max(i['n_items'] for i in e['methods'].values())} pairs, seeds "
@@ -188,7 +202,7 @@ def markdown(summary: dict[str, Any], title: str = "Results") -> str:
                                                    for b, a in ablated.items()) + " |",
                   "|---|" + "---|" * len(ablated)]
         for method in ("arm_pointwise", *ABLATIONS, "sav", "zeroshot_prob"):
-            cells = [_fmt(a["methods"].get(method)) for a in ablated.values()]
+            cells = [format_ci(a["methods"].get(method)) for a in ablated.values()]
             lines.append(f"| {LABELS.get(method, method).strip('*')} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -43,9 +43,10 @@ from ..templates import (
 from .benchmarks import draw_fewshot
 from .methods import FitContext, ZeroShotGroup, _examples, pair_correct
 from .records import PairRecord
+from .report import format_ci, item_score, per_seed_accuracy, rows_by_benchmark
 from .runner import BenchmarkSpec, _append, read_all_rows, repair_tail
 from .settings import EvalSettings
-from .stats import mean_ci, paired_test, per_item_means, rewardbench_ci
+from .stats import mean_ci, paired_test, per_item_means
 
 ALT_QUESTION = "Is this a good response according to the criterion? Answer Yes or No."
 
@@ -299,21 +300,12 @@ def _rows(benchmark: str, seed: int, method: str, records: Sequence[PairRecord],
 
 
 # ------------------------------------------------------------------------------------------------------ report
-def _score(values: list[float], subsets: list[str], rewardbench: bool) -> list[float]:
-    if rewardbench:
-        return list(rewardbench_ci(values, subsets)["Overall"])
-    return list(mean_ci(values))
-
-
 def summarize_sweep(rows: Sequence[dict[str, Any]], scoring: dict[str, str],
                     pairs_with: dict[str, dict[str, str]]) -> dict[str, Any]:
     """Per benchmark and method: score with interval (over items, seeds averaged first), per-seed scores, the
     bias and control halves of PreferenceHack, and a paired test against the base on the same items."""
-    by_bench: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_bench[row["benchmark"]].append(row)
     summary: dict[str, Any] = {}
-    for bench, bench_rows in by_bench.items():
+    for bench, bench_rows in rows_by_benchmark(rows).items():
         means = per_item_means(bench_rows)
         subset_of = {r["key"]: r["subset"] for r in bench_rows}
         controls = set(pairs_with.get(bench, {}).values())
@@ -322,14 +314,9 @@ def summarize_sweep(rows: Sequence[dict[str, Any]], scoring: dict[str, str],
             keys = sorted(items)
             values = [items[k] for k in keys]
             subsets = [subset_of[k] for k in keys]
-            per_seed: dict[int, list[float]] = defaultdict(list)
-            for r in bench_rows:
-                if r["method"] == method:
-                    per_seed[r["seed"]].append(float(r["correct"]))
             info: dict[str, Any] = {
-                "score": [round(x, 4) for x in _score(values, subsets, scoring.get(bench) == "rewardbench")],
-                "n_items": len(keys),
-                "per_seed": {str(s): round(float(np.mean(v)), 4) for s, v in sorted(per_seed.items())}}
+                **item_score(values, subsets, scoring.get(bench) == "rewardbench"), "n_items": len(keys),
+                "per_seed": per_seed_accuracy([r for r in bench_rows if r["method"] == method])}
             if controls:
                 for half, keep in (("bias", False), ("control", True)):
                     part = [v for v, s in zip(values, subsets) if (s in controls) == keep]
@@ -341,12 +328,6 @@ def summarize_sweep(rows: Sequence[dict[str, Any]], scoring: dict[str, str],
             entry[method] = info
         summary[bench] = entry
     return summary
-
-
-def _cell(values: Sequence[float] | None) -> str:
-    if not values or any(np.isnan(v) for v in values):
-        return "–"
-    return f"{100 * values[0]:.1f} [{100 * values[1]:.0f}, {100 * values[2]:.0f}]"
 
 
 def _delta(info: dict[str, Any]) -> str:
@@ -371,7 +352,7 @@ def sweep_markdown(summary: dict[str, Any], variants: Sequence[Variant] = VARIAN
         cells = []
         for b in benches:
             info = summary[b].get(name)
-            cells += [_cell(info["score"]), _delta(info)] if info else ["–", ""]
+            cells += [format_ci(info["score"]), _delta(info)] if info else ["–", ""]
         lines.append(f"| {labels.get(name, name)} | " + " | ".join(cells) + " |")
     halves = [b for b in benches if any("bias" in info for info in summary[b].values())]
     for b in halves:
@@ -380,8 +361,8 @@ def sweep_markdown(summary: dict[str, Any], variants: Sequence[Variant] = VARIAN
         for name in order:
             info = summary[b].get(name)
             if info:
-                lines.append(f"| {labels.get(name, name)} | {_cell(info.get('bias'))} | {_cell(info.get('control'))}"
-                             f" | {_cell(info['score'])} |")
+                cells = [format_ci(info.get("bias")), format_ci(info.get("control")), format_ci(info["score"])]
+                lines.append(f"| {labels.get(name, name)} | " + " | ".join(cells) + " |")
     curve = [(v.n_fewshot, v.name, f"sav_n{v.n_fewshot}") for v in variants
              if v.group == "curve" and any(v.name in summary[b] for b in benches)]
     if curve:
@@ -389,7 +370,7 @@ def sweep_markdown(summary: dict[str, Any], variants: Sequence[Variant] = VARIAN
             curve = sorted([*curve, (base_n, BASE.name, "sav")])
         lines += ["", "**Few-shot curve**: pointwise ARM and SAV head voting fitted on the same n pairs per seed "
                   "(zero-shot P(Yes) needs no pairs: " + ", ".join(
-                      f"{b} {_cell(summary[b]['zeroshot_prob']['score'])}" for b in benches
+                      f"{b} {format_ci(summary[b]['zeroshot_prob']['score'])}" for b in benches
                       if "zeroshot_prob" in summary[b]) + ")", "",
                   "| n pairs | " + " | ".join(f"{b} ARM | {b} SAV" for b in benches) + " |",
                   "|---|" + "---|---|" * len(benches)]
@@ -397,7 +378,7 @@ def sweep_markdown(summary: dict[str, Any], variants: Sequence[Variant] = VARIAN
             cells = []
             for b in benches:
                 arm, sav = summary[b].get(arm_name), summary[b].get(sav_name)
-                cells += [_cell(arm["score"]) if arm else "–", _cell(sav["score"]) if sav else "–"]
+                cells += [format_ci(arm["score"]) if arm else "–", format_ci(sav["score"]) if sav else "–"]
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
