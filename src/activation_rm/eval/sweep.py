@@ -241,13 +241,13 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
         "benchmarks": {s.name: {"pool": len(s.pool), "eval": len(s.records)} for s in specs}}, indent=1),
         encoding="utf-8")
     by_name = {spec.name: spec for spec in specs}
+    curve_sizes = {v.n_fewshot for v in variants if v.group == "curve"}
     memo: dict = {}
     for spec in specs:
         source = by_name[spec.fit_on] if spec.fit_on else spec
         records = list(spec.records)
         random.Random(order_seed).shuffle(records)
-        names = [v.name for v in variants] + ["zeroshot_prob", "sav"] + [
-            f"sav_n{v.n_fewshot}" for v in variants if v.group == "curve"]
+        names = [v.name for v in variants] + ["zeroshot_prob", "sav"] + [f"sav_n{n}" for n in sorted(curve_sizes)]
         todo_seeds = [seed for seed in seeds
                       if any((spec.name, seed, m, r.key) not in done for m in names for r in records)]
         if not todo_seeds:
@@ -255,9 +255,11 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
         sweeps = []
         for seed in todo_seeds:
             log(f"[{time.strftime('%H:%M:%S')}] {spec.name} seed {seed}: fitting {len(variants)} variants")
-            sweep = SweepSeed(backbone, spec.criterion,
-                              lambda n, s=seed, src=source: draw_fewshot(src.pool, n, s, src.pool_group_by), seed, settings,
-                              n_fewshot, variants, out / "artifacts" / source.name / f"seed{seed}", log, memo)
+            def fewshot(n: int, s: int = seed, src: BenchmarkSpec = source) -> list[PairRecord]:
+                return draw_fewshot(src.pool, n, s, src.pool_group_by)
+
+            sweep = SweepSeed(backbone, spec.criterion, fewshot, seed, settings, n_fewshot, variants,
+                              out / "artifacts" / source.name / f"seed{seed}", log, memo)
             _append(fits_path, [{"benchmark": spec.name, **row} for row in sweep.fit_rows
                                 if (spec.name, seed, row["variant"]) not in fitted])
             sweeps.append(sweep)
@@ -271,7 +273,6 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
             rows = []
             for (seed, name), pairs in scores.items():
                 rows += _rows(spec.name, seed, name, part, pairs, done)
-            curve_sizes = {v.n_fewshot for v in variants if v.group == "curve"}
             for sweep in sweeps:
                 for n, group in sweep.sav.items():
                     verdicts = group.judge(part)
