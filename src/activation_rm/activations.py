@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 
 from .backbone import Backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from .templates import JudgeItem, QueryEncoder
+from .templates import DEMO_STYLES, DEMO_TURNS, JudgeItem, QueryEncoder
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,17 @@ class ContextConfig:
     #: average the Yes-query and No-query contexts separately, then the two class means with equal weight, so a
     #: random draw with more contexts of one verdict does not tilt the task vector towards that verdict
     balance_classes: bool = False
+    #: demonstrations as earlier chat turns ("turns", MTV's) or inline in the query's user message ("inline")
+    demos: str = DEMO_TURNS
 
     def __post_init__(self) -> None:
         if self.n_contexts < 1 or self.n_shots < 0:
             raise ValueError(f"need n_contexts >= 1 and n_shots >= 0, got {self.n_contexts}, {self.n_shots}")
+        if self.demos not in DEMO_STYLES:
+            raise ValueError(f"demos must be one of {DEMO_STYLES}, got {self.demos!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
@@ -65,7 +72,7 @@ def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
         chosen = rng.sample(range(len(items)), config.n_shots + 1)
         demos = [items[i] for i in chosen[:-1]]
         query, verdict = items[chosen[-1]]
-        yield encoder.encode_with_demos(demos, query, per_item_budget=budget), verdict
+        yield encoder.encode_with_demos(demos, query, per_item_budget=budget, style=config.demos), verdict
 
 
 class ContextAverage:

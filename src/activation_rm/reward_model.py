@@ -19,12 +19,13 @@ from .activations import ContextConfig, mean_head_activations
 from .artifacts import ArtifactError, read_artifact, write_artifact
 from .backbone import EMBEDDED_NAME, Backbone, UnsupportedModelError, load_backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from .data import Example, Prompt, load_examples
+from .data import Example, PairwiseExample, Prompt, load_examples
 from .heads import Steering
 from .multi import prompt_keys, shared_prompt_logits
 from .selection import SelectionConfig, VerdictQuery, select_heads
 from .templates import POINTWISE, JudgeItem, JudgeTemplate, labelled_items
 from .vision import (
+    MMVerdictQuery,
     attach_images,
     has_images,
     is_multimodal,
@@ -33,10 +34,12 @@ from .vision import (
     make_encoder,
     mean_head_activations_mm,
     select_heads_mm,
-    verdict_queries_mm,
 )
 
 logger = logging.getLogger(__name__)
+
+#: share of the few-shot examples held out to choose the final mask (0: judge the candidates on the training set)
+DEFAULT_HELD_OUT_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -88,20 +91,21 @@ class ActivationRM:
     # ----------------------------------------------------------------------------------------------- fitting
     @classmethod
     def fit(cls, backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example], *,
-            criterion: str, mode: str = POINTWISE, steps: int = 600, seed: int = 0, n_contexts: int = 32,
-            n_shots: int = 4, balance_classes: bool = False, masks_per_step: int = 32, lr: float = 0.1,
-            init_logit: float = -1.0,
-            final_samples: int = 10, held_out_fraction: float = 0.2, max_length: int = 2048,
-            template: JudgeTemplate | None = None, progress: bool = True,
-            max_batch_tokens: int = DEFAULT_BATCH_TOKENS, allow_network: bool = False) -> ActivationRM:
+            criterion: str, mode: str = POINTWISE, seed: int = 0, template: JudgeTemplate | None = None,
+            contexts: ContextConfig | None = None, selection: SelectionConfig | None = None,
+            held_out_fraction: float = DEFAULT_HELD_OUT_FRACTION, progress: bool = True,
+            max_batch_tokens: int = DEFAULT_BATCH_TOKENS, allow_network: bool = False,
+            means: torch.Tensor | None = None, **overrides: Any) -> ActivationRM:
         """Fit on labelled examples: mean activations over few-shot contexts, then REINFORCE head selection.
 
         ``examples`` is a JSONL path, a list of dicts, or parsed examples. The same ``seed`` gives the same heads
-        and scores. ``balance_classes`` averages the Yes- and No-query contexts separately before averaging the two
-        (see :class:`~activation_rm.activations.ContextConfig`). A given ``template`` keeps its own wording, layout
-        and ``max_length``. Examples may carry ``images`` (vision-language backbones only); image URLs are fetched only
-        with ``allow_network``.
+        and scores. ``contexts`` and ``selection`` configure the two stages; any of their fields, and the
+        template's ``max_length`` and ``layout``, can also be given as keywords (``steps=150``, ``n_contexts=60``,
+        ``layout="compact"``), which override them. Examples may carry ``images`` (vision-language backbones
+        only); image URLs are fetched only with ``allow_network``. ``means`` reuses mean activations already
+        computed for the same examples, template, contexts and seed (a sweep over selection settings).
         """
+        contexts, selection, template = fit_configs(criterion, mode, template, contexts, selection, overrides)
         parsed = _as_examples(examples)
         multimodal = backbone.processor is not None
         if has_images(parsed):
@@ -110,42 +114,44 @@ class ActivationRM:
                     f"the examples carry images but backbone {backbone.name!r} is text-only; use a vision-language "
                     "backbone (Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision, Idefics3/SmolVLM, Gemma 3)")
             parsed = load_example_images(parsed, allow_network)
-        template = template or JudgeTemplate(criterion=criterion, mode=mode, max_length=max_length)
-        template = replace(template, criterion=criterion, mode=mode)
         encoder = make_encoder(backbone, template, allow_network)
-        contexts = ContextConfig(n_contexts=n_contexts, n_shots=n_shots, balance_classes=balance_classes)
-        selection = SelectionConfig(steps=steps, masks_per_step=masks_per_step, lr=lr, init_logit=init_logit,
-                                    final_samples=final_samples)
         torch.manual_seed(seed)
         train_examples, held_examples = split_held_out(parsed, held_out_fraction, seed)
         all_items = labelled_items(parsed, mode)
         verdict_ids = encoder.verdict_ids
 
         started = time.perf_counter()
-        bar = _progress_bar(contexts.n_contexts, "mean activations", progress)
-        mean_fn = mean_head_activations_mm if multimodal else mean_head_activations
-        means = mean_fn(backbone, encoder, all_items, contexts, seed, max_batch_tokens,
-                        progress=bar.update if bar else None)
-        if bar:
-            bar.close()
+        if means is None:
+            bar = _progress_bar(contexts.n_contexts, "mean activations", progress)
+            mean_fn = mean_head_activations_mm if multimodal else mean_head_activations
+            means = mean_fn(backbone, encoder, all_items, contexts, seed, max_batch_tokens,
+                            progress=bar.update if bar else None)
+            if bar:
+                bar.close()
         means_seconds = time.perf_counter() - started
 
-        def queries(items: list[tuple[JudgeItem, int]]) -> list[VerdictQuery]:
-            encoded = [(encoder.encode(item).ids, verdict) for item, verdict in items]
-            return [VerdictQuery(ids, verdict_ids[v], verdict_ids[1 - v]) for ids, v in encoded]
+        def queries(subset: list[Example]) -> list:
+            """One verdict query per labelled item; the two items of a preference pair share a pair id."""
+            out = []
+            for index, example in enumerate(subset):
+                pair = index if isinstance(example, PairwiseExample) else None
+                for item, v in labelled_items([example], mode):
+                    if multimodal:
+                        out.append(MMVerdictQuery(encoder.encode(item), verdict_ids[v], verdict_ids[1 - v], pair))
+                    else:
+                        out.append(VerdictQuery(encoder.encode(item).ids, verdict_ids[v], verdict_ids[1 - v], pair))
+            return out
 
         started = time.perf_counter()
+        train_queries, held_queries = queries(train_examples), queries(held_examples)
         if multimodal:  # pixel inputs: the multimodal mask scorer (shared-prefix KV caches where checked)
-            result = select_heads_mm(backbone, verdict_queries_mm(encoder, labelled_items(train_examples, mode)),
-                                     verdict_queries_mm(encoder, labelled_items(held_examples, mode)), means,
-                                     selection, seed, progress, max_batch_tokens)
+            result = select_heads_mm(backbone, train_queries, held_queries, means, selection, seed, progress,
+                                     max_batch_tokens)
         else:
-            train_queries = queries(labelled_items(train_examples, mode))
-            held_queries = queries(labelled_items(held_examples, mode)) if held_examples else []
             result = select_heads(backbone, train_queries, held_queries, means, selection, seed, progress)
         fit_info = {
             "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
-            "contexts": {"n_contexts": n_contexts, "n_shots": n_shots, "balance_classes": balance_classes},
+            "contexts": contexts.to_dict(),
             "selection": selection.to_dict(),
             "held_out_fraction": held_out_fraction, "means_seconds": round(means_seconds, 2),
             "selection_seconds": round(time.perf_counter() - started, 2),
@@ -286,6 +292,28 @@ class ActivationRM:
         if stored_ids is not None and list(rm.encoder.verdict_ids) != list(stored_ids):
             raise ArtifactError(f"verdict token ids {rm.encoder.verdict_ids} differ from the artifact's {stored_ids}")
         return rm
+
+
+def fit_configs(criterion: str, mode: str, template: JudgeTemplate | None, contexts: ContextConfig | None,
+                selection: SelectionConfig | None,
+                overrides: dict[str, Any]) -> tuple[ContextConfig, SelectionConfig, JudgeTemplate]:
+    """The three configurations of a fit: the given objects (library defaults where None) with keyword
+    ``overrides`` applied to whichever of them has that field; an unknown keyword is an error naming it."""
+    contexts = contexts or ContextConfig()
+    selection = selection or SelectionConfig()
+    template = template or JudgeTemplate(criterion=criterion, mode=mode)
+    template = replace(template, criterion=criterion, mode=mode)
+    targets = {"contexts": contexts, "selection": selection, "template": template}
+    fields = {name: {f for f in obj.__dataclass_fields__} for name, obj in targets.items()}
+    unknown = [key for key in overrides if not any(key in f for f in fields.values())]
+    if unknown:
+        allowed = sorted(set().union(*fields.values()) - {"criterion", "mode"})
+        raise TypeError(f"unknown fit option(s) {unknown}; options are {allowed}")
+    for name, obj in targets.items():
+        mine = {k: v for k, v in overrides.items() if k in fields[name] and v is not None}
+        if mine:
+            targets[name] = replace(obj, **mine)
+    return targets["contexts"], targets["selection"], targets["template"]
 
 
 def _as_examples(examples: Any) -> list[Example]:

@@ -23,9 +23,20 @@ from .batching import EncodedPrefix, encode_prefix, last_token_logits_from_prefi
 LossFn = Callable[[torch.Tensor, int], torch.Tensor]
 
 
+#: REINFORCE losses per mask. "vocab": cross-entropy of the correct verdict over the whole vocabulary (the paper's);
+#: "verdicts": cross-entropy over the two verdict tokens only (what the reward reads); "pair": a Bradley-Terry loss
+#: on a (positive, negative) pair of queries, softplus(-(margin_pos + margin_neg)) with margin = logit(correct
+#: verdict) - logit(wrong verdict), which ignores any shift shared by both queries and so rewards ranking only.
+LOSSES = ("vocab", "verdicts", "pair")
+#: How the final mask is chosen among ``final_samples`` draws: "accuracy" on the judged queries (ties broken by a
+#: small loss term; the paper's), or the selection "loss" itself (smooth: it still ranks masks on a handful of items).
+FINAL_RULES = ("accuracy", "loss")
+
+
 @dataclass(frozen=True)
 class SelectionConfig:
-    """REINFORCE settings; defaults are the paper's (MTV's)."""
+    """REINFORCE settings. The paper's (MTV's) procedure is ``SelectionConfig.paper()``; the defaults depart from
+    it where it measured better (``docs/method.md``)."""
 
     steps: int = 600
     masks_per_step: int = 32
@@ -33,10 +44,22 @@ class SelectionConfig:
     init_logit: float = -1.0
     zscore: bool = True
     final_samples: int = 10
+    loss: str = "vocab"
+    final_rule: str = "accuracy"
 
     def __post_init__(self) -> None:
         if self.steps < 0 or self.masks_per_step < 2 or self.final_samples < 1:
             raise ValueError("need steps >= 0, masks_per_step >= 2 and final_samples >= 1")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.final_rule not in FINAL_RULES:
+            raise ValueError(f"final_rule must be one of {FINAL_RULES}, got {self.final_rule!r}")
+
+    @classmethod
+    def paper(cls, **overrides) -> SelectionConfig:
+        """The paper's settings: 600 steps x 32 masks, vocabulary cross-entropy, best of 10 by held-out accuracy."""
+        return cls(**{**dict(steps=600, masks_per_step=32, lr=0.1, init_logit=-1.0, zscore=True, final_samples=10,
+                             loss="vocab", final_rule="accuracy"), **overrides})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,12 +84,16 @@ def reinforce(loss_fn: LossFn, shape: tuple[int, int], config: SelectionConfig =
     for step in bar:
         probs = torch.sigmoid(logits.detach())
         samples = torch.bernoulli(probs.expand(config.masks_per_step, *shape), generator=generator)
-        losses = loss_fn(samples.bool(), step).detach().float().cpu()
+        # float64 from here: the advantages then sum to ~1e-17, not ~1e-8, so a head that every mask of the step
+        # samples alike gets no update (in float32 Adam's first step amplified that roundoff to a full step)
+        losses = loss_fn(samples.bool(), step).detach().double().cpu()
         history.append(float(losses.mean()))
         advantage = losses - losses.mean()
         if config.zscore:
             advantage = advantage / (losses.std() + 1e-8)
-        log_prob = (samples * F.logsigmoid(logits) + (1 - samples) * F.logsigmoid(-logits)).sum(dim=(1, 2))
+        wide = logits.double()
+        taken = samples.double()
+        log_prob = (taken * F.logsigmoid(wide) + (1 - taken) * F.logsigmoid(-wide)).sum(dim=(1, 2))
         objective = (log_prob * advantage).mean()
         optimizer.zero_grad()
         objective.backward()
@@ -88,11 +115,13 @@ def best_of_samples(probs: torch.Tensor, evaluate: Callable[[torch.Tensor], torc
 
 @dataclass(frozen=True)
 class VerdictQuery:
-    """A tokenized zero-shot judge query and the token id of its correct verdict (and of the wrong one)."""
+    """A tokenized zero-shot judge query, the token id of its correct verdict (and of the wrong one), and the id of
+    the pair it came from (the chosen and rejected queries of one preference pair share it; None: unpaired)."""
 
     ids: Sequence[int]
     target: int
     other: int
+    pair: int | None = None
 
 
 class PrefixCache:
@@ -114,17 +143,6 @@ class PrefixCache:
         return prefix
 
 
-def mask_losses(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, means: torch.Tensor,
-                prefixes: PrefixCache | None = None) -> torch.Tensor:
-    """Cross-entropy of the correct verdict under each mask, ``(n_masks,)`` (shared-prefix evaluation)."""
-    prefix = (prefixes or PrefixCache(backbone, enabled=False)).get(query.ids)
-    unique, inverse = unique_masks(masks)
-    logits = last_token_logits_from_prefix(backbone, prefix, unique, means, on_device=True)
-    logits = logits[inverse.to(logits.device)]
-    target = torch.full((logits.shape[0],), query.target, dtype=torch.long, device=logits.device)
-    return F.cross_entropy(logits, target, reduction="none").cpu()
-
-
 def unique_masks(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The distinct masks of a batch and, for each mask, the index of its copy: once the inclusion probabilities
     saturate near 0 or 1 many sampled masks coincide, and each needs running only once."""
@@ -133,38 +151,121 @@ def unique_masks(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return unique.reshape(-1, *masks.shape[1:]), inverse
 
 
-def held_out_scores(backbone: Backbone, queries: Sequence[VerdictQuery], masks: torch.Tensor,
-                    means: torch.Tensor) -> torch.Tensor:
-    """Per mask: accuracy of the verdict on ``queries``, minus a small loss term that only breaks ties."""
-    correct = torch.zeros(masks.shape[0])
-    loss = torch.zeros(masks.shape[0])
-    for query in queries:
-        logits = last_token_logits_from_prefix(backbone, encode_prefix(backbone, query.ids), masks, means)
-        correct += (logits[:, query.target] > logits[:, query.other]).float()
-        loss += F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long),
-                                reduction="none")
+def mask_logits(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, means: torch.Tensor,
+                prefixes: PrefixCache | None = None) -> torch.Tensor:
+    """Full-vocabulary logits of ``query`` under each mask, ``(n_masks, vocab)`` on the model's device: the prefix
+    once (cached), then the last token once per distinct mask."""
+    prefix = (prefixes or PrefixCache(backbone, enabled=False)).get(query.ids)
+    unique, inverse = unique_masks(masks)
+    logits = last_token_logits_from_prefix(backbone, prefix, unique, means, on_device=True)
+    return logits[inverse.to(logits.device)]
+
+
+def unit_losses(logits: Sequence[torch.Tensor], queries: Sequence, loss: str) -> torch.Tensor:
+    """Loss per mask, ``(n_masks,)`` on the CPU, of one training unit: the queries' ``(n_masks, vocab)`` logits.
+    "vocab" and "verdicts" average over the unit's queries; "pair" scores a positive/negative pair together."""
+    if loss == "vocab":
+        parts = [F.cross_entropy(lg, torch.full((lg.shape[0],), q.target, dtype=torch.long, device=lg.device),
+                                 reduction="none") for lg, q in zip(logits, queries)]
+        return (torch.stack(parts).sum(0) / len(parts)).cpu()
+    margins = [lg[:, q.target] - lg[:, q.other] for lg, q in zip(logits, queries)]
+    if loss == "verdicts":
+        return (torch.stack([F.softplus(-m) for m in margins]).sum(0) / len(margins)).cpu()
+    if loss == "pair":
+        return F.softplus(-torch.stack(margins).sum(0)).cpu()
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def mask_losses(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, means: torch.Tensor,
+                prefixes: PrefixCache | None = None, loss: str = "vocab") -> torch.Tensor:
+    """Loss of the correct verdict under each mask, ``(n_masks,)`` (shared-prefix evaluation)."""
+    if loss == "pair":
+        raise ValueError("the pair loss needs two queries; use unit_losses")
+    return unit_losses([mask_logits(backbone, query, masks, means, prefixes)], [query], loss)
+
+
+def training_units(queries: Sequence, loss: str, seed: int = 0) -> list[tuple[int, ...]]:
+    """What one REINFORCE step draws: single queries, or for the "pair" loss (positive, negative) pairs. Queries
+    that share a ``pair`` id and have opposite verdicts form a pair; the rest are paired with unpaired queries of
+    the opposite verdict in a seeded order. With only one verdict present the units are single queries."""
+    singles = [(i,) for i in range(len(queries))]
+    if loss != "pair":
+        return singles
+    units: list[tuple[int, ...]] = []
+    by_pair: dict[int, list[int]] = {}
+    for i, query in enumerate(queries):
+        if query.pair is not None:
+            by_pair.setdefault(query.pair, []).append(i)
+    used: set[int] = set()
+    for members in by_pair.values():
+        if len(members) == 2 and queries[members[0]].target == queries[members[1]].other:
+            units.append((members[0], members[1]))
+            used.update(members)
+    rest = [i for i in range(len(queries)) if i not in used]
+    if rest:
+        positive_id = queries[rest[0]].target
+        pos = [i for i in rest if queries[i].target == positive_id]
+        neg = [i for i in rest if queries[i].target != positive_id]
+        rng = random.Random(seed)
+        rng.shuffle(pos)
+        rng.shuffle(neg)
+        units.extend(zip(pos, neg))
+    return units or singles
+
+
+def final_scores(logits_of: Callable[[object, torch.Tensor], torch.Tensor], queries: Sequence, masks: torch.Tensor,
+                 config: SelectionConfig, seed: int = 0) -> torch.Tensor:
+    """Score per candidate mask on ``queries`` (higher is better) by ``config.final_rule``: "accuracy" of the
+    verdict minus a small vocabulary-loss term that only breaks ties (the paper's), or minus the selection loss."""
+    logits = [logits_of(query, masks) for query in queries]
     n = max(len(queries), 1)
-    return correct / n - 1e-3 * loss / n
+    if config.final_rule == "accuracy":
+        correct = torch.zeros(masks.shape[0])
+        loss = torch.zeros(masks.shape[0])
+        for lg, query in zip(logits, queries):
+            correct += (lg[:, query.target] > lg[:, query.other]).float().cpu()
+            loss += unit_losses([lg], [query], "vocab")
+        return correct / n - 1e-3 * loss / n
+    units = training_units(queries, config.loss, seed)
+    total = sum(unit_losses([logits[i] for i in unit], [queries[i] for i in unit], config.loss) for unit in units)
+    return -total / len(units)
+
+
+def held_out_scores(backbone: Backbone, queries: Sequence[VerdictQuery], masks: torch.Tensor,
+                    means: torch.Tensor, config: SelectionConfig | None = None) -> torch.Tensor:
+    """Per mask: the final-mask score on ``queries`` (by default the paper's accuracy rule)."""
+    prefixes = PrefixCache(backbone)
+    return final_scores(lambda q, m: mask_logits(backbone, q, m, means, prefixes), queries, masks,
+                        config or SelectionConfig.paper())
+
+
+def select_heads_with(logits_of: Callable[[object, torch.Tensor], torch.Tensor], train: Sequence,
+                      held_out: Sequence, shape: tuple[int, int], config: SelectionConfig = SelectionConfig(),
+                      seed: int = 0, progress: bool = False) -> SelectionResult:
+    """REINFORCE on ``train`` (one unit per step, drawn with a seeded RNG), then best-of-N on ``held_out`` (or on
+    ``train`` when nothing is held out). ``logits_of(query, masks)`` gives the query's ``(n_masks, vocab)``
+    logits under each mask; it is the only thing that differs between text and vision-language queries."""
+    if not train:
+        raise ValueError("head selection needs at least one training query")
+    rng = random.Random(seed)
+    units = training_units(train, config.loss, seed)
+
+    def loss_fn(masks: torch.Tensor, step: int) -> torch.Tensor:
+        unit = [train[i] for i in units[rng.randrange(len(units))]]
+        return unit_losses([logits_of(query, masks) for query in unit], unit, config.loss)
+
+    probs, history = reinforce(loss_fn, shape, config, seed, progress)
+    judge_on = held_out or train
+    mask, scores = best_of_samples(probs, lambda m: final_scores(logits_of, judge_on, m, config, seed),
+                                   config.final_samples, seed)
+    return SelectionResult(probs=probs, mask=mask, loss_history=history, candidate_scores=scores)
 
 
 def select_heads(backbone: Backbone, train: Sequence[VerdictQuery], held_out: Sequence[VerdictQuery],
                  means: torch.Tensor, config: SelectionConfig = SelectionConfig(), seed: int = 0,
                  progress: bool = False, cache_prefixes: bool = True) -> SelectionResult:
-    """REINFORCE on ``train`` queries (one per step, drawn with a seeded RNG), then best-of-N on ``held_out``.
-
-    ``cache_prefixes`` keeps each training query's prefix KV cache for the whole run (exact; costs memory of one
-    cache per training query)."""
-    if not train:
-        raise ValueError("head selection needs at least one training query")
-    rng = random.Random(seed)
+    """:func:`select_heads_with` for text queries: each query's prefix KV cache is kept for the whole run
+    (``cache_prefixes``; exact, costs memory of one cache per query) and each step runs only its last token."""
     prefixes = PrefixCache(backbone, enabled=cache_prefixes)
-
-    def loss_fn(masks: torch.Tensor, step: int) -> torch.Tensor:
-        return mask_losses(backbone, train[rng.randrange(len(train))], masks, means, prefixes)
-
-    shape = (backbone.num_layers, backbone.num_heads)
-    probs, history = reinforce(loss_fn, shape, config, seed, progress)
-    judge_on = held_out or train
-    mask, scores = best_of_samples(probs, lambda m: held_out_scores(backbone, judge_on, m, means),
-                                   config.final_samples, seed)
-    return SelectionResult(probs=probs, mask=mask, loss_history=history, candidate_scores=scores)
+    return select_heads_with(lambda q, m: mask_logits(backbone, q, m, means, prefixes), train, held_out,
+                             (backbone.num_layers, backbone.num_heads), config, seed, progress)

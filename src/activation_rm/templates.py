@@ -19,7 +19,14 @@ PAIRWISE = "pairwise"
 MODES = (POINTWISE, PAIRWISE)
 CRITERION_FIRST = "criterion_first"
 CRITERION_LAST = "criterion_last"
-LAYOUTS = (CRITERION_FIRST, CRITERION_LAST)
+#: "Question: ...\nResponse: ...\nCriterion: ...\n<question>": plain labels, the criterion right before the question
+COMPACT = "compact"
+LAYOUTS = (CRITERION_FIRST, CRITERION_LAST, COMPACT)
+#: how demonstrations are shown in a few-shot context: as earlier chat turns answered by the assistant, or written
+#: one after another inside the final user message, each followed by its verdict
+DEMO_TURNS = "turns"
+DEMO_INLINE = "inline"
+DEMO_STYLES = (DEMO_TURNS, DEMO_INLINE)
 
 _ELLIPSIS = "\n[... truncated ...]\n"
 
@@ -71,6 +78,12 @@ class JudgeTemplate:
     def user_text(self, prompt_text: str, responses: Sequence[str]) -> str:
         criterion = f"Criterion: {self.criterion.strip()}"
         question = self.pointwise_question if self.mode == POINTWISE else self.pairwise_question
+        if self.layout == COMPACT:
+            if self.mode == POINTWISE:
+                body = f"Question: {prompt_text}\nResponse: {responses[0]}"
+            else:
+                body = f"Question: {prompt_text}\nResponse A: {responses[0]}\nResponse B: {responses[1]}"
+            return f"{body}\n{criterion}\n{question}"
         if self.mode == POINTWISE:
             body = f"[User prompt]\n{prompt_text}\n\n[Response]\n{responses[0]}"
         else:
@@ -219,22 +232,41 @@ class QueryEncoder:
         encoded = [self.encode(item) for item in items]
         return [e.ids for e in encoded], sum(e.truncated for e in encoded)
 
-    def encode_with_demos(self, demos: Sequence[tuple[JudgeItem, int]], query: JudgeItem,
-                          per_item_budget: int | None = None) -> EncodedQuery:
-        """A few-shot context: labelled demonstrations (verdict index 0 = positive) as earlier chat turns,
-        then the query. Each item is truncated to ``per_item_budget`` tokens of user text first."""
-        budget = per_item_budget or self.template.max_length
+    def demo_turns(self, demos: Sequence[tuple[JudgeItem, int | None]], budget: int | None = None,
+                   style: str = DEMO_TURNS) -> tuple[list[tuple[str, str | None]], bool]:
+        """Chat turns of labelled items (verdict index 0 = positive; None for the final query), each item's user
+        text cut to ``budget`` tokens first, and whether any was cut. ``style`` "inline" writes every item into one
+        user message, each demonstration followed by its verdict on the next line."""
+        if style not in DEMO_STYLES:
+            raise ValueError(f"demonstration style must be one of {DEMO_STYLES}, got {style!r}")
+        budget = budget or self.template.max_length
         truncated = False
         turns: list[tuple[str, str | None]] = []
-        for item, verdict in [*demos, (query, None)]:
+        for item, verdict in demos:
             parts, cut = self.fit_parts(self._parts(item), budget,
                                         lambda p: self._tokenize(self.render_text([(self._user(p), None)])))
             truncated |= cut
             turns.append((self._user(parts), None if verdict is None else self.template.verdicts[verdict]))
+        return (inline_turns(turns) if style == DEMO_INLINE else turns), truncated
+
+    def encode_with_demos(self, demos: Sequence[tuple[JudgeItem, int]], query: JudgeItem,
+                          per_item_budget: int | None = None, style: str = DEMO_TURNS) -> EncodedQuery:
+        """A few-shot context: labelled demonstrations (verdict index 0 = positive), then the query, as chat turns
+        or inline in one message (``style``). Each item is truncated to ``per_item_budget`` tokens first."""
+        turns, truncated = self.demo_turns([*demos, (query, None)], per_item_budget, style)
         return EncodedQuery(self._tokenize(self.render_text(turns)), truncated)
 
     def with_template(self, template: JudgeTemplate) -> QueryEncoder:
         return QueryEncoder(self.tokenizer, template)
+
+
+def inline_turns(turns: Sequence[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """Chat turns folded into one user message: each demonstration's text followed by its verdict on the next
+    line, blocks separated by a blank line; the last turn's answer (None for a query) stays the answer."""
+    if not turns:
+        return []
+    blocks = [user if verdict is None else f"{user}\n{verdict}" for user, verdict in turns[:-1]]
+    return [("\n\n".join([*blocks, turns[-1][0]]), turns[-1][1])]
 
 
 def _water_fill(lengths: Sequence[int], room: int) -> list[int]:

@@ -16,7 +16,6 @@ position is taken from the model's own rope index. Families without a checked pr
 from __future__ import annotations
 
 import io
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,8 +36,8 @@ from .batching import (
 )
 from .data import Example, ExampleError, is_url, parse_images, resolve_image_paths
 from .heads import Steering, head_hooks, last_token_positions
-from .selection import SelectionConfig, SelectionResult, best_of_samples, reinforce
-from .templates import JudgeItem, QueryEncoder
+from .selection import SelectionConfig, SelectionResult, select_heads_with
+from .templates import DEMO_INLINE, DEMO_TURNS, JudgeItem, QueryEncoder, inline_turns
 
 #: processor outputs aligned with the tokens (padded like ``input_ids``); every other pixel input is stacked per
 #: image along its first dimension, its other dimensions zero-padded to the largest in the batch.
@@ -227,9 +226,10 @@ class VisionQueryEncoder(QueryEncoder):
         return encoded, sum(e.truncated for e in encoded)
 
     def encode_with_demos(self, demos: Sequence[tuple[JudgeItem, int]], query: JudgeItem,  # type: ignore[override]
-                          per_item_budget: int | None = None) -> MMQuery:
+                          per_item_budget: int | None = None, style: str = DEMO_TURNS) -> MMQuery:
         """A few-shot context with images: each demonstration is a user turn with its own images, answered with
-        its verdict. Each item's texts are cut to ``per_item_budget`` tokens beside its image tokens."""
+        its verdict (or, ``style`` "inline", all in one user message that carries every image). Each item's texts
+        are cut to ``per_item_budget`` tokens beside its image tokens."""
         budget = per_item_budget or self.template.max_length
         truncated = False
         turns: list[tuple[str, str | None]] = []
@@ -242,6 +242,8 @@ class VisionQueryEncoder(QueryEncoder):
             turns.append((self._user(parts), None if verdict is None else self.template.verdicts[verdict]))
             counts.append(len(images))
             all_images.extend(images)
+        if style == DEMO_INLINE:
+            turns, counts = inline_turns(turns), [sum(counts)]
         encoded = self.process(self.render_text(turns, counts), all_images)
         encoded.truncated = truncated
         return encoded
@@ -383,6 +385,7 @@ class MMVerdictQuery:
     query: MMQuery
     target: int
     other: int
+    pair: int | None = None
 
 
 def mask_logits_mm(backbone: Backbone, query: MMQuery, masks: torch.Tensor, means: torch.Tensor,
@@ -473,35 +476,11 @@ def select_heads_mm(backbone: Backbone, train: Sequence[MMVerdictQuery], held_ou
                     means: torch.Tensor, config: SelectionConfig, seed: int = 0,
                     progress: bool = False, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                     shared_prefix: bool | None = None) -> SelectionResult:
-    """:func:`activation_rm.selection.select_heads` for multimodal queries (same REINFORCE, same seeded draws),
-    with the masks of each step scored through :class:`MaskScorer`."""
-    if not train:
-        raise ValueError("head selection needs at least one training query")
-    rng = random.Random(seed)
+    """:func:`activation_rm.selection.select_heads_with` for multimodal queries (same REINFORCE, same seeded
+    draws, same losses), with the masks of each step scored through :class:`MaskScorer`."""
     scorer = MaskScorer(backbone, max_batch_tokens, shared_prefix)
-
-    def loss_fn(masks: torch.Tensor, step: int) -> torch.Tensor:
-        query = train[rng.randrange(len(train))]
-        logits = scorer.logits(query.query, masks, means)
-        return F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long),
-                               reduction="none")
-
-    def evaluate(masks: torch.Tensor) -> torch.Tensor:
-        judge_on = held_out or train
-        correct = torch.zeros(masks.shape[0])
-        loss = torch.zeros(masks.shape[0])
-        for query in judge_on:
-            logits = scorer.logits(query.query, masks, means)
-            correct += (logits[:, query.target] > logits[:, query.other]).float()
-            loss += F.cross_entropy(logits, torch.full((logits.shape[0],), query.target, dtype=torch.long),
-                                    reduction="none")
-        n = max(len(judge_on), 1)
-        return correct / n - 1e-3 * loss / n
-
-    shape = (backbone.num_layers, backbone.num_heads)
-    probs, history = reinforce(loss_fn, shape, config, seed, progress)
-    mask, scores = best_of_samples(probs, evaluate, config.final_samples, seed)
-    return SelectionResult(probs=probs, mask=mask, loss_history=history, candidate_scores=scores)
+    return select_heads_with(lambda q, m: scorer.logits(q.query, m, means), train, held_out,
+                             (backbone.num_layers, backbone.num_heads), config, seed, progress)
 
 
 def verdict_queries_mm(encoder: VisionQueryEncoder, items: Sequence[tuple[JudgeItem, int]]) -> list[MMVerdictQuery]:

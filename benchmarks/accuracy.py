@@ -1,0 +1,458 @@
+"""The measurement that decides the library's defaults: bias + control preference pairs, several seeds.
+
+Each task is one surface bias (length, format, positivity) of one pair set: this project's hand-written facts and
+arithmetic (``benchmarks/data/bias_pairs.jsonl``, a dev half to tune on and a test half to report), the
+PreferenceHack reconstruction built from RewardBench (``--preferencehack``), or a bundled criterion. In a *bias*
+pair the wrong response carries the cue; in its *control* pair the correct one does, so a judge that follows the
+cue wins one split and loses the other, and only a judge that checks correctness wins both.
+
+Per seed the few-shot set is ``--n-fit`` bias pairs plus ``--n-fit`` control pairs drawn from the task's pool;
+every seed and method is scored on the same fixed evaluation pairs. Methods: zero-shot P(Yes) (the same query with
+no steering), the few-shot in-context P(Yes) judge, sparse-attention-vector (SAV) head voting, and Activation RM
+variants (``--variants``; ``default`` is ``ActivationRM.fit`` with the library's defaults). Variants that share
+their mean activations reuse them, and every evaluation query's prefix is encoded once and shared by all methods
+that read the same query (only the last token is steered, so this is exact; checked against ``rm.compare``).
+
+    python benchmarks/accuracy.py --half dev --variants default paper ...   # tune
+    python benchmarks/accuracy.py --half test                               # report (defaults only)
+    python benchmarks/accuracy.py --half test --curve --noise               # few-shot curve, label-noise curve
+
+Per-(task, seed, method) rows go to ``OUT/rows.jsonl`` as they finish (a rerun skips what is there); the summary
+is printed and written to ``OUT/summary.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from activation_rm import load_backbone
+from activation_rm.activations import ContextConfig, mean_head_activations
+from activation_rm.backbone import Backbone
+from activation_rm.batching import encode_prefix, last_token_logits_from_prefix
+from activation_rm.bundled import load_bundled
+from activation_rm.data import PairwiseExample
+from activation_rm.eval.methods import FitContext, ICLGroup, ZeroShotGroup
+from activation_rm.eval.records import PairRecord
+from activation_rm.eval.settings import EvalSettings
+from activation_rm.eval.stats import mean_ci, paired_test
+from activation_rm.reward_model import DEFAULT_HELD_OUT_FRACTION, ActivationRM, fit_configs
+from activation_rm.selection import SelectionConfig
+from activation_rm.templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
+
+HERE = Path(__file__).resolve().parent
+BIAS_PAIRS = HERE / "data" / "bias_pairs.jsonl"
+BIASES = ("length", "format", "positivity")
+CRITERION = "A good response answers the question correctly. Judge correctness only, not length, format or tone."
+EVAL_SPLIT_SEED = 1234  # which questions are evaluated and which form the few-shot pool (fixed for every run)
+
+
+# ------------------------------------------------------------------------------------------------ tasks
+@dataclass
+class Task:
+    """A bias with its few-shot pools and fixed evaluation pairs (``split`` per record: bias or control)."""
+
+    name: str
+    criterion: str
+    pool: dict[str, list[PairRecord]]  # split -> records the few-shot pairs are drawn from
+    evaluate: list[PairRecord]
+    split_of: dict[str, str] = field(default_factory=dict)  # record key -> "bias" | "control" | "all"
+
+
+def own_tasks(half: str, n_eval: int, path: Path = BIAS_PAIRS) -> list[Task]:
+    """The hand-written sets: per bias, ``n_eval`` questions of the half evaluated (both their pairs), the rest
+    form the few-shot pool."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tasks = []
+    for bias in BIASES:
+        mine = [r for r in rows if r["bias"] == bias and r["half"] == half]
+        questions = sorted({r["question_id"] for r in mine})
+        random.Random(f"{EVAL_SPLIT_SEED}/{bias}/{half}").shuffle(questions)
+        held = set(questions[:n_eval])
+        task = Task(f"{bias}", CRITERION, {"bias": [], "control": []}, [])
+        for r in sorted(mine, key=lambda r: r["id"]):
+            record = PairRecord(r["id"], f"{bias}-{r['split']}", r["prompt"], r["chosen"], r["rejected"], bias)
+            task.split_of[record.key] = r["split"]
+            (task.evaluate if r["question_id"] in held else task.pool[r["split"]]).append(record)
+        tasks.append(task)
+    return tasks
+
+
+def preferencehack_tasks(path: Path, half: str) -> list[Task]:
+    """The PreferenceHack reconstruction: its few-shot role is the pool, its eval pairs are halved by a seeded
+    draw per pair (dev / test)."""
+    from activation_rm.eval.preferencehack import load_built
+
+    pool, rest = load_built(path)
+    tasks = []
+    for bias in BIASES:
+        task = Task(f"ph-{bias}", CRITERION, {"bias": [], "control": []}, [])
+        for record in pool + rest:
+            if record.section != bias:
+                continue
+            split = "control" if record.subset.endswith("-control") else "bias"
+            task.split_of[record.key] = split
+            if record in pool:
+                task.pool[split].append(record)
+            elif (random.Random(f"{EVAL_SPLIT_SEED}/{record.key}").random() < 0.5) == (half == "dev"):
+                task.evaluate.append(record)
+        tasks.append(task)
+    return tasks
+
+
+def bundled_tasks() -> list[Task]:
+    """The two bundled criteria (their own few-shot part is the pool; no bias/control split)."""
+    tasks = []
+    for name in ("short_correct", "honest_not_flattering"):
+        bundled = load_bundled(name)
+        records = lambda examples, role: [PairRecord(f"{role}{i:03d}", name, e.prompt, e.chosen, e.rejected)  # noqa: E731
+                                          for i, e in enumerate(examples)]
+        task = Task(name, bundled.criterion, {"all": records(bundled.fewshot, "f")}, records(bundled.held_out, "h"))
+        task.split_of = {r.key: "all" for r in task.evaluate}
+        tasks.append(task)
+    return tasks
+
+
+def draw_fewshot(task: Task, n_per_split: int, seed: int, noise: float = 0.0) -> list[PairRecord]:
+    """``n_per_split`` pairs of every split (all of a bundled pool's are one split, drawn ``2 * n``), interleaved,
+    with a ``noise`` share of them flipped (chosen and rejected swapped) to test robustness to label noise."""
+    rng = random.Random(f"fewshot/{task.name}/{seed}")
+    drawn = []
+    for split in sorted(task.pool):
+        n = n_per_split * (2 if split == "all" else 1)
+        pool = task.pool[split]
+        if n > len(pool):
+            raise SystemExit(f"{task.name}: {n} few-shot pairs asked from a pool of {len(pool)} ({split})")
+        drawn.append(rng.sample(pool, n))
+    mixed = [r for group in zip(*drawn) for r in group] if len(drawn) > 1 else drawn[0]
+    flips = set(random.Random(f"noise/{task.name}/{seed}").sample(range(len(mixed)), round(noise * len(mixed))))
+    return [replace(r, chosen=r.rejected, rejected=r.chosen) if i in flips else r for i, r in enumerate(mixed)]
+
+
+def examples_of(records: Sequence[PairRecord]) -> list[PairwiseExample]:
+    return [PairwiseExample(r.prompt, r.chosen, r.rejected, source=r.key) for r in records]
+
+
+# ------------------------------------------------------------------------------------------------ variants
+@dataclass(frozen=True)
+class Variant:
+    """An Activation RM configuration: fit keywords over the library defaults, and how the score is read."""
+
+    name: str
+    fit: dict[str, Any] = field(default_factory=dict)
+    #: "p_yes": the library's reward; "delta": steered minus unsteered log-odds (a per-query recalibration)
+    readout: str = "p_yes"
+
+
+PAPER = {"steps": 600, "masks_per_step": 32, "lr": 0.1, "init_logit": -1.0, "final_samples": 10, "loss": "vocab",
+         "final_rule": "accuracy", "n_contexts": 32, "n_shots": 4, "demos": "turns", "balance_classes": False,
+         "layout": "criterion_first", "held_out_fraction": 0.2}
+
+VARIANTS: dict[str, Variant] = {v.name: v for v in [
+    Variant("default"),
+    Variant("paper", dict(PAPER)),
+    # the independent reimplementation's choices quoted in issue 10 (criterion last in a plain query, inline
+    # demonstrations, 60 contexts, 150 x 16 REINFORCE on the two verdict tokens, best of 6 on the training set)
+    Variant("reimpl", dict(PAPER, layout="compact", demos="inline", n_contexts=60, steps=150, masks_per_step=16,
+                           loss="verdicts", final_rule="loss", final_samples=6, held_out_fraction=0.0)),
+]}
+
+
+def parse_variant(spec: str) -> Variant:
+    """A named variant, or ``name:key=value,key=value`` over the defaults (``base=paper`` starts from the paper)."""
+    if spec in VARIANTS:
+        return VARIANTS[spec]
+    name, _, body = spec.partition(":")
+    fit: dict[str, Any] = {}
+    readout = "p_yes"
+    for part in filter(None, body.split(",")):
+        key, _, value = part.partition("=")
+        if key == "base":
+            fit = {**VARIANTS[value].fit, **fit}
+            continue
+        if key == "readout":
+            readout = value
+            continue
+        for cast in (int, float):
+            try:
+                value = cast(value)
+                break
+            except ValueError:
+                continue
+        fit[key] = {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+    return Variant(name, fit, readout)
+
+
+def resolved(variant: Variant, criterion: str) -> tuple[ContextConfig, SelectionConfig, JudgeTemplate, float]:
+    fit = dict(variant.fit)
+    held = fit.pop("held_out_fraction", DEFAULT_HELD_OUT_FRACTION)
+    contexts, selection, template = fit_configs(criterion, POINTWISE, None, None, None, fit)
+    return contexts, selection, template, held
+
+
+# ------------------------------------------------------------------------------------------------ scoring
+class EvalScorer:
+    """Every evaluation query of one template encoded once (its prefix KV cache); a steering is then only the
+    last token per query. Scores equal ``ActivationRM.score`` on the same queries (checked by ``check``)."""
+
+    def __init__(self, backbone: Backbone, template: JudgeTemplate, records: Sequence[PairRecord]) -> None:
+        self.backbone = backbone
+        self.encoder = QueryEncoder(backbone.tokenizer, template)
+        items = [JudgeItem(r.prompt, (r.chosen,)) for r in records] + [JudgeItem(r.prompt, (r.rejected,))
+                                                                       for r in records]
+        self.n = len(records)
+        self.prefixes = [encode_prefix(backbone, self.encoder.encode(item).ids) for item in items]
+        self.read = list(self.encoder.verdict_ids)
+        self.plain = self.log_odds(None, None)
+
+    def log_odds(self, mask: torch.Tensor | None, means: torch.Tensor | None) -> torch.Tensor:
+        """log P(Yes) - log P(No) of every query (chosen queries first, then rejected)."""
+        if mask is None:
+            mask = torch.zeros(self.backbone.num_layers, self.backbone.num_heads, dtype=torch.bool)
+            means = torch.zeros(*mask.shape, self.backbone.head_dim)
+        out = []
+        for prefix in self.prefixes:
+            logits = last_token_logits_from_prefix(self.backbone, prefix, mask[None], means)[0, self.read].double()
+            out.append(logits[0] - logits[1])
+        return torch.stack(out)
+
+    def correct(self, scores: torch.Tensor) -> list[float]:
+        chosen, rejected = scores[: self.n], scores[self.n:]
+        return [1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen.tolist(), rejected.tolist())]
+
+    def check(self, rm: ActivationRM, records: Sequence[PairRecord], k: int = 3) -> None:
+        """The shared-prefix scores of ``k`` pairs equal ``rm.compare`` (the library's own scoring path)."""
+        odds = self.log_odds(rm.mask, rm.means)
+        mine = torch.sigmoid(odds)
+        comparisons = rm.compare([r.prompt for r in records[:k]], [r.chosen for r in records[:k]],
+                                 [r.rejected for r in records[:k]])
+        theirs = torch.tensor([c.score_a for c in comparisons] + [c.score_b for c in comparisons], dtype=torch.float64)
+        ours = torch.cat([mine[:k], mine[self.n:self.n + k]])
+        torch.testing.assert_close(ours, theirs, atol=2e-5, rtol=1e-4)
+
+
+# ------------------------------------------------------------------------------------------------ the run
+class Rows:
+    """Append-only JSONL of finished (task, seed, method) results; a rerun skips the keys already there."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.done: dict[str, dict] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a torn last line from a killed run: redone
+                self.done[row["key"]] = row
+
+    def add(self, row: dict) -> None:
+        self.done[row["key"]] = row
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def run_task_seed(backbone: Backbone, task: Task, seed: int, n_fit: int, noise: float, variants: Sequence[Variant],
+                  baselines: Sequence[str], rows: Rows, scorers: dict, tag: str, icl_pairs: int,
+                  memo: dict) -> None:
+    prefix = f"{tag}|{task.name}|seed{seed}|n{n_fit}|noise{noise}"
+    wanted = [v for v in variants if f"{prefix}|{v.name}" not in rows.done]
+    wanted_baselines = [b for b in baselines if f"{prefix}|{b}" not in rows.done]
+    if not wanted and not wanted_baselines:
+        return
+    fewshot = draw_fewshot(task, n_fit, seed, noise)
+    examples = examples_of(fewshot)
+    splits = [task.split_of[r.key] for r in task.evaluate]
+
+    def record(method: str, correct: list[float], extra: dict | None = None) -> None:
+        rows.add({"key": f"{prefix}|{method}", "tag": tag, "task": task.name, "seed": seed, "n_fit": n_fit,
+                  "noise": noise, "method": method, "correct": correct, "splits": splits, **(extra or {})})
+
+    def scorer(template: JudgeTemplate) -> EvalScorer:
+        key = (task.name, json.dumps(template.to_dict(), sort_keys=True))
+        if key not in scorers:
+            scorers[key] = EvalScorer(backbone, template, task.evaluate)
+        return scorers[key]
+
+    started = time.perf_counter()
+    means_cache: dict[str, torch.Tensor] = {}
+    for variant in wanted:
+        contexts, selection, template, held = resolved(variant, task.criterion)
+        means_key = json.dumps([template.to_dict(), contexts.to_dict()], sort_keys=True)
+        t0 = time.perf_counter()
+        if means_key not in means_cache:
+            items = labelled_items(examples, POINTWISE)
+            means_cache[means_key] = mean_head_activations(backbone, QueryEncoder(backbone.tokenizer, template),
+                                                           items, contexts, seed)
+        rm = ActivationRM.fit(backbone, examples, criterion=task.criterion, seed=seed, template=template,
+                              contexts=contexts, selection=selection, held_out_fraction=held, progress=False,
+                              means=means_cache[means_key])
+        fit_seconds = time.perf_counter() - t0
+        evaluator = scorer(template)
+        if seed == 0 and variant is wanted[0]:
+            evaluator.check(rm, task.evaluate)
+        odds = evaluator.log_odds(rm.mask, rm.means)
+        if variant.readout == "delta":
+            odds = odds - evaluator.plain
+        record(variant.name, evaluator.correct(odds), {"heads": int(rm.mask.sum()), "fit_seconds": round(fit_seconds, 1),
+                                                      "fit": variant.fit, "readout": variant.readout})
+    default_template = resolved(VARIANTS["default"], task.criterion)[2]
+    if "zeroshot" in wanted_baselines:
+        record("zeroshot", scorer(default_template).correct(scorer(default_template).plain),
+               {"template": default_template.layout})
+    settings = EvalSettings(max_length=default_template.max_length, icl_pairs=icl_pairs, sav_heads=20)
+    ctx = FitContext(backbone, task.criterion, fewshot, seed, settings)
+    if "sav" in wanted_baselines:
+        group = ZeroShotGroup(with_sav=True, memo=memo)
+        group.fit(ctx)
+        record("sav", [v.correct for v in group.judge(task.evaluate)["sav"]])
+    if "icl" in wanted_baselines:
+        group = ICLGroup()
+        group.fit(ctx)
+        record("icl", [v.correct for v in group.judge(task.evaluate)["icl_prob"]], {"icl_pairs": icl_pairs})
+    print(f"  {task.name} seed {seed} n={n_fit} noise={noise}: {time.perf_counter() - started:.0f} s", flush=True)
+
+
+# ------------------------------------------------------------------------------------------------ summary
+def summarise(rows: Sequence[dict], reference: str = "zeroshot") -> dict[str, Any]:
+    """Per (tag, n, noise, task, method): bias / control / mean accuracy (per-item correctness averaged over
+    seeds first), per-seed means, and a paired test against ``reference`` and the other baselines."""
+    groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        groups[(row["tag"], row["n_fit"], row["noise"], row["task"])][row["method"]].append(row)
+    out: dict[str, Any] = {}
+    for (tag, n_fit, noise, task), methods in sorted(groups.items()):
+        cell: dict[str, Any] = {}
+        seeds = None
+        averaged: dict[str, list[float]] = {}
+        for method, method_rows in methods.items():
+            method_rows = sorted(method_rows, key=lambda r: r["seed"])
+            seeds_here = [r["seed"] for r in method_rows]
+            seeds = seeds_here if seeds is None else seeds
+            matrix = torch.tensor([r["correct"] for r in method_rows], dtype=torch.float64)
+            per_item = matrix.mean(0).tolist()
+            averaged[method] = per_item
+            splits = method_rows[0]["splits"]
+            by_split = {s: [c for c, sp in zip(per_item, splits) if sp == s] for s in sorted(set(splits))}
+            split_acc = {s: 100 * sum(v) / len(v) for s, v in by_split.items()}
+            per_seed = [100 * float(torch.tensor([sum(c for c, sp in zip(row, splits) if sp == s) /
+                                                  max(1, splits.count(s)) for s in by_split]).mean())
+                        for row in matrix.tolist()]
+            cell[method] = {"seeds": seeds_here, "splits": split_acc,
+                            "mean": sum(split_acc.values()) / len(split_acc), "per_seed_mean": per_seed,
+                            "ci": [100 * x for x in mean_ci(per_item)[1:]],
+                            "heads": [r.get("heads") for r in method_rows if r.get("heads") is not None],
+                            "fit_seconds": [r.get("fit_seconds") for r in method_rows if r.get("fit_seconds")]}
+        for method in cell:
+            tests = {}
+            for other in ("zeroshot", "icl", "sav"):
+                if other != method and other in averaged and len(averaged[other]) == len(averaged[method]):
+                    tests[other] = paired_test(averaged[method], averaged[other]).to_dict()
+            cell[method]["vs"] = tests
+        out[f"{tag}|n{n_fit}|noise{noise}|{task}"] = cell
+    return out
+
+
+def print_summary(summary: dict[str, Any]) -> str:
+    lines = []
+    for key, cell in summary.items():
+        lines.append(f"\n## {key}")
+        lines.append(f"{'method':<34} {'bias':>6} {'control':>8} {'mean':>6}  {'per-seed means':<30} "
+                     f"{'vs zero-shot (p)':>18} {'vs icl (p)':>16} heads")
+        for method, stats in sorted(cell.items(), key=lambda kv: -kv[1]["mean"]):
+            splits = stats["splits"]
+            bias = splits.get("bias", splits.get("all", float("nan")))
+            control = splits.get("control", float("nan"))
+            per_seed = " ".join(f"{x:.0f}" for x in stats["per_seed_mean"])
+            vs = stats["vs"]
+            zs = f"{100 * vs['zeroshot']['diff']:+.1f} ({vs['zeroshot']['p_value']:.2g})" if "zeroshot" in vs else ""
+            icl = f"{100 * vs['icl']['diff']:+.1f} ({vs['icl']['p_value']:.2g})" if "icl" in vs else ""
+            heads = (f"{sum(stats['heads']) / len(stats['heads']):.0f}" if stats["heads"] else "")
+            lines.append(f"{method:<34} {bias:6.1f} {control:8.1f} {stats['mean']:6.1f}  {per_seed:<30} "
+                         f"{zs:>18} {icl:>16} {heads}")
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--half", choices=("dev", "test"), default="dev")
+    parser.add_argument("--sets", nargs="+", default=["own"], choices=("own", "preferencehack", "bundled"))
+    parser.add_argument("--preferencehack", type=Path, help="built PreferenceHack JSONL (activation-rm "
+                        "build-preferencehack); built into OUT from ../shared RewardBench when missing")
+    parser.add_argument("--biases", nargs="+", default=list(BIASES), choices=BIASES)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--n-fit", type=int, default=10, help="few-shot pairs per split (bias and control)")
+    parser.add_argument("--n-eval", type=int, default=50, help="evaluated questions per bias (own sets)")
+    parser.add_argument("--variants", nargs="+", default=["default"],
+                        help="named variants or name:key=value,... over the library defaults")
+    parser.add_argument("--baselines", nargs="*", default=["zeroshot", "icl", "sav"])
+    parser.add_argument("--icl-pairs", type=int, default=4)
+    parser.add_argument("--curve", action="store_true", help="also n-fit = 4, 10, 20, 30 per split (defaults)")
+    parser.add_argument("--noise", action="store_true", help="also 10/20/30%% of few-shot labels flipped")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=Path("results/accuracy"))
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = Rows(args.out / "rows.jsonl")
+    if not args.report_only:
+        variants = [parse_variant(v) for v in args.variants]
+        tasks: list[Task] = []
+        if "own" in args.sets:
+            tasks += [t for t in own_tasks(args.half, args.n_eval) if t.name in args.biases]
+        if "preferencehack" in args.sets:
+            path = args.preferencehack or args.out / "preferencehack.jsonl"
+            if not path.exists():
+                from activation_rm.eval.preferencehack import build_file
+
+                build_file(HERE.parent.parent / "shared" / "data" / "rewardbench" / "filtered.jsonl", path)
+            tasks += [t for t in preferencehack_tasks(path, args.half) if t.name[3:] in args.biases]
+        if "bundled" in args.sets:
+            tasks += bundled_tasks()
+        backbone = load_backbone()
+        scorers: dict = {}
+        memo: dict = {}
+        plan = [(n, 0.0) for n in ([4, 10, 20, 30] if args.curve else [args.n_fit])]
+        plan += [(args.n_fit, x) for x in ((0.1, 0.2, 0.3) if args.noise else ())]
+        started = time.perf_counter()
+        for task in tasks:
+            print(f"{task.name}: {len(task.evaluate)} evaluated pairs, pools "
+                  f"{ {k: len(v) for k, v in task.pool.items()} }", flush=True)
+            for n_fit, noise in plan:
+                extra = (n_fit, noise) != (args.n_fit, 0.0)
+                for seed in args.seeds:
+                    run_task_seed(backbone, task, seed, n_fit, noise,
+                                  [v for v in variants if not extra or v.name == "default"],
+                                  args.baselines if not extra or noise == 0 else ["icl", "sav"],
+                                  rows, scorers, args.half, args.icl_pairs, memo)
+            for key in [k for k in scorers if k[0] == task.name]:
+                del scorers[key]  # the task's KV caches are no longer needed
+        print(f"total {time.perf_counter() - started:.0f} s", flush=True)
+    summary = summarise(list(rows.done.values()))
+    text = print_summary(summary)
+    tmp = args.out / "summary.json.tmp"
+    tmp.write_text(json.dumps({"summary": summary, "argv": sys.argv[1:]}, indent=1), encoding="utf-8")
+    os.replace(tmp, args.out / "summary.json")
+    (args.out / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
