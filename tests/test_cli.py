@@ -83,3 +83,20 @@ def test_missing_artifact_exit_2(tmp_path, capsys):
     src.write_text(json.dumps({"prompt": "p", "response": "r"}) + "\n")
     assert main(["score", str(tmp_path / "none"), str(src), "-o", str(tmp_path / "o.jsonl")]) == 2
     assert "artifact not found" in capsys.readouterr().err
+
+
+def test_fit_auto_and_selection_options_reach_the_artifact_and_inspect(model_dir, tmp_path, capsys):
+    examples = tmp_path / "ex.jsonl"
+    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    out = tmp_path / "arm"
+    assert main(["fit", str(examples), "--criterion", "correct", "--out", str(out), "--model", str(model_dir),
+                 "--auto", "--demos", "inline", "--layout", "compact", "--final-rule", "loss",
+                 "--held-out-fraction", "0", *FAST]) == 0
+    meta = json.loads((out / "arm.json").read_text())
+    assert meta["fit"]["contexts"]["demos"] == "inline" and meta["template"]["layout"] == "compact"
+    assert meta["fit"]["selection"]["final_rule"] == "loss" and meta["fit"]["held_out_fraction"] == 0
+    assert meta["fit"]["auto"]["chosen"] in meta["fit"]["auto"]["cv_accuracy"]
+    capsys.readouterr()
+    assert main(["inspect", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"chose {meta['fit']['auto']['chosen']}" in printed and "final mask by loss" in printed

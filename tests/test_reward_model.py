@@ -123,3 +123,25 @@ def test_corrupt_and_truncated_artifacts_are_clear_errors(fitted, tmp_path):
         ActivationRM.load(path, backbone=fitted.backbone)
     with pytest.raises(ArtifactError, match="not a directory"):
         ActivationRM.load(tmp_path / "nowhere", backbone=fitted.backbone)
+
+
+def test_fit_options_are_config_fields_and_unknown_ones_are_named():
+    from activation_rm.activations import ContextConfig
+    from activation_rm.reward_model import fit_configs
+    from activation_rm.selection import SelectionConfig
+
+    contexts, selection, template = fit_configs("c", "pointwise", None, ContextConfig(n_contexts=5),
+                                                SelectionConfig(steps=9), {"n_shots": 1, "loss": "pair",
+                                                                           "layout": "compact", "steps": None})
+    assert (contexts.n_contexts, contexts.n_shots, selection.steps, selection.loss, template.layout) == (
+        5, 1, 9, "pair", "compact")
+    with pytest.raises(TypeError, match="n_shot"):
+        fit_configs("c", "pointwise", None, None, None, {"n_shot": 2})
+
+
+def test_fit_with_given_means_skips_them_and_gives_the_same_model(fitted):
+    again = ActivationRM.fit(tiny_backbone("llama"), EXAMPLES, criterion="correct and short", seed=3,
+                             means=fitted.means.clone(), **FAST)
+    assert torch.equal(again.mask, fitted.mask)
+    assert again.fit_info["contexts"] == fitted.fit_info["contexts"]
+    assert again.fit_info["means_seconds"] < fitted.fit_info["means_seconds"]

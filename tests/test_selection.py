@@ -74,3 +74,61 @@ def test_select_heads_on_a_model_is_seeded():
     b = select_heads(backbone, train, train[:2], means, config, seed=1)
     assert torch.equal(a.mask, b.mask) and torch.equal(a.probs, b.probs)
     assert a.loss_history == b.loss_history and len(a.loss_history) == 15
+
+
+def test_unknown_loss_or_final_rule_is_an_error_and_paper_settings_are_the_papers():
+    import pytest
+
+    with pytest.raises(ValueError, match="loss"):
+        SelectionConfig(loss="hinge")
+    with pytest.raises(ValueError, match="final_rule"):
+        SelectionConfig(final_rule="vote")
+    paper = SelectionConfig.paper()
+    assert (paper.steps, paper.masks_per_step, paper.lr, paper.init_logit, paper.final_samples, paper.loss,
+            paper.final_rule) == (600, 32, 0.1, -1.0, 10, "vocab", "accuracy")
+    assert SelectionConfig.paper(steps=5).steps == 5
+
+
+def test_training_units_pair_by_id_then_by_verdict_and_fall_back_to_singles():
+    from activation_rm.selection import training_units
+
+    yes, no = 5, 6
+    queries = [VerdictQuery([1, 2], yes, no, pair=0), VerdictQuery([1, 3], no, yes, pair=0),
+               VerdictQuery([4, 2], yes, no, pair=1),  # its partner is missing
+               VerdictQuery([4, 4], no, yes), VerdictQuery([7, 7], yes, no)]
+    units = training_units(queries, "pair", seed=0)
+    assert (0, 1) in units and len(units) == 2
+    leftover = [u for u in units if u != (0, 1)][0]
+    assert queries[leftover[0]].target == yes and queries[leftover[1]].target == no
+    assert training_units(queries, "verdicts") == [(i,) for i in range(5)]
+    same_verdict = [VerdictQuery([1, 2], yes, no), VerdictQuery([1, 3], yes, no)]
+    assert training_units(same_verdict, "pair") == [(0,), (1,)]
+
+
+def test_pair_loss_ignores_a_shift_shared_by_both_queries():
+    from activation_rm.selection import unit_losses
+
+    yes, no = 0, 1
+    queries = [VerdictQuery([1], yes, no), VerdictQuery([2], no, yes)]
+    chosen = torch.tensor([[2.0, 0.5, 9.0], [0.0, 1.0, 9.0]])  # two masks: margins 1.5 and -1.0 for Yes
+    rejected = torch.tensor([[0.0, 0.3, 9.0], [0.2, 0.0, 9.0]])
+    shifted = [chosen + torch.tensor([3.0, 0.0, 0.0]), rejected + torch.tensor([3.0, 0.0, 0.0])]
+    pair = unit_losses([chosen, rejected], queries, "pair")
+    torch.testing.assert_close(pair, unit_losses(shifted, queries, "pair"))
+    torch.testing.assert_close(pair, torch.nn.functional.softplus(-torch.tensor([1.5 + 0.3, -1.0 - 0.2])))
+    assert not torch.allclose(unit_losses([chosen, rejected], queries, "verdicts"),
+                              unit_losses(shifted, queries, "verdicts"))
+
+
+def test_final_rule_loss_picks_the_candidate_with_the_lowest_selection_loss():
+    from activation_rm.selection import final_scores
+
+    query = VerdictQuery([1], 0, 1)
+    # three candidate masks, all "correct" (accuracy ties), with margins 0.1, 2.0 and 0.5
+    logits = torch.tensor([[0.1, 0.0], [2.0, 0.0], [0.5, 0.0]])
+    loss_rule = final_scores(lambda q, m: logits, [query], torch.zeros(3, 1, 1, dtype=torch.bool),
+                             SelectionConfig(loss="verdicts", final_rule="loss"))
+    accuracy_rule = final_scores(lambda q, m: logits, [query], torch.zeros(3, 1, 1, dtype=torch.bool),
+                                 SelectionConfig.paper())
+    assert int(loss_rule.argmax()) == 1
+    assert torch.all(accuracy_rule > 0.99)  # all correct: only the tiny vocabulary-loss term separates them

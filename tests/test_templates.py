@@ -121,3 +121,28 @@ def test_criterion_last_layout_puts_the_criterion_before_the_question():
     assert JudgeTemplate.from_dict({"criterion": "c"}).layout == "criterion_first"  # older artifacts
     with pytest.raises(ValueError, match="layout"):
         JudgeTemplate("c", layout="sideways")
+
+
+def test_compact_layout_labels_the_parts_and_ends_with_criterion_then_question():
+    from activation_rm.templates import COMPACT
+
+    point = JudgeTemplate("be brief", layout=COMPACT)
+    pair = JudgeTemplate("be brief", mode="pairwise", layout=COMPACT)
+    assert point.user_text("Q?", ["A."]) == (
+        "Question: Q?\nResponse: A.\nCriterion: be brief\nDoes the response meet the criterion? Answer Yes or No.")
+    assert pair.user_text("Q?", ["A.", "B."]) == (
+        "Question: Q?\nResponse A: A.\nResponse B: B.\nCriterion: be brief\n"
+        "Which response better meets the criterion? Answer A or B.")
+
+
+def test_inline_demonstrations_are_one_user_message_each_followed_by_its_verdict():
+    enc = _encoder()
+    demos = [(JudgeItem("q1", ("r1",)), 0), (JudgeItem("q2", ("r2",)), 1)]
+    inline = enc.tokenizer.decode(enc.encode_with_demos(demos, JudgeItem("q3", ("r3",)), style="inline").ids)
+    turns = enc.tokenizer.decode(enc.encode_with_demos(demos, JudgeItem("q3", ("r3",))).ids)
+    assert inline.count("<|im_start|>user") == 1 and turns.count("<|im_start|>user") == 3
+    assert inline.count("Answer Yes or No.\nYes\n\n") == 1 and inline.count("Answer Yes or No.\nNo\n\n") == 1
+    assert inline.index("q1") < inline.index("q2") < inline.index("q3")
+    assert inline.endswith("Answer Yes or No.<|im_end|>\n<|im_start|>assistant\n")
+    with pytest.raises(ValueError, match="demonstration style"):
+        enc.encode_with_demos(demos, JudgeItem("q3", ("r3",)), style="sideways")

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .templates import CRITERION_FIRST, LAYOUTS, JudgeTemplate
+from .selection import FINAL_RULES, LOSSES
+from .templates import DEMO_STYLES, LAYOUTS
 
 
 def _add_backbone_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
@@ -47,21 +48,34 @@ def _criterion(args: argparse.Namespace) -> str:
     raise SystemExit("error: give the criterion with --criterion TEXT or --criterion-file PATH")
 
 
-def cmd_fit(args: argparse.Namespace) -> int:
-    from .reward_model import ActivationRM
+#: ``fit`` options that map one-to-one onto ContextConfig / SelectionConfig / JudgeTemplate fields
+FIT_OPTIONS = ("steps", "masks_per_step", "lr", "init_logit", "final_samples", "loss", "final_rule", "n_contexts",
+               "n_shots", "demos", "layout", "max_length")
 
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from .reward_model import DEFAULT_HELD_OUT_FRACTION, ActivationRM
+
+    criterion = _criterion(args)
     backbone = _backbone(args)
     started = time.perf_counter()
-    rm = ActivationRM.fit(backbone, args.examples, criterion=_criterion(args), mode=args.mode, steps=args.steps,
-                          seed=args.seed, n_contexts=args.n_contexts, n_shots=args.n_shots,
-                          balance_classes=args.balance_classes, masks_per_step=args.masks_per_step, lr=args.lr,
-                          held_out_fraction=args.held_out_fraction, max_length=args.max_length,
-                          template=JudgeTemplate(_criterion(args), args.mode, max_length=args.max_length,
-                                                   layout=args.layout),
-                          progress=not args.quiet, allow_network=args.allow_network)
+    overrides = {key: getattr(args, key) for key in FIT_OPTIONS if getattr(args, key) is not None}
+    if args.balance_classes:
+        overrides["balance_classes"] = True
+    held = DEFAULT_HELD_OUT_FRACTION if args.held_out_fraction is None else args.held_out_fraction
+    if args.auto:
+        from .auto import fit_auto as fit
+    else:
+        fit = ActivationRM.fit
+    rm = fit(backbone, args.examples, criterion=criterion, mode=args.mode, seed=args.seed, held_out_fraction=held,
+             progress=not args.quiet, allow_network=args.allow_network, **overrides)
     path = rm.save(args.out)
     print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
           f"{int(rm.mask.sum())} of {rm.mask.numel()} heads steered; saved to {path}")
+    auto = rm.fit_info.get("auto")
+    if auto:
+        print(f"--auto chose {auto['chosen']} (cross-validated pair accuracy {auto['cv_accuracy'][auto['chosen']]:.3f}"
+              f" over {auto['folds']} folds)")
     return 0
 
 
@@ -145,6 +159,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if fit:
         print(f"fit:       {fit.get('n_examples')} examples, {fit.get('selection', {}).get('steps')} steps, "
               f"seed {meta.get('seed')}, means {fit.get('means_seconds')} s + selection {fit.get('selection_seconds')} s")
+        selection = fit.get("selection", {})
+        print(f"settings:  loss {selection.get('loss', 'vocab')}, final mask by {selection.get('final_rule', 'accuracy')}"
+              f", {selection.get('steps')} x {selection.get('masks_per_step')} REINFORCE, contexts {fit.get('contexts')}")
+    auto = fit.get("auto")
+    if auto:
+        scores = ", ".join(f"{name} {acc:.3f}" for name, acc in auto["cv_accuracy"].items())
+        print(f"auto:      chose {auto['chosen']} by {auto['folds']}-fold cross-validated pair accuracy ({scores}); "
+              f"{auto['seconds']} s in all")
     print("\nlayer  head  P(include)")
     order = sorted(mask.nonzero().tolist(), key=lambda lh: -float(probs[lh[0], lh[1]]))
     for layer, head in order:
@@ -227,17 +249,25 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--criterion-file", help="read the criterion text from a file")
     fit.add_argument("--out", "-o", required=True, help="artifact directory to write")
     fit.add_argument("--mode", choices=("pointwise", "pairwise"), default="pointwise")
-    fit.add_argument("--steps", type=int, default=600, help="REINFORCE steps (default 600)")
-    fit.add_argument("--masks-per-step", type=int, default=32)
-    fit.add_argument("--lr", type=float, default=0.1)
-    fit.add_argument("--n-contexts", type=int, default=32, help="few-shot contexts averaged for the means (default 32)")
-    fit.add_argument("--n-shots", type=int, default=4, help="demonstrations per averaging context")
+    defaults = "(default: the library's, see docs/method.md)"
+    fit.add_argument("--steps", type=int, help=f"REINFORCE steps {defaults}")
+    fit.add_argument("--masks-per-step", type=int, help=f"masks sampled per REINFORCE step {defaults}")
+    fit.add_argument("--lr", type=float, help="Adam learning rate of the head logits (default 0.1)")
+    fit.add_argument("--init-logit", type=float, help=f"initial inclusion logit of every head {defaults}")
+    fit.add_argument("--final-samples", type=int, help=f"masks drawn to pick the final one from {defaults}")
+    fit.add_argument("--loss", choices=LOSSES, help=f"REINFORCE loss per mask {defaults}")
+    fit.add_argument("--final-rule", choices=FINAL_RULES, help=f"how the final mask is picked {defaults}")
+    fit.add_argument("--n-contexts", type=int, help=f"few-shot contexts averaged for the means {defaults}")
+    fit.add_argument("--n-shots", type=int, help=f"demonstrations per averaging context {defaults}")
+    fit.add_argument("--demos", choices=DEMO_STYLES, help=f"demonstrations as chat turns or inline {defaults}")
     fit.add_argument("--balance-classes", action="store_true",
-                     help="average Yes- and No-query contexts separately, then the two class means")
-    fit.add_argument("--layout", choices=LAYOUTS, default=CRITERION_FIRST,
-                     help="criterion before the prompt (default) or after the response(s)")
-    fit.add_argument("--held-out-fraction", type=float, default=0.2, help="share of examples for picking the mask")
-    fit.add_argument("--max-length", type=int, default=2048, help="token limit per judge query")
+                     help="class-balanced means: average Yes- and No-query contexts separately, then the two")
+    fit.add_argument("--layout", choices=LAYOUTS, help=f"judge query layout {defaults}")
+    fit.add_argument("--held-out-fraction", type=float,
+                     help=f"share of examples held out to pick the final mask (0: judge on the training set) {defaults}")
+    fit.add_argument("--max-length", type=int, help="token limit per judge query (default 2048)")
+    fit.add_argument("--auto", action="store_true",
+                     help="choose the selection settings by cross-validation on the examples (about 3x a fit)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
     fit.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the examples' images")
@@ -276,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="fit on a bundled criterion with the embedded model and compare with zero-shot")
     demo.add_argument("--criterion", default="short_correct", help="bundled criterion: short_correct or honest_not_flattering")
-    demo.add_argument("--steps", type=int, default=600)
+    demo.add_argument("--steps", type=int, help="REINFORCE steps (default: the library's)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", help="also save the fitted artifact here")
     demo.add_argument("--quiet", action="store_true")

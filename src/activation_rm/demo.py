@@ -62,7 +62,7 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def run_demo(backbone: Backbone, criterion_name: str = "short_correct", *, seed: int = 0, steps: int = 600,
+def run_demo(backbone: Backbone, criterion_name: str = "short_correct", *, seed: int = 0, steps: int | None = None,
              progress: bool = True, **fit_kwargs) -> DemoResult:
     """Fit on the bundled criterion's few-shot pairs; evaluate ARM and zero-shot P(Yes) on its held-out pairs."""
     bundled = load_bundled(criterion_name)

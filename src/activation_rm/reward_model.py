@@ -22,8 +22,8 @@ from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
 from .data import Example, PairwiseExample, Prompt, load_examples
 from .heads import Steering
 from .multi import prompt_keys, shared_prompt_logits
-from .selection import SelectionConfig, VerdictQuery, select_heads
-from .templates import POINTWISE, JudgeItem, JudgeTemplate, labelled_items
+from .selection import PrefixCache, SelectionConfig, VerdictQuery, select_heads
+from .templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
 from .vision import (
     MMVerdictQuery,
     attach_images,
@@ -118,7 +118,7 @@ class ActivationRM:
         torch.manual_seed(seed)
         train_examples, held_examples = split_held_out(parsed, held_out_fraction, seed)
         all_items = labelled_items(parsed, mode)
-        verdict_ids = encoder.verdict_ids
+        _ = encoder.verdict_ids  # resolve the verdict tokens now: a bad template fails before any slow work
 
         started = time.perf_counter()
         if means is None:
@@ -130,25 +130,11 @@ class ActivationRM:
                 bar.close()
         means_seconds = time.perf_counter() - started
 
-        def queries(subset: list[Example]) -> list:
-            """One verdict query per labelled item; the two items of a preference pair share a pair id."""
-            out = []
-            for index, example in enumerate(subset):
-                pair = index if isinstance(example, PairwiseExample) else None
-                for item, v in labelled_items([example], mode):
-                    if multimodal:
-                        out.append(MMVerdictQuery(encoder.encode(item), verdict_ids[v], verdict_ids[1 - v], pair))
-                    else:
-                        out.append(VerdictQuery(encoder.encode(item).ids, verdict_ids[v], verdict_ids[1 - v], pair))
-            return out
-
         started = time.perf_counter()
-        train_queries, held_queries = queries(train_examples), queries(held_examples)
-        if multimodal:  # pixel inputs: the multimodal mask scorer (shared-prefix KV caches where checked)
-            result = select_heads_mm(backbone, train_queries, held_queries, means, selection, seed, progress,
-                                     max_batch_tokens)
-        else:
-            result = select_heads(backbone, train_queries, held_queries, means, selection, seed, progress)
+        train_queries, held_queries = verdict_queries(encoder, train_examples, mode), verdict_queries(
+            encoder, held_examples, mode)
+        result = run_selection(backbone, train_queries, held_queries, means, selection, seed, progress,
+                               max_batch_tokens)
         fit_info = {
             "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
             "contexts": contexts.to_dict(),
@@ -292,6 +278,33 @@ class ActivationRM:
         if stored_ids is not None and list(rm.encoder.verdict_ids) != list(stored_ids):
             raise ArtifactError(f"verdict token ids {rm.encoder.verdict_ids} differ from the artifact's {stored_ids}")
         return rm
+
+
+def verdict_queries(encoder: QueryEncoder, examples: Sequence[Example], mode: str) -> list:
+    """One verdict query per labelled item of ``examples`` (text or multimodal, as the encoder makes them); the
+    two items of a preference pair share a pair id (their index in ``examples``)."""
+    positive, negative = encoder.verdict_ids
+    ids = (positive, negative)
+    out = []
+    for index, example in enumerate(examples):
+        pair = index if isinstance(example, PairwiseExample) else None
+        for item, v in labelled_items([example], mode):
+            encoded = encoder.encode(item)
+            if is_multimodal(encoder):
+                out.append(MMVerdictQuery(encoded, ids[v], ids[1 - v], pair))
+            else:
+                out.append(VerdictQuery(encoded.ids, ids[v], ids[1 - v], pair))
+    return out
+
+
+def run_selection(backbone: Backbone, train: Sequence, held_out: Sequence, means: torch.Tensor,
+                  selection: SelectionConfig, seed: int, progress: bool = False,
+                  max_batch_tokens: int = DEFAULT_BATCH_TOKENS, prefixes: PrefixCache | None = None):
+    """Head selection on verdict queries from :func:`verdict_queries` (multimodal ones through the multimodal
+    mask scorer)."""
+    if train and isinstance(train[0], MMVerdictQuery):
+        return select_heads_mm(backbone, train, held_out, means, selection, seed, progress, max_batch_tokens)
+    return select_heads(backbone, train, held_out, means, selection, seed, progress, prefixes=prefixes)
 
 
 def fit_configs(criterion: str, mode: str, template: JudgeTemplate | None, contexts: ContextConfig | None,

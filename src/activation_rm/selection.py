@@ -263,9 +263,11 @@ def select_heads_with(logits_of: Callable[[object, torch.Tensor], torch.Tensor],
 
 def select_heads(backbone: Backbone, train: Sequence[VerdictQuery], held_out: Sequence[VerdictQuery],
                  means: torch.Tensor, config: SelectionConfig = SelectionConfig(), seed: int = 0,
-                 progress: bool = False, cache_prefixes: bool = True) -> SelectionResult:
+                 progress: bool = False, cache_prefixes: bool = True,
+                 prefixes: PrefixCache | None = None) -> SelectionResult:
     """:func:`select_heads_with` for text queries: each query's prefix KV cache is kept for the whole run
-    (``cache_prefixes``; exact, costs memory of one cache per query) and each step runs only its last token."""
-    prefixes = PrefixCache(backbone, enabled=cache_prefixes)
+    (``cache_prefixes``; exact, costs memory of one cache per query) and each step runs only its last token.
+    ``prefixes`` shares one cache between several runs on the same queries (cross-validation)."""
+    prefixes = prefixes or PrefixCache(backbone, enabled=cache_prefixes)
     return select_heads_with(lambda q, m: mask_logits(backbone, q, m, means, prefixes), train, held_out,
                              (backbone.num_layers, backbone.num_heads), config, seed, progress)

@@ -1,0 +1,111 @@
+"""``fit --auto``: choose the head-selection settings by cross-validation on the user's own few-shot examples.
+
+The best settings depend on the backbone and the criterion, and a user with 20 labelled pairs has no benchmark to
+tune on. ``fit_auto`` tries a small grid of selection settings (:data:`AUTO_GRID`) with k-fold cross-validation
+over the examples and fits the winner on all of them. It stays cheap by sharing work across the grid: the mean
+activations are computed once (on all examples; every candidate sees the same means, so the comparison is fair),
+every query's prefix KV cache is encoded once and reused by every fold and candidate, and a held-out fold is
+scored by running only its queries' last token.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+
+from .activations import ContextConfig, mean_head_activations
+from .backbone import Backbone
+from .data import Example
+from .reward_model import (
+    DEFAULT_HELD_OUT_FRACTION,
+    ActivationRM,
+    _as_examples,
+    fit_configs,
+    run_selection,
+    split_held_out,
+    verdict_queries,
+)
+from .selection import PrefixCache, SelectionConfig, mask_logits, training_units
+from .templates import POINTWISE, JudgeTemplate, QueryEncoder, labelled_items
+
+#: candidates: (name, SelectionConfig overrides over the caller's settings); the first is the default and wins ties
+AUTO_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("default", {}),
+    ("pair-loss", {"loss": "pair"}),
+    ("sparse", {"init_logit": -3.0}),
+)
+
+
+def fold_of(n: int, folds: int, seed: int) -> list[int]:
+    """A seeded assignment of ``n`` examples to ``folds`` folds of (nearly) equal size."""
+    order = list(range(n))
+    random.Random(f"auto/{seed}").shuffle(order)
+    fold = [0] * n
+    for rank, index in enumerate(order):
+        fold[index] = rank % folds
+    return fold
+
+
+def unit_accuracy(logits: Sequence[torch.Tensor], queries: Sequence, units: Sequence[tuple[int, ...]]) -> float:
+    """Share of units judged right by one mask: a pair when its two margins sum above zero (the chosen response
+    scores above the rejected one), a single query when its correct verdict wins."""
+    right = 0.0
+    for unit in units:
+        margin = sum(float(logits[i][0, queries[i].target] - logits[i][0, queries[i].other]) for i in unit)
+        right += 1.0 if margin > 0 else 0.5 if margin == 0 else 0.0
+    return right / max(len(units), 1)
+
+
+def fit_auto(backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example], *,
+             criterion: str, mode: str = POINTWISE, seed: int = 0, template: JudgeTemplate | None = None,
+             contexts: ContextConfig | None = None, selection: SelectionConfig | None = None,
+             held_out_fraction: float = DEFAULT_HELD_OUT_FRACTION, folds: int = 2,
+             grid: Sequence[tuple[str, dict[str, Any]]] = AUTO_GRID, progress: bool = True,
+             allow_network: bool = False, **overrides: Any) -> ActivationRM:
+    """Cross-validate ``grid`` over the examples, then fit the winner on all of them (same seed). The artifact's
+    ``fit_info["auto"]`` holds the grid, each candidate's cross-validated accuracy and the choice."""
+    contexts, selection, template = fit_configs(criterion, mode, template, contexts, selection, overrides)
+    parsed = _as_examples(examples)
+    if backbone.processor is not None:
+        raise ValueError("fit --auto supports text backbones; fit a vision-language backbone without --auto")
+    if len(parsed) < 2 * folds:
+        raise ValueError(f"--auto needs at least {2 * folds} examples for {folds}-fold cross-validation, "
+                         f"got {len(parsed)}")
+    started = time.perf_counter()
+    encoder = QueryEncoder(backbone.tokenizer, template)
+    means = mean_head_activations(backbone, encoder, labelled_items(parsed, mode), contexts, seed)
+    prefixes = PrefixCache(backbone)
+    fold = fold_of(len(parsed), folds, seed)
+    scores: dict[str, list[float]] = {}
+    for name, changes in grid:
+        config = SelectionConfig(**{**selection.to_dict(), **changes})
+        scores[name] = []
+        for k in range(folds):
+            train_examples = [e for e, f in zip(parsed, fold) if f != k]
+            test_examples = [e for e, f in zip(parsed, fold) if f == k]
+            train, held = split_held_out(train_examples, held_out_fraction, seed)
+            result = run_selection(backbone, verdict_queries(encoder, train, mode),
+                                   verdict_queries(encoder, held, mode), means, config, seed, prefixes=prefixes)
+            queries = verdict_queries(encoder, test_examples, mode)
+            units = training_units(queries, "pair", seed)
+            logits = [mask_logits(backbone, q, result.mask[None], means, prefixes) for q in queries]
+            scores[name].append(unit_accuracy(logits, queries, units))
+    mean_scores = {name: sum(v) / len(v) for name, v in scores.items()}
+    chosen = max(mean_scores, key=lambda name: (mean_scores[name], -[g[0] for g in grid].index(name)))
+    cv_seconds = time.perf_counter() - started
+    rm = ActivationRM.fit(backbone, parsed, criterion=criterion, mode=mode, seed=seed, template=template,
+                          contexts=contexts, selection=SelectionConfig(**{**selection.to_dict(), **dict(grid)[chosen]}),
+                          held_out_fraction=held_out_fraction, progress=progress, allow_network=allow_network,
+                          means=means)
+    rm.fit_info["auto"] = {"grid": {name: changes for name, changes in grid}, "folds": folds,
+                           "cv_accuracy": {k: round(v, 4) for k, v in mean_scores.items()},
+                           "cv_accuracy_per_fold": scores, "chosen": chosen,
+                           "seconds": round(time.perf_counter() - started, 2),
+                           "cv_seconds": round(cv_seconds, 2)}
+    return rm
+
