@@ -114,11 +114,13 @@ def preferencehack_tasks(path: Path, half: str) -> list[Task]:
 def bundled_tasks() -> list[Task]:
     """The two bundled criteria (their own few-shot part is the pool; no bias/control split)."""
     tasks = []
+    def records(examples: Sequence[PairwiseExample], name: str, role: str) -> list[PairRecord]:
+        return [PairRecord(f"{role}{i:03d}", name, e.prompt, e.chosen, e.rejected) for i, e in enumerate(examples)]
+
     for name in ("short_correct", "honest_not_flattering"):
         bundled = load_bundled(name)
-        records = lambda examples, role: [PairRecord(f"{role}{i:03d}", name, e.prompt, e.chosen, e.rejected)  # noqa: E731
-                                          for i, e in enumerate(examples)]
-        task = Task(name, bundled.criterion, {"all": records(bundled.fewshot, "f")}, records(bundled.held_out, "h"))
+        task = Task(name, bundled.criterion, {"all": records(bundled.fewshot, name, "f")},
+                    records(bundled.held_out, name, "h"))
         task.split_of = {r.key: "all" for r in task.evaluate}
         tasks.append(task)
     return tasks
@@ -327,11 +329,31 @@ def run_task_seed(backbone: Backbone, task: Task, seed: int, n_fit: int, noise: 
 
 
 # ------------------------------------------------------------------------------------------------ summary
+POOLED = "3 biases"
+
+
+def pooled(rows: Sequence[dict], tasks: Sequence[str] = BIASES) -> list[dict]:
+    """Rows of the three hand-written bias tasks concatenated per (tag, n, noise, seed, method), so the pooled
+    "mean" is the mean of the six bias and control splits and the paired test runs over all their items."""
+    parts: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for row in rows:
+        if row["task"] in tasks:
+            parts[(row["tag"], row["n_fit"], row["noise"], row["seed"], row["method"])][row["task"]] = row
+    out = []
+    for (tag, _, _, seed, method), by_task in parts.items():
+        if len(by_task) == len(tasks):
+            ordered = [by_task[t] for t in tasks]
+            out.append({**ordered[0], "key": f"{tag}|pooled|{seed}|{method}", "task": POOLED,
+                        "correct": [c for r in ordered for c in r["correct"]],
+                        "splits": [f"{r['task']}/{s}" for r in ordered for s in r["splits"]]})
+    return out
+
+
 def summarise(rows: Sequence[dict], reference: str = "zeroshot") -> dict[str, Any]:
     """Per (tag, n, noise, task, method): bias / control / mean accuracy (per-item correctness averaged over
     seeds first), per-seed means, and a paired test against ``reference`` and the other baselines."""
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
+    for row in [*rows, *pooled(rows)]:
         groups[(row["tag"], row["n_fit"], row["noise"], row["task"])][row["method"]].append(row)
     out: dict[str, Any] = {}
     for (tag, n_fit, noise, task), methods in sorted(groups.items()):
@@ -364,6 +386,38 @@ def summarise(rows: Sequence[dict], reference: str = "zeroshot") -> dict[str, An
             cell[method]["vs"] = tests
         out[f"{tag}|n{n_fit}|noise{noise}|{task}"] = cell
     return out
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """One table per (tag, n, noise): per task and method, bias / control / mean and the paired differences."""
+    blocks: dict[str, list[str]] = defaultdict(list)
+    for key, cell in summary.items():
+        tag, n_fit, noise, task = key.split("|")
+        for method, stats in sorted(cell.items(), key=lambda kv: -kv[1]["mean"]):
+            splits = stats["splits"]
+            if task == POOLED:
+                bias = sum(v for k, v in splits.items() if k.endswith("/bias")) / 3
+                control = sum(v for k, v in splits.items() if k.endswith("/control")) / 3
+            else:
+                bias = splits.get("bias", splits.get("all", float("nan")))
+                control = splits.get("control", float("nan"))
+            def diff(other: str, vs: dict = stats["vs"]) -> str:
+                if other not in vs:
+                    return ""
+                t = vs[other]
+                return f"{100 * t['diff']:+.1f} [{100 * t['low']:+.0f}, {100 * t['high']:+.0f}] (p={t['p_value']:.2g})"
+
+            seeds = " / ".join(f"{x:.0f}" for x in stats["per_seed_mean"])
+            heads = f"{sum(stats['heads']) / len(stats['heads']):.0f}" if stats["heads"] else ""
+            blocks[f"{tag} half, {n_fit} few-shot pairs per split, label noise {noise}"].append(
+                f"| {task} | {method} | {bias:.1f} | {control:.1f} | **{stats['mean']:.1f}** | {seeds} | "
+                f"{diff('zeroshot')} | {diff('icl')} | {diff('sav')} | {heads} |")
+    lines = []
+    for title, rows in blocks.items():
+        lines += [f"\n#### {title}\n", "| task | method | bias split | control split | mean | per-seed means | "
+                  "Δ vs zero-shot [95% CI] (sign p) | Δ vs in-context | Δ vs SAV | heads |",
+                  "|---|---|---|---|---|---|---|---|---|---|", *rows]
+    return "\n".join(lines) + "\n"
 
 
 def print_summary(summary: dict[str, Any]) -> str:
@@ -407,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path("results/accuracy"))
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--merge", nargs="*", type=Path, default=[],
+                        help="also summarise the rows.jsonl of these output folders (runs split by process)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -445,12 +501,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             for key in [k for k in scorers if k[0] == task.name]:
                 del scorers[key]  # the task's KV caches are no longer needed
         print(f"total {time.perf_counter() - started:.0f} s", flush=True)
-    summary = summarise(list(rows.done.values()))
+    merged = dict(rows.done)
+    for folder in args.merge:
+        merged.update(Rows(folder / "rows.jsonl").done)
+    summary = summarise(list(merged.values()))
     text = print_summary(summary)
     tmp = args.out / "summary.json.tmp"
     tmp.write_text(json.dumps({"summary": summary, "argv": sys.argv[1:]}, indent=1), encoding="utf-8")
     os.replace(tmp, args.out / "summary.json")
     (args.out / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    (args.out / "summary.md").write_text(markdown(summary), encoding="utf-8")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .backbone import Backbone
 from .bundled import load_bundled
@@ -19,6 +19,7 @@ class JudgeAccuracy:
     verdict_accuracy: float  # share of held-out responses judged right at threshold 0.5 (chosen Yes, rejected No)
     mean_chosen: float
     mean_rejected: float
+    pair_correct: list[float] = field(default_factory=list)  # per held-out pair: 1 right, 0.5 tie, 0 wrong
 
 
 def evaluate_pairs(rm: ActivationRM, pairs: Sequence[PairwiseExample], name: str) -> JudgeAccuracy:
@@ -27,9 +28,11 @@ def evaluate_pairs(rm: ActivationRM, pairs: Sequence[PairwiseExample], name: str
     chosen = rm.score(prompts, [p.chosen for p in pairs])
     rejected = rm.score(prompts, [p.rejected for p in pairs])
     n = len(pairs)
+    correct = [1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen, rejected)]
     return JudgeAccuracy(
         name=name,
         pair_accuracy=sum(c > r for c, r in zip(chosen, rejected)) / n,
+        pair_correct=correct,
         verdict_accuracy=(sum(c > 0.5 for c in chosen) + sum(r < 0.5 for r in rejected)) / (2 * n),
         mean_chosen=sum(chosen) / n,
         mean_rejected=sum(rejected) / n,
@@ -59,6 +62,13 @@ class DemoResult:
         for row in self.rows:
             lines.append(f"{row.name:<28} {row.pair_accuracy:>9.3f} {row.verdict_accuracy:>12.3f} "
                          f"{row.mean_chosen:>19.3f} {row.mean_rejected:>9.3f}")
+        if len(self.rows) >= 2 and self.rows[0].pair_correct:
+            from .eval.stats import paired_test
+
+            test = paired_test(self.rows[0].pair_correct, self.rows[1].pair_correct)
+            lines.append(f"\n{self.rows[0].name} minus {self.rows[1].name}, pair accuracy: {100 * test.diff:+.1f} points, "
+                         f"95% paired bootstrap CI [{100 * test.low:+.1f}, {100 * test.high:+.1f}]; better on "
+                         f"{test.wins} pairs, worse on {test.losses} (sign test p = {test.p_value:.3g})")
         return "\n".join(lines)
 
 
