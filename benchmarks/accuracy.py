@@ -328,6 +328,32 @@ def run_task_seed(backbone: Backbone, task: Task, seed: int, n_fit: int, noise: 
     print(f"  {task.name} seed {seed} n={n_fit} noise={noise}: {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def style_matched(backbone: Backbone, half: str, path: Path = BIAS_PAIRS) -> dict[str, dict[str, float]]:
+    """Zero-shot pair accuracy when both responses carry the same style (plain correct vs plain wrong, cued
+    correct vs cued wrong): how much correctness signal the backbone's P(Yes) has once the cue cannot decide. A
+    judge that removed the cue's effect and kept everything else would score about this on the bias splits."""
+    from activation_rm.batching import last_token_logits
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate(CRITERION))
+    out = {}
+    for bias in BIASES:
+        pairs = {(r["question_id"], r["split"]): r for r in rows if r["bias"] == bias and r["half"] == half}
+        questions = sorted({q for q, _ in pairs})
+        items = []
+        for q in questions:
+            b, c = pairs[(q, "bias")], pairs[(q, "control")]
+            items += [JudgeItem(b["prompt"], (b["chosen"],)), JudgeItem(b["prompt"], (c["rejected"],)),
+                      JudgeItem(b["prompt"], (c["chosen"],)), JudgeItem(b["prompt"], (b["rejected"],))]
+        logits = last_token_logits(backbone, [encoder.encode(i).ids for i in items],
+                                   read_ids=list(encoder.verdict_ids)).logits
+        odds = (logits[:, 0] - logits[:, 1]).view(-1, 4)
+        out[bias] = {"plain_vs_plain": round(100 * float((odds[:, 0] > odds[:, 1]).double().mean()), 1),
+                     "cued_vs_cued": round(100 * float((odds[:, 2] > odds[:, 3]).double().mean()), 1),
+                     "questions": len(questions)}
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ summary
 POOLED = "3 biases"
 
@@ -461,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path("results/accuracy"))
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--style-matched", action="store_true",
+                        help="only measure zero-shot accuracy on style-matched pairs of the half (the signal ceiling)")
     parser.add_argument("--merge", nargs="*", type=Path, default=[],
                         help="also summarise the rows.jsonl of these output folders (runs split by process)")
     args = parser.parse_args(argv)
@@ -468,6 +496,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = Rows(args.out / "rows.jsonl")
+    if args.style_matched:
+        result = style_matched(load_backbone(), args.half)
+        print(json.dumps(result, indent=1))
+        (args.out / f"style-matched-{args.half}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+        return 0
     if not args.report_only:
         variants = [parse_variant(v) for v in args.variants]
         tasks: list[Task] = []

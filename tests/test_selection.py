@@ -43,12 +43,6 @@ def test_reinforce_is_deterministic_for_a_seed():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
-def test_paper_defaults():
-    config = SelectionConfig()
-    assert (config.steps, config.masks_per_step, config.lr, config.init_logit, config.zscore,
-            config.final_samples) == (600, 32, 0.1, -1.0, True, 10)
-
-
 def test_mask_losses_match_full_passes_and_cache_changes_nothing():
     backbone = tiny_backbone("qwen2")
     query = VerdictQuery(list(range(20, 45)), target=7, other=8)

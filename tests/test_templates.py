@@ -109,9 +109,9 @@ def test_short_max_length_with_many_shots_still_builds_contexts():
 
 
 def test_criterion_last_layout_puts_the_criterion_before_the_question():
-    from activation_rm.templates import CRITERION_LAST
+    from activation_rm.templates import CRITERION_FIRST, CRITERION_LAST
 
-    first = JudgeTemplate("be brief")
+    first = JudgeTemplate("be brief", layout=CRITERION_FIRST)
     last = JudgeTemplate("be brief", layout=CRITERION_LAST)
     text_first, text_last = first.user_text("Q?", ["A."]), last.user_text("Q?", ["A."])
     assert text_first.startswith("You are a careful judge. Criterion: be brief")
@@ -119,6 +119,7 @@ def test_criterion_last_layout_puts_the_criterion_before_the_question():
         "Criterion: be brief\nDoes the response meet the criterion? Answer Yes or No.")
     assert JudgeTemplate.from_dict(last.to_dict()) == last
     assert JudgeTemplate.from_dict({"criterion": "c"}).layout == "criterion_first"  # older artifacts
+    assert JudgeTemplate("c").layout == "compact"  # the default for new fits
     with pytest.raises(ValueError, match="layout"):
         JudgeTemplate("c", layout="sideways")
 

@@ -16,20 +16,20 @@ import torch
 
 from .backbone import Backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from .templates import DEMO_STYLES, DEMO_TURNS, JudgeItem, QueryEncoder
+from .templates import DEMO_INLINE, DEMO_STYLES, JudgeItem, QueryEncoder
 
 
 @dataclass(frozen=True)
 class ContextConfig:
     """How the averaging contexts are built (MTV-style: few-shot prompts of ``n_shots`` demonstrations)."""
 
-    n_contexts: int = 32
+    n_contexts: int = 60
     n_shots: int = 4
     #: average the Yes-query and No-query contexts separately, then the two class means with equal weight, so a
     #: random draw with more contexts of one verdict does not tilt the task vector towards that verdict
     balance_classes: bool = False
     #: demonstrations as earlier chat turns ("turns", MTV's) or inline in the query's user message ("inline")
-    demos: str = DEMO_TURNS
+    demos: str = DEMO_INLINE
 
     def __post_init__(self) -> None:
         if self.n_contexts < 1 or self.n_shots < 0:

@@ -36,8 +36,8 @@ from .templates import POINTWISE, JudgeTemplate, QueryEncoder, labelled_items
 #: candidates: (name, SelectionConfig overrides over the caller's settings); the first is the default and wins ties
 AUTO_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
     ("default", {}),
-    ("pair-loss", {"loss": "pair"}),
-    ("sparse", {"init_logit": -3.0}),
+    ("vocab-loss", {"loss": "vocab"}),  # the paper's loss: cross-entropy of the verdict over the vocabulary
+    ("sparse", {"init_logit": -3.0}),  # a sparser prior: about 5% of heads on at the start instead of 27%
 )
 
 

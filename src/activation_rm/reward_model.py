@@ -39,7 +39,7 @@ from .vision import (
 logger = logging.getLogger(__name__)
 
 #: share of the few-shot examples held out to choose the final mask (0: judge the candidates on the training set)
-DEFAULT_HELD_OUT_FRACTION = 0.2
+DEFAULT_HELD_OUT_FRACTION = 0.0
 
 
 @dataclass(frozen=True)

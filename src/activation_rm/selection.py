@@ -38,14 +38,14 @@ class SelectionConfig:
     """REINFORCE settings. The paper's (MTV's) procedure is ``SelectionConfig.paper()``; the defaults depart from
     it where it measured better (``docs/method.md``)."""
 
-    steps: int = 600
-    masks_per_step: int = 32
+    steps: int = 150
+    masks_per_step: int = 16
     lr: float = 0.1
     init_logit: float = -1.0
     zscore: bool = True
-    final_samples: int = 10
-    loss: str = "vocab"
-    final_rule: str = "accuracy"
+    final_samples: int = 6
+    loss: str = "pair"
+    final_rule: str = "loss"
 
     def __post_init__(self) -> None:
         if self.steps < 0 or self.masks_per_step < 2 or self.final_samples < 1:

@@ -52,9 +52,11 @@ class JudgeTemplate:
     pairwise_question: str = "Which response better meets the criterion? Answer A or B."
     pointwise_verdicts: tuple[str, str] = ("Yes", "No")
     pairwise_verdicts: tuple[str, str] = ("A", "B")
-    #: where the criterion goes: before the prompt (default), or after the response(s), right before the question.
-    #: Criterion-last queries for several criteria share everything up to the criterion (one KV cache).
-    layout: str = CRITERION_FIRST
+    #: where the criterion goes: after plainly labelled question and response(s), right before the question
+    #: ("compact", the default), before the prompt ("criterion_first", the layout of artifacts from 0.1), or after
+    #: a bracketed body ("criterion_last"). With the criterion last, queries for several criteria share everything
+    #: up to the criterion (one KV cache).
+    layout: str = COMPACT
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -99,6 +101,7 @@ class JudgeTemplate:
     def from_dict(cls, data: dict[str, Any]) -> JudgeTemplate:
         known = {f for f in cls.__dataclass_fields__}
         clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+        clean.setdefault("layout", CRITERION_FIRST)  # artifacts written before the layout field existed
         return cls(**clean)
 
 
