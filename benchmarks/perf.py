@@ -4,7 +4,8 @@ The machine is shared and noisy, so absolute times are not comparable between ru
 variants (rotating their order each repeat) and prints the ratio of their median times. Sections:
 
   reinforce   one REINFORCE step (32 masks): one full forward per mask / prefix encoded each step / prefix cached
-  fit         the default fit (600 steps x 32 masks) of 40 bundled pairs, timed (long: minutes)
+  fit         the default fit of the 40 bundled few-shot pairs, timed (long: minutes)
+  auto        fit --auto next to a default fit on the same --pairs bundled pairs: times, ratio, choice
   steering    steered / plain forward throughput at equal batch
   padding     share of padding tokens in length-bucketed batches of RewardBench judge queries (no model run)
   shared      8 responses to one ~512-token prompt: shared prompt KV cache / independent scoring
@@ -108,9 +109,31 @@ def section_fit(backbone, args) -> None:
     started = time.perf_counter()
     rm = ActivationRM.fit(backbone, bundled.fewshot, criterion=bundled.criterion, seed=0, progress=False)
     total = time.perf_counter() - started
-    report("fit", pairs=len(bundled.fewshot), steps=600, masks_per_step=32, total_min=round(total / 60, 2),
+    selection = rm.fit_info["selection"]
+    report("fit", pairs=len(bundled.fewshot), steps=selection["steps"], masks_per_step=selection["masks_per_step"],
+           n_contexts=rm.fit_info["contexts"]["n_contexts"], total_min=round(total / 60, 2),
            means_min=round(rm.fit_info["means_seconds"] / 60, 2),
            selection_min=round(rm.fit_info["selection_seconds"] / 60, 2), heads=int(rm.mask.sum()))
+
+
+def section_auto(backbone, args) -> None:
+    """fit --auto next to a default fit on the same pairs: wall time of each, and what cross-validation chose."""
+    from activation_rm.auto import fit_auto
+    from activation_rm.bundled import load_bundled
+    from activation_rm.reward_model import ActivationRM
+
+    bundled = load_bundled(args.criterion)
+    pairs = bundled.fewshot[: args.pairs]
+    started = time.perf_counter()
+    ActivationRM.fit(backbone, pairs, criterion=bundled.criterion, seed=0, progress=False)
+    plain_s = time.perf_counter() - started
+    started = time.perf_counter()
+    auto = fit_auto(backbone, pairs, criterion=bundled.criterion, seed=0, progress=False)
+    auto_s = time.perf_counter() - started
+    info = auto.fit_info["auto"]
+    report("auto", criterion=args.criterion, pairs=len(pairs), default_fit_s=round(plain_s, 1),
+           auto_fit_s=round(auto_s, 1), ratio=round(auto_s / plain_s, 2), chosen=info["chosen"],
+           cv_accuracy=info["cv_accuracy"], folds=info["folds"])
 
 
 def section_steering(backbone, args) -> None:
@@ -294,7 +317,7 @@ def section_baselines(backbone, args) -> None:
 
 SECTIONS = {"reinforce": section_reinforce, "fit": section_fit, "steering": section_steering,
             "padding": section_padding, "shared": section_shared, "criteria": section_criteria,
-            "baselines": section_baselines}
+            "baselines": section_baselines, "auto": section_auto}
 
 
 def main() -> None:
@@ -307,6 +330,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=8, help="criteria/baselines: items scored")
     parser.add_argument("--criteria", type=int, default=8)
     parser.add_argument("--prompt-tokens", type=int, default=512)
+    parser.add_argument("--criterion", default="short_correct", help="auto: bundled criterion to fit")
+    parser.add_argument("--pairs", type=int, default=20, help="auto: few-shot pairs")
     parser.add_argument("--padding-limit", type=int, default=None, help="RewardBench pairs for the padding share")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
