@@ -65,7 +65,7 @@ def test_select_heads_losses_equal_plain_full_passes():
     gen = torch.Generator().manual_seed(9)
     train = [VerdictQuery(torch.randint(5, VOCAB, (n,), generator=gen).tolist(), 7, 8) for n in (15, 22, 11)]
     means = _values(backbone, seed=6)
-    config = SelectionConfig(steps=6, masks_per_step=5, final_samples=3)
+    config = SelectionConfig.paper(steps=6, masks_per_step=5, final_samples=3)  # vocabulary loss, as plain_loss
     fast = select_heads(backbone, train, train[:2], means, config, seed=3)
 
     import random

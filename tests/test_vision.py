@@ -357,7 +357,7 @@ def test_text_backbone_refuses_images(tmp_path, capsys):
 
 # ------------------------------------------------------------------------------------------------ end to end
 FIT = dict(criterion=CRITERION, steps=3, n_contexts=4, n_shots=1, masks_per_step=4, final_samples=2,
-           progress=False, max_length=512)
+           progress=False, max_length=512, held_out_fraction=0.2)
 
 
 @pytest.mark.parametrize("family", FAMILIES_UNDER_TEST)
