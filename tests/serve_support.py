@@ -53,8 +53,10 @@ def served() -> Served:
     tiny_model("llama").save_pretrained(model_dir)
     tiny_tokenizer().save_pretrained(model_dir)
     backbone = load_backbone(str(model_dir), device="cpu", dtype="float32")
+    # criterion first: the two criteria's queries then differ from the chat header on, which the pass counts of
+    # the fused-criteria tests assume (with the default compact layout they share the prompt and response too)
     short = ActivationRM.fit(backbone, EXAMPLES, criterion="the answer is correct and short", steps=3,
-                             n_contexts=4, progress=False)
+                             n_contexts=4, progress=False, layout="criterion_first")
     mask = torch.zeros_like(short.mask)
     mask[0, 1] = mask[2, 0] = True
     honest = ActivationRM(backbone, replace(short.template, criterion="the answer is honest"), short.means, mask,
