@@ -435,7 +435,8 @@ def markdown(summary: dict[str, Any]) -> str:
 
             seeds = " / ".join(f"{x:.0f}" for x in stats["per_seed_mean"])
             heads = f"{sum(stats['heads']) / len(stats['heads']):.0f}" if stats["heads"] else ""
-            blocks[f"{tag} half, {n_fit} few-shot pairs per split, label noise {noise}"].append(
+            blocks[f"{tag} half, {n_fit[1:]} few-shot pairs per split, {100 * float(noise[5:]):.0f}% of their "
+                   "labels flipped"].append(
                 f"| {task} | {method} | {bias:.1f} | {control:.1f} | **{stats['mean']:.1f}** | {seeds} | "
                 f"{diff('zeroshot')} | {diff('icl')} | {diff('sav')} | {heads} |")
     lines = []
