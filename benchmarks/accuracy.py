@@ -486,6 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--curve", action="store_true", help="also n-fit = 4, 10, 20, 30 per split (defaults)")
     parser.add_argument("--noise", action="store_true", help="also 10/20/30%% of few-shot labels flipped")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--model", default=None, help="backbone: HF id, local dir or .gguf (default: embedded)")
     parser.add_argument("--out", type=Path, default=Path("results/accuracy"))
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--style-matched", action="store_true",
@@ -498,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rows = Rows(args.out / "rows.jsonl")
     if args.style_matched:
-        result = style_matched(load_backbone(), args.half)
+        result = style_matched(load_backbone(args.model), args.half)
         print(json.dumps(result, indent=1))
         (args.out / f"style-matched-{args.half}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
         return 0
@@ -516,7 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tasks += [t for t in preferencehack_tasks(path, args.half) if t.name[3:] in args.biases]
         if "bundled" in args.sets:
             tasks += bundled_tasks()
-        backbone = load_backbone()
+        backbone = load_backbone(args.model)
         scorers: dict = {}
         memo: dict = {}
         plan = [(n, 0.0) for n in ([4, 10, 20, 30] if args.curve else [args.n_fit])]

@@ -1,0 +1,79 @@
+"""The accuracy benchmark's protocol (benchmarks/accuracy.py) on a tiny random model: splits, draws, label
+noise, pooling, and a resumable end-to-end run with the curve and the noise levels."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from tiny import tiny_model, tiny_tokenizer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def accuracy():
+    spec = importlib.util.spec_from_file_location("accuracy_benchmark", ROOT / "benchmarks" / "accuracy.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["accuracy_benchmark"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_own_tasks_keep_evaluated_questions_out_of_the_pool(accuracy):
+    for half in ("dev", "test"):
+        tasks = accuracy.own_tasks(half, 50)
+        assert [t.name for t in tasks] == list(accuracy.BIASES)
+        for task in tasks:
+            assert len(task.evaluate) == 100 and {k: len(v) for k, v in task.pool.items()} == {"bias": 30,
+                                                                                             "control": 30}
+            question = lambda r: r.id.rsplit("-", 1)[1]  # noqa: E731
+            pool_questions = {question(r) for rs in task.pool.values() for r in rs}
+            assert not pool_questions & {question(r) for r in task.evaluate}
+            assert sorted(task.split_of[r.key] for r in task.evaluate).count("bias") == 50
+    dev, test = accuracy.own_tasks("dev", 50)[0], accuracy.own_tasks("test", 50)[0]
+    assert not {r.prompt for r in dev.evaluate} & {r.prompt for r in test.evaluate}
+
+
+def test_fewshot_draw_is_seeded_balanced_and_flips_the_noise_share(accuracy):
+    task = accuracy.own_tasks("dev", 50)[1]
+    clean = accuracy.draw_fewshot(task, 10, seed=3)
+    assert clean == accuracy.draw_fewshot(task, 10, seed=3) and clean != accuracy.draw_fewshot(task, 10, seed=4)
+    assert [task.split_of[r.key] for r in clean] == ["bias", "control"] * 10
+    noisy = accuracy.draw_fewshot(task, 10, seed=3, noise=0.2)
+    flipped = [(a, b) for a, b in zip(clean, noisy) if a != b]
+    assert len(flipped) == 4 and all(a.chosen == b.rejected and a.rejected == b.chosen for a, b in flipped)
+    bundled = accuracy.bundled_tasks()
+    assert [len(accuracy.draw_fewshot(t, 10, seed=0)) for t in bundled] == [20, 20]
+
+
+def test_pooled_rows_average_the_six_splits(accuracy):
+    rows = []
+    for task, score in zip(accuracy.BIASES, (1.0, 0.5, 0.0)):
+        rows.append({"key": f"t|{task}|0|m", "tag": "t", "task": task, "seed": 0, "n_fit": 10, "noise": 0.0,
+                     "method": "m", "correct": [score, 1.0], "splits": ["bias", "control"]})
+    summary = accuracy.summarise(rows)
+    pooled = summary[f"t|n10|noise0.0|{accuracy.POOLED}"]["m"]
+    assert pooled["mean"] == pytest.approx(100 * (1.0 + 0.5 + 0.0 + 3) / 6)
+    assert summary["t|n10|noise0.0|format"]["m"]["splits"] == {"bias": 50.0, "control": 100.0}
+
+
+def test_end_to_end_on_a_tiny_model_with_curve_noise_and_resume(accuracy, tmp_path):
+    model_dir = tmp_path / "tiny"
+    tiny_model("llama").save_pretrained(model_dir)
+    tiny_tokenizer().save_pretrained(model_dir)
+    args = ["--half", "dev", "--biases", "format", "--seeds", "0", "--n-eval", "3", "--model", str(model_dir),
+            "--variants", "default:steps=3,masks_per_step=4,n_contexts=3,final_samples=2",
+            "--curve", "--noise", "--out", str(tmp_path / "out")]
+    assert accuracy.main(args) == 0
+    rows = [json.loads(line) for line in (tmp_path / "out" / "rows.jsonl").read_text().splitlines()]
+    plan = {(r["n_fit"], r["noise"]) for r in rows}
+    assert plan == {(4, 0.0), (10, 0.0), (20, 0.0), (30, 0.0), (10, 0.1), (10, 0.2), (10, 0.3)}
+    assert {r["method"] for r in rows if (r["n_fit"], r["noise"]) == (10, 0.0)} == {"default", "zeroshot", "icl",
+                                                                                   "sav"}
+    assert all(len(r["correct"]) == 6 for r in rows)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())["summary"]
+    assert "dev|n10|noise0.2|format" in summary and (tmp_path / "out" / "summary.md").exists()
+    assert accuracy.main(args) == 0  # a rerun finds every row done and adds none
+    assert len((tmp_path / "out" / "rows.jsonl").read_text().splitlines()) == len(rows)
