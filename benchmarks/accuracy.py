@@ -157,9 +157,9 @@ class Variant:
     readout: str = "p_yes"
 
 
-PAPER = {"steps": 600, "masks_per_step": 32, "lr": 0.1, "init_logit": -1.0, "final_samples": 10, "loss": "vocab",
-         "final_rule": "accuracy", "n_contexts": 32, "n_shots": 4, "demos": "turns", "balance_classes": False,
-         "layout": "criterion_first", "held_out_fraction": 0.2}
+#: the paper's whole fit: its selection (SelectionConfig.paper()) and the 0.1 contexts, layout and held-out split
+PAPER = {**SelectionConfig.paper().to_dict(), "n_contexts": 32, "n_shots": 4, "demos": "turns",
+         "balance_classes": False, "layout": "criterion_first", "held_out_fraction": 0.2}
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in [
     Variant("default"),

@@ -216,11 +216,13 @@ def test_shared_prefix_path_equals_full_forward_passes(backbone):
 
 def test_head_selection_with_shared_prefixes_matches_full_passes(backbone):
     from activation_rm.selection import SelectionConfig
-    from activation_rm.vision import select_heads_mm, verdict_queries_mm
+    from activation_rm.vision import MMVerdictQuery, select_heads_mm
 
     encoder = _encoder(backbone)
-    items = [(item, i % 2) for i, item in enumerate(_mixed_items())]
-    train, held = verdict_queries_mm(encoder, items[:3]), verdict_queries_mm(encoder, items[3:])
+    ids = encoder.verdict_ids
+    queries = [MMVerdictQuery(encoder.encode(item), ids[i % 2], ids[1 - i % 2])
+               for i, item in enumerate(_mixed_items())]
+    train, held = queries[:3], queries[3:]
     # large values so that the masks' losses differ by far more than float noise, which z-scoring would amplify
     means = 30 * torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim,
                              generator=torch.Generator().manual_seed(3))

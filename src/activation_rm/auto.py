@@ -14,6 +14,7 @@ import os
 import random
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -80,23 +81,26 @@ def fit_auto(backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str
     encoder = QueryEncoder(backbone.tokenizer, template)
     means = mean_head_activations(backbone, encoder, labelled_items(parsed, mode), contexts, seed)
     prefixes = PrefixCache(backbone)
+    # every example's verdict queries, encoded once; pair ids are the example's index, unique across folds
+    per_example = [[replace(q, pair=index) if q.pair is not None else q for q in verdict_queries(encoder, [e], mode)]
+                   for index, e in enumerate(parsed)]
     fold = fold_of(len(parsed), folds, seed)
     scores: dict[str, list[float]] = {}
     for name, changes in grid:
         config = SelectionConfig(**{**selection.to_dict(), **changes})
         scores[name] = []
         for k in range(folds):
-            train_examples = [e for e, f in zip(parsed, fold) if f != k]
-            test_examples = [e for e, f in zip(parsed, fold) if f == k]
-            train, held = split_held_out(train_examples, held_out_fraction, seed)
-            result = run_selection(backbone, verdict_queries(encoder, train, mode),
-                                   verdict_queries(encoder, held, mode), means, config, seed, prefixes=prefixes)
-            queries = verdict_queries(encoder, test_examples, mode)
+            train_index = [i for i, f in enumerate(fold) if f != k]
+            train, held = split_held_out(train_index, held_out_fraction, seed)
+            result = run_selection(backbone, [q for i in train for q in per_example[i]],
+                                   [q for i in held for q in per_example[i]], means, config, seed,
+                                   prefixes=prefixes)
+            queries = [q for i, f in enumerate(fold) if f == k for q in per_example[i]]
             units = training_units(queries, "pair", seed)
             logits = [mask_logits(backbone, q, result.mask[None], means, prefixes) for q in queries]
             scores[name].append(unit_accuracy(logits, queries, units))
     mean_scores = {name: sum(v) / len(v) for name, v in scores.items()}
-    chosen = max(mean_scores, key=lambda name: (mean_scores[name], -[g[0] for g in grid].index(name)))
+    chosen = max(mean_scores, key=mean_scores.get)  # the first of equal scores: grid order, default first
     cv_seconds = time.perf_counter() - started
     rm = ActivationRM.fit(backbone, parsed, criterion=criterion, mode=mode, seed=seed, template=template,
                           contexts=contexts, selection=SelectionConfig(**{**selection.to_dict(), **dict(grid)[chosen]}),

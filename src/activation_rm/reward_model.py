@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -38,6 +38,8 @@ from .vision import (
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: share of the few-shot examples held out to choose the final mask (0: judge the candidates on the training set)
 DEFAULT_HELD_OUT_FRACTION = 0.0
 
@@ -51,7 +53,7 @@ class Comparison:
     score_b: float
 
 
-def split_held_out(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
+def split_held_out(examples: Sequence[T], fraction: float, seed: int) -> tuple[list[T], list[T]]:
     """Seeded split into (train, held-out). With fewer than 5 examples everything trains and nothing is held out
     (the final mask is then judged on the training queries)."""
     if not 0 <= fraction < 1:
@@ -283,14 +285,14 @@ class ActivationRM:
 def verdict_queries(encoder: QueryEncoder, examples: Sequence[Example], mode: str) -> list:
     """One verdict query per labelled item of ``examples`` (text or multimodal, as the encoder makes them); the
     two items of a preference pair share a pair id (their index in ``examples``)."""
-    positive, negative = encoder.verdict_ids
-    ids = (positive, negative)
+    ids = encoder.verdict_ids
+    multimodal = is_multimodal(encoder)
     out = []
     for index, example in enumerate(examples):
         pair = index if isinstance(example, PairwiseExample) else None
         for item, v in labelled_items([example], mode):
             encoded = encoder.encode(item)
-            if is_multimodal(encoder):
+            if multimodal:
                 out.append(MMVerdictQuery(encoded, ids[v], ids[1 - v], pair))
             else:
                 out.append(VerdictQuery(encoded.ids, ids[v], ids[1 - v], pair))

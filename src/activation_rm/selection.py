@@ -231,14 +231,6 @@ def final_scores(logits_of: Callable[[object, torch.Tensor], torch.Tensor], quer
     return -total / len(units)
 
 
-def held_out_scores(backbone: Backbone, queries: Sequence[VerdictQuery], masks: torch.Tensor,
-                    means: torch.Tensor, config: SelectionConfig | None = None) -> torch.Tensor:
-    """Per mask: the final-mask score on ``queries`` (by default the paper's accuracy rule)."""
-    prefixes = PrefixCache(backbone)
-    return final_scores(lambda q, m: mask_logits(backbone, q, m, means, prefixes), queries, masks,
-                        config or SelectionConfig.paper())
-
-
 def select_heads_with(logits_of: Callable[[object, torch.Tensor], torch.Tensor], train: Sequence,
                       held_out: Sequence, shape: tuple[int, int], config: SelectionConfig = SelectionConfig(),
                       seed: int = 0, progress: bool = False) -> SelectionResult:

@@ -483,11 +483,6 @@ def select_heads_mm(backbone: Backbone, train: Sequence[MMVerdictQuery], held_ou
                              (backbone.num_layers, backbone.num_heads), config, seed, progress)
 
 
-def verdict_queries_mm(encoder: VisionQueryEncoder, items: Sequence[tuple[JudgeItem, int]]) -> list[MMVerdictQuery]:
-    ids = encoder.verdict_ids
-    return [MMVerdictQuery(encoder.encode(item), ids[v], ids[1 - v]) for item, v in items]
-
-
 def attach_images(items: Sequence[JudgeItem], images: Sequence[Any] | None) -> list[JudgeItem]:
     """Judge items with per-item images: ``images[i]`` is one image, a list of images, or None."""
     if images is None:

@@ -136,22 +136,10 @@ class ZeroShotGroup(MethodGroup):
         return out
 
 
-def _demo_turns(encoder: QueryEncoder, demos: Sequence[tuple[JudgeItem, int]], budget: int) -> list[tuple[str, str]]:
-    turns = []
-    for item, verdict in demos:
-        parts, _ = encoder.fit_parts(encoder._parts(item), budget,
-                                     lambda p: encoder._tokenize(encoder.render_text([(encoder._user(p), None)])))
-        turns.append((encoder._user(parts), encoder.template.verdicts[verdict]))
-    return turns
-
-
 def _with_demos(encoder: QueryEncoder, turns: list[tuple[str, str]], item: JudgeItem) -> tuple[list[int], bool]:
     """Demonstration turns then the query; the query keeps the full ``max_length`` budget."""
-    def render(parts: list[str]) -> list[int]:
-        return encoder._tokenize(encoder.render_text([(encoder._user(parts), None)]))
-
-    parts, truncated = encoder.fit_parts(encoder._parts(item), encoder.template.max_length, render)
-    return encoder._tokenize(encoder.render_text([*turns, (encoder._user(parts), None)])), truncated
+    query, truncated = encoder.demo_turns([(item, None)])
+    return encoder._tokenize(encoder.render_text([*turns, *query])), truncated
 
 
 class _DemoJudge(MethodGroup):
@@ -167,7 +155,7 @@ class _DemoJudge(MethodGroup):
         demos = labelled_items(_examples(ctx.fewshot[: self.n_pairs]), self.mode)
         random.Random(ctx.seed).shuffle(demos)
         budget = max(ctx.settings.max_length // 2, min(ctx.settings.max_length, 224))  # room past the template
-        self.turns = _demo_turns(self.encoder, demos, budget) if demos else []
+        self.turns = self.encoder.demo_turns(demos, budget)[0] if demos else []
         probe = [JudgeItem("probe one", ("x",) * template.num_responses),
                  JudgeItem("a different probe", ("y",) * template.num_responses)]
         ids = [_with_demos(self.encoder, self.turns, p)[0] for p in probe]
