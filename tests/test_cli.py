@@ -100,3 +100,75 @@ def test_fit_auto_and_selection_options_reach_the_artifact_and_inspect(model_dir
     assert main(["inspect", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"chose {meta['fit']['auto']['chosen']}" in printed and "final mask by loss" in printed
+
+
+@pytest.fixture
+def no_model_loads(monkeypatch):
+    """Fail the test if any command loads a backbone: bad input must be refused before that slow step."""
+    import activation_rm.backbone as backbone
+    import activation_rm.reward_model as reward_model
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the backbone was loaded before the input was checked")
+
+    monkeypatch.setattr(backbone, "load_backbone", refuse)
+    monkeypatch.setattr(reward_model, "load_backbone", refuse)
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+def test_bad_input_is_refused_before_any_model_loads(artifact, model_dir, tmp_path, capsys, no_model_loads):
+    """The probe's reproductions: non-UTF-8 bytes, a missing file, every bad line, empty files; all exit 2 with
+    the file and line, and none loads the backbone (loading would raise here)."""
+    latin = tmp_path / "b.jsonl"
+    latin.write_bytes(b'{"prompt":"caf\xe9","response":"ok"}\n')
+    out = tmp_path / "o.jsonl"
+    code, err = _run(capsys, ["score", str(artifact), str(latin), "-o", str(out), "--model", str(model_dir)])
+    assert code == 2 and f"{latin}:1: not valid UTF-8 (byte 0xe9 at offset 14)" in err
+    code, err = _run(capsys, ["compare", str(artifact), str(tmp_path / "missing.jsonl"), "-o", str(out)])
+    assert code == 2 and "input file not found" in err and "missing.jsonl" in err
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"prompt": "p", "chosen": "a"\n' + json.dumps({"prompt": "p", "chosen": "a"}) + "\n"
+                     + json.dumps(EXAMPLES[0]) + "\n" + json.dumps({"prompt": 3, "chosen": "a", "rejected": "b"}) + "\n")
+    code, err = _run(capsys, ["compare", str(artifact), str(mixed), "-o", str(out)])
+    assert code == 2 and "3 bad input line(s)" in err
+    assert all(f"mixed.jsonl:{n}:" in err for n in (1, 2, 4)) and "mixed.jsonl:3:" not in err
+    assert "missing field 'rejected'" in err and "at end of line: truncated?" in err
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    for argv in (["score", str(artifact), str(empty), "-o", str(out)],
+                 ["compare", str(artifact), str(empty), "-o", str(out)],
+                 ["fit", str(empty), "--criterion", "c", "--out", str(tmp_path / "a"), "--model", str(model_dir)]):
+        code, err = _run(capsys, argv)
+        assert code == 2 and "empty.jsonl: the file has no JSON" in err and "malformed" not in err, argv
+    code, err = _run(capsys, ["fit", str(latin), "--criterion", "c", "--out", str(tmp_path / "a"),
+                              "--model", str(model_dir)])
+    assert code == 2 and f"{latin}:1: not valid UTF-8" in err
+    assert not out.exists()
+
+
+def test_score_names_a_missing_response_and_a_foreign_output_file(artifact, tmp_path, capsys, no_model_loads):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"prompt": "p"}) + "\n")
+    code, err = _run(capsys, ["score", str(artifact), str(src), "-o", str(out)])
+    assert code == 2 and "in.jsonl:1: missing field 'response'" in err  # the artifact is pointwise
+    src.write_text(json.dumps({"prompt": "p", "response": "a"}) + "\n")
+    out.write_text("not a result line\n{}\n")
+    code, err = _run(capsys, ["score", str(artifact), str(src), "-o", str(out)])
+    assert code == 2 and "out.jsonl:1: not a result line of this tool" in err
+
+
+def test_fit_warns_about_and_records_truncated_examples(model_dir, tmp_path, capsys):
+    examples = tmp_path / "long.jsonl"
+    long = dict(EXAMPLES[0], chosen="word " * 2000)
+    examples.write_text("".join(json.dumps(e) + "\n" for e in [long, *EXAMPLES[1:]]))
+    out = tmp_path / "arm"
+    with pytest.warns(UserWarning, match="1 of 6 fit examples exceeded max_length=300"):
+        code = main(["fit", str(examples), "--criterion", "c", "--out", str(out), "--model", str(model_dir),
+                     "--max-length", "300", *FAST])
+    assert code == 0 and "warning: 1 of 6 examples exceeded max_length=300" in capsys.readouterr().err
+    meta = json.loads((out / "arm.json").read_text())
+    assert meta["fit"]["truncated_examples"] == 1 and meta["fit"]["truncated_sources"] == [f"{examples}:1"]

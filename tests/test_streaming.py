@@ -2,7 +2,15 @@ import json
 
 import pytest
 
-from activation_rm.streaming import InputError, completed_lines, pointwise_fields, run_jsonl_job
+from activation_rm.data import EmptyInputError
+from activation_rm.streaming import (
+    InputError,
+    check_input,
+    completed_lines,
+    pair_fields,
+    pointwise_fields,
+    run_jsonl_job,
+)
 
 
 def _write(path, records):
@@ -36,7 +44,7 @@ def test_job_streams_in_chunks_and_resumes(tmp_path):
 def test_bad_line_stops_after_writing_earlier_results(tmp_path):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text(json.dumps({"prompt": "p", "response": "a"}) + "\n" + json.dumps({"prompt": "p"}) + "\n")
-    with pytest.raises(InputError, match=r"in.jsonl:2: field 'response'"):
+    with pytest.raises(InputError, match=r"in.jsonl:2: missing field 'response'"):
         run_jsonl_job(src, out, pointwise_fields, _scorer([]), chunk_size=10)
     assert [json.loads(line)["line"] for line in out.read_text().splitlines()] == [1]
 
@@ -46,3 +54,40 @@ def test_refuses_to_append_to_a_foreign_file(tmp_path):
     out.write_text("hello\nworld\n")
     with pytest.raises(InputError, match="not a result line"):
         completed_lines(out)
+
+
+def test_check_input_reports_every_bad_line_at_once(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"prompt": "p", "response": "a"}\n{"prompt": "p"\n[1]\n\n{"prompt": "caf\xe9", "response": "x"}\n'
+                    b'{"response": "a"}\n{"prompt": "p", "response": null}\n')
+    with pytest.raises(InputError) as info:
+        check_input(src, pointwise_fields)
+    assert str(info.value).splitlines() == [
+        f"5 bad input line(s) in {src}:",
+        f"{src}:2: invalid JSON (Expecting ',' delimiter at end of line: truncated?)",
+        f"{src}:3: expected a JSON object, got list",
+        f"{src}:5: not valid UTF-8 (byte 0xe9 at offset 15)",
+        f"{src}:6: missing field 'prompt'",
+        f"{src}:7: field 'response' must be a string, got NoneType",
+    ]
+
+
+def test_check_input_counts_lines_and_refuses_empty_files(tmp_path):
+    src = tmp_path / "in.jsonl"
+    _write(src, [{"prompt": "p", "response": "a"}, {"prompt": "q", "response": "b"}])
+    assert check_input(src, pointwise_fields) == 2
+    for content in (b"", b"\n  \n"):
+        src.write_bytes(content)
+        with pytest.raises(EmptyInputError, match="in.jsonl: the file has no JSON lines"):
+            check_input(src, pointwise_fields)
+        with pytest.raises(EmptyInputError):
+            run_jsonl_job(src, tmp_path / "out.jsonl", pointwise_fields, _scorer([]))
+
+
+def test_pair_fields_say_which_field_is_missing_or_wrong(tmp_path):
+    path = tmp_path / "p.jsonl"
+    with pytest.raises(InputError, match=r"p.jsonl:3: missing field 'rejected'"):
+        pair_fields(path, 3, {"prompt": "q", "chosen": "a"})
+    with pytest.raises(InputError, match=r"p.jsonl:3: field 'response_b' must be a string, got list"):
+        pair_fields(path, 3, {"prompt": "q", "response_a": "a", "response_b": ["b"]})
+    assert pair_fields(path, 3, {"prompt": "q", "a": "x", "b": "y"}) == ("q", "x", "y", ("a", "b"))

@@ -17,12 +17,14 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .data import InputProblem
+
 TENSORS_FILE = "arm.safetensors"
 META_FILE = "arm.json"
 FORMAT_VERSION = 1
 
 
-class ArtifactError(ValueError):
+class ArtifactError(InputProblem):
     """An artifact that is missing, corrupt, truncated or of an unknown format."""
 
 
@@ -68,8 +70,9 @@ def write_artifact(directory: str | os.PathLike, tensors: dict[str, torch.Tensor
     return directory
 
 
-def read_artifact(directory: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """(tensors, meta) of an artifact directory; :class:`ArtifactError` names what is wrong."""
+def read_artifact_meta(directory: str | os.PathLike) -> dict[str, Any]:
+    """The checked metadata of an artifact directory (format, checksum of its tensors) without loading the
+    tensors, so commands can read an artifact's mode before any slow work; :class:`ArtifactError` says what is wrong."""
     directory = Path(directory)
     meta_path, tensor_path = directory / META_FILE, directory / TENSORS_FILE
     if not directory.is_dir():
@@ -86,6 +89,16 @@ def read_artifact(directory: str | os.PathLike) -> tuple[dict[str, torch.Tensor]
                             if isinstance(meta, dict) else f"{meta_path}: not an artifact metadata object")
     if meta.get("tensors_sha256") != _sha256(tensor_path):
         raise ArtifactError(f"corrupt or truncated artifact tensors {tensor_path}: checksum does not match {META_FILE}")
+    for key in ("template", "backbone", "mode"):
+        if key not in meta:
+            raise ArtifactError(f"artifact {directory} lacks metadata field {key!r}")
+    return meta
+
+
+def read_artifact(directory: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(tensors, meta) of an artifact directory; :class:`ArtifactError` names what is wrong."""
+    meta = read_artifact_meta(directory)
+    tensor_path = Path(directory) / TENSORS_FILE
     try:
         tensors = load_file(str(tensor_path))
     except (SafetensorError, OSError, ValueError) as err:

@@ -48,15 +48,42 @@ def _criterion(args: argparse.Namespace) -> str:
     raise SystemExit("error: give the criterion with --criterion TEXT or --criterion-file PATH")
 
 
+def _check_job(input_path: str, output_path: str, artifact_modes: dict[str, str], allow_network: bool = False,
+               pairs: bool | None = None) -> None:
+    """Refuse a scoring job's bad input before any model loads: the artifacts' metadata, every input line (all
+    problems in one message), an empty input, and an output file this tool did not write."""
+    from .artifacts import ArtifactError, read_artifact_meta
+    from .streaming import check_input, completed_lines, pair_fields, pointwise_fields, with_images
+
+    for artifact in artifact_modes:
+        artifact_modes[artifact] = read_artifact_meta(artifact)["mode"]
+    modes = set(artifact_modes.values())
+    if len(modes) > 1:
+        raise ArtifactError("these artifacts mix pointwise and pairwise modes: " + ", ".join(
+            f"{path} ({mode})" for path, mode in artifact_modes.items()))
+    if pairs is None:
+        pairs = modes == {"pairwise"}
+    check_input(input_path, with_images(pair_fields if pairs else pointwise_fields, allow_network))
+    output = Path(output_path)
+    if output.is_dir():
+        raise FileExistsError(f"output {output} is a directory; give a JSONL file path")
+    completed_lines(output)
+
+
 #: ``fit`` options that map one-to-one onto ContextConfig / SelectionConfig / JudgeTemplate fields
 FIT_OPTIONS = ("steps", "masks_per_step", "lr", "init_logit", "final_samples", "loss", "final_rule", "n_contexts",
                "n_shots", "demos", "layout", "max_length")
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from .reward_model import DEFAULT_HELD_OUT_FRACTION, ActivationRM
+    from .data import load_examples
 
     criterion = _criterion(args)
+    examples = load_examples(args.examples)  # every bad line is reported before torch or the backbone loads
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise FileExistsError(f"--out {args.out} is a file; give an artifact directory")
+    from .reward_model import DEFAULT_HELD_OUT_FRACTION, ActivationRM
+
     backbone = _backbone(args)
     started = time.perf_counter()
     overrides = {key: getattr(args, key) for key in FIT_OPTIONS if getattr(args, key) is not None}
@@ -67,11 +94,15 @@ def cmd_fit(args: argparse.Namespace) -> int:
         from .auto import fit_auto as fit
     else:
         fit = ActivationRM.fit
-    rm = fit(backbone, args.examples, criterion=criterion, mode=args.mode, seed=args.seed, held_out_fraction=held,
+    rm = fit(backbone, examples, criterion=criterion, mode=args.mode, seed=args.seed, held_out_fraction=held,
              progress=not args.quiet, allow_network=args.allow_network, **overrides)
     path = rm.save(args.out)
     print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
           f"{int(rm.mask.sum())} of {rm.mask.numel()} heads steered; saved to {path}")
+    truncated = rm.fit_info.get("truncated_examples", 0)
+    if truncated:
+        print(f"warning: {truncated} of {len(examples)} examples exceeded max_length={rm.template.max_length} tokens "
+              "and were truncated inside the response(s); the count is recorded in arm.json", file=sys.stderr)
     auto = rm.fit_info.get("auto")
     if auto:
         print(f"--auto chose {auto['chosen']} (cross-validated pair accuracy {auto['cv_accuracy'][auto['chosen']]:.3f}"
@@ -80,6 +111,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    _check_job(args.input, args.output, {args.artifact: ""}, args.allow_network)
     if getattr(args, "ray", False):  # Ray Data batch scoring (the [ray] extra); imported only when asked for
         from .serve.cli import run_score_ray
 
@@ -117,6 +149,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from .streaming import chunk_images, pair_fields, run_jsonl_job, with_images
 
+    _check_job(args.input, args.output, {args.artifact: ""}, args.allow_network, pairs=True)
     rm = _load_rm(args)
     if args.without_steering:
         rm = rm.without_steering()
@@ -215,10 +248,16 @@ def cmd_build_preferencehack(args: argparse.Namespace) -> int:
 
 def cmd_score_criteria(args: argparse.Namespace) -> int:
     """Several pointwise artifacts on one backbone score each line in one pass (see activation_rm.multi)."""
+    from .artifacts import ArtifactError
     from .multi import score_criteria
     from .reward_model import ActivationRM
     from .streaming import pointwise_fields, run_jsonl_job
 
+    modes = dict.fromkeys(args.artifacts, "")
+    _check_job(args.input, args.output, modes)
+    if set(modes.values()) != {"pointwise"}:
+        raise ArtifactError("score-criteria needs pointwise artifacts; pairwise: "
+                            + ", ".join(path for path, mode in modes.items() if mode != "pointwise"))
     first = _load_rm(argparse.Namespace(**{**vars(args), "artifact": args.artifacts[0]}))
     rms = [first] + [ActivationRM.load(path, backbone=first.backbone) for path in args.artifacts[1:]]
     names = [Path(path).name for path in args.artifacts]
@@ -335,15 +374,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    from .artifacts import ArtifactError
     from .backbone import BackboneMismatchError, UnsupportedModelError
-    from .data import ExampleError
-    from .streaming import InputError
+    from .data import InputProblem
 
     try:
         return args.func(args)
-    except (ExampleError, InputError, ArtifactError, BackboneMismatchError, UnsupportedModelError,
-            FileNotFoundError) as err:
+    except (InputProblem, BackboneMismatchError, UnsupportedModelError, FileNotFoundError, FileExistsError,
+            IsADirectoryError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,14 +42,36 @@ class PairwiseExample:
 Example = PointwiseExample | PairwiseExample
 
 
-class ExampleError(ValueError):
+MAX_SHOWN = 20  # problems listed in one error message; the rest are counted
+
+
+def format_problems(problems: Sequence[str], header: str) -> str:
+    """``header`` and the first :data:`MAX_SHOWN` problems, one per line, with a count of the rest."""
+    more = f"\n... and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
+    return header + "\n" + "\n".join(problems[:MAX_SHOWN]) + more
+
+
+class InputProblem(ValueError):
+    """Bad user input (a file, a line, a field): commands print the message and exit 2, never a traceback."""
+
+
+class ExampleError(InputProblem):
     """One or more malformed examples; the message lists every problem with its file and line."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], header: str | None = None) -> None:
         self.problems = problems
-        shown = problems[:20]
-        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} malformed example(s):\n" + "\n".join(shown) + more)
+        if header is None and len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__(format_problems(problems, header or f"{len(problems)} malformed example(s):"))
+
+
+class EmptyInputError(InputProblem):
+    """An input file with no JSON lines: one message for every command, so an empty file never looks like
+    success ("scored 0") or like a malformed example."""
+
+    def __init__(self, path: str | os.PathLike, what: str = "lines") -> None:
+        super().__init__(f"{path}: the file has no JSON {what} (it is empty or blank)")
 
 
 def parse_label(value: Any) -> bool:
@@ -107,6 +129,8 @@ def parse_example(record: Any) -> Example:
         except ValueError as err:
             raise ValueError(f"field 'label': {err}") from None
         return PointwiseExample(prompt, _text(record, "response"), label, images)
+    if "label" in record:
+        raise ValueError("missing field 'response'")
     raise ValueError("expected 'response' and 'label' (pointwise) or 'chosen' and 'rejected' (pairwise)")
 
 
@@ -135,52 +159,101 @@ def resolve_image_paths(images: tuple[Any, ...], base_dir: Path) -> tuple[Any, .
                  else ref for ref in images)
 
 
-def read_jsonl(path: str | os.PathLike, error: Callable[[str], Exception] | None = None) -> Iterable[tuple[int, Any]]:
-    """(line number, decoded object) for each non-blank line; a JSON error is raised as ``error(message)``
-    (default :class:`ExampleError`), naming the file and line."""
+def decode_line(raw: bytes) -> Any:
+    """One JSONL line (bytes, without its newline) to a value; raises ValueError with a message that says what
+    is wrong and where in the line (a UTF-8 byte offset, a JSON column counted in characters from 1)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return _raise(f"not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start})")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        at = "end of line: truncated?" if err.pos >= len(text.rstrip()) else f"column {err.colno}"
+        return _raise(f"invalid JSON ({err.msg} at {at})")
+    except RecursionError:
+        return _raise("invalid JSON (nested too deeply)")
+
+
+def _raise(message: str) -> Any:
+    raise ValueError(message)
+
+
+def scan_jsonl(path: str | os.PathLike, start_after: int = 0) -> Iterator[tuple[int, Any, str | None]]:
+    """(line number, value, problem) for each non-blank line after ``start_after``: ``problem`` is None, or a
+    message naming the file and line (the value is then None), so callers can report every bad line at once."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"file not found: {path}")
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            raw = raw.rstrip(b"\r\n")
+            if number <= start_after or not raw.strip():
                 continue
             try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as err:
-                message = f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})"
-                raise (error(message) if error else ExampleError([message])) from None
+                yield number, decode_line(raw), None
+            except ValueError as err:
+                yield number, None, f"{path}:{number}: {err}"
+
+
+def read_jsonl(path: str | os.PathLike, error: Callable[[str], Exception] | None = None,
+               what: str = "lines") -> list[tuple[int, Any]]:
+    """(line number, decoded object) of every non-blank line; every undecodable line is reported in one
+    ``error(message)`` (default :class:`ExampleError`) and an empty file as :class:`EmptyInputError`."""
+    records, problems = [], []
+    for number, value, problem in scan_jsonl(path):
+        if problem:
+            problems.append(problem)
+        else:
+            records.append((number, value))
+    if problems and error is None:
+        raise ExampleError(problems, header=f"{len(problems)} undecodable line(s):")
+    if problems:
+        raise error(format_problems(problems, f"{len(problems)} undecodable line(s):"))
+    if not records:
+        raise EmptyInputError(path, what)
+    return records
 
 
 def load_examples(source: str | os.PathLike | Iterable[dict[str, Any]]) -> list[Example]:
     """Examples from a JSONL path or a list of dicts; raises :class:`ExampleError` listing every bad line."""
     if isinstance(source, (str, os.PathLike)):
         where = str(source)
-        records = list(read_jsonl(source))
+        records, problems = [], []
+        for number, value, problem in scan_jsonl(source):
+            if problem:
+                problems.append((number, problem))
+            else:
+                records.append((number, value))
+        if not records and not problems:
+            raise EmptyInputError(where, "examples")
     else:
         where = "examples"
         records = [(i, r) for i, r in enumerate(source)]
+        problems = []
     examples: list[Example] = []
-    problems: list[str] = []
     base_dir = Path(where).parent if where != "examples" else Path(".")
     for number, record in records:
         label = f"{where}:{number}" if where != "examples" else f"examples[{number}]"
         try:
             example = parse_example(record)
         except ValueError as err:
-            problems.append(f"{label}: {err}")
+            problems.append((number, f"{label}: {err}"))
             continue
+        example = replace(example, source=label)
         if example.images:
             images = resolve_image_paths(example.images, base_dir)
-            problems.extend(f"{label}: image file not found: {ref}" for ref in images
+            problems.extend((number, f"{label}: image file not found: {ref}") for ref in images
                             if isinstance(ref, str) and not is_url(ref) and not Path(ref).is_file())
-            example = replace(example, images=images, source=label)
+            example = replace(example, images=images)
         examples.append(example)
     if problems:
-        raise ExampleError(problems)
+        problems.sort(key=lambda numbered: numbered[0])  # decode and field problems come from two passes
+        raise ExampleError([text for _, text in problems], header=f"{len(problems)} malformed example(s):")
     if not examples:
-        raise ExampleError([f"{where}: no examples"])
+        raise EmptyInputError(where, "examples")
     kinds = {type(e) for e in examples}
     if len(kinds) > 1:
         raise ExampleError([f"{where}: mixes pointwise and pairwise examples; use one kind per file"])
     return examples
+

@@ -19,7 +19,7 @@ from .activations import ContextConfig, mean_head_activations
 from .artifacts import ArtifactError, read_artifact, write_artifact
 from .backbone import EMBEDDED_NAME, Backbone, UnsupportedModelError, load_backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from .data import Example, PairwiseExample, Prompt, load_examples
+from .data import MAX_SHOWN, Example, PairwiseExample, Prompt, load_examples
 from .heads import Steering
 from .multi import prompt_keys, shared_prompt_logits
 from .selection import PrefixCache, SelectionConfig, VerdictQuery, select_heads
@@ -137,6 +137,7 @@ class ActivationRM:
             encoder, held_examples, mode)
         result = run_selection(backbone, train_queries, held_queries, means, selection, seed, progress,
                                max_batch_tokens)
+        truncated = truncated_examples(encoder, parsed, mode)
         fit_info = {
             "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
             "contexts": contexts.to_dict(),
@@ -145,6 +146,7 @@ class ActivationRM:
             "selection_seconds": round(time.perf_counter() - started, 2),
             "final_loss": result.loss_history[-1] if result.loss_history else None,
             "candidate_scores": result.candidate_scores,
+            "truncated_examples": len(truncated), "truncated_sources": truncated[:MAX_SHOWN],
         }
         logger.info("fitted %d heads of %d", int(result.mask.sum()), result.mask.numel())
         return cls(backbone, template, means, result.mask, result.probs, seed=seed, fit_info=fit_info,
@@ -266,9 +268,6 @@ class ActivationRM:
         for key in ("means", "mask", "probs"):
             if key not in tensors:
                 raise ArtifactError(f"artifact {path} lacks tensor {key!r}")
-        for key in ("template", "backbone", "mode"):
-            if key not in meta:
-                raise ArtifactError(f"artifact {path} lacks metadata field {key!r}")
         if backbone is None:
             name = meta["backbone"].get("name")
             backbone = load_backbone(None if name == EMBEDDED_NAME else name, **backbone_kwargs)
@@ -297,6 +296,20 @@ def verdict_queries(encoder: QueryEncoder, examples: Sequence[Example], mode: st
             else:
                 out.append(VerdictQuery(encoded.ids, ids[v], ids[1 - v], pair))
     return out
+
+
+def truncated_examples(encoder: QueryEncoder, examples: Sequence[Example], mode: str) -> list[str]:
+    """Where each example whose judge query exceeds ``max_length`` was read (file:line, else its index); warns
+    once with the count, as scoring does, so a fit never cuts long examples silently."""
+    found = [example.source or f"examples[{index}]" for index, example in enumerate(examples)
+             if any(getattr(encoder.encode(item), "truncated", False) for item, _ in labelled_items([example], mode))]
+    if found:
+        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        message = (f"{len(found)} of {len(examples)} fit examples exceeded max_length={encoder.template.max_length} "
+                   f"tokens and were truncated inside the response(s): {shown}")
+        logger.warning(message)
+        warnings.warn(message, stacklevel=3)
+    return found
 
 
 def run_selection(backbone: Backbone, train: Sequence, held_out: Sequence, means: torch.Tensor,

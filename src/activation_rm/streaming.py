@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .data import check_prompt
+from .data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl
 
 PAIR_KEYS = (("response_a", "response_b"), ("chosen", "rejected"), ("a", "b"))
 
 
-class InputError(ValueError):
+class InputError(InputProblem):
     """A malformed input line; the message names the file and line."""
 
 
@@ -52,43 +52,75 @@ def completed_lines(out_path: Path) -> int:
 
 
 def iter_records(path: Path, start_after: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for the non-blank lines after ``start_after``."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if number <= start_after or not line.strip():
-                continue
+    """(line number, object) for the non-blank lines after ``start_after``; a bad line is an :class:`InputError`."""
+    for number, record, problem in scan_jsonl(path, start_after):
+        if problem:
+            raise InputError(problem)
+        if not isinstance(record, dict):
+            raise InputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+        yield number, record
+
+
+def check_input(path: str | os.PathLike, parse: Callable[[Path, int, dict[str, Any]], Any]) -> int:
+    """Read and parse every line of ``path`` without scoring anything, so a command can refuse bad input
+    before it loads a model; raises :class:`InputError` listing every bad line (capped, with a count of the rest),
+    or :class:`EmptyInputError`. Returns the number of lines."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file not found: {path}")
+    problems: list[str] = []
+    lines = 0
+    for number, record, problem in scan_jsonl(path):
+        lines += 1
+        if problem is None and not isinstance(record, dict):
+            problem = f"{path}:{number}: expected a JSON object, got {type(record).__name__}"
+        if problem is None:
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{path}:{number}: expected a JSON object")
-            yield number, record
+                parse(path, number, record)
+            except InputError as err:
+                problem = str(err)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise InputError(format_problems(problems, f"{len(problems)} bad input line(s) in {path}:"))
+    if not lines:
+        raise EmptyInputError(path)
+    return lines
+
+
+def _prompt(path: Path, number: int, record: dict[str, Any]) -> Any:
+    if "prompt" not in record:
+        raise InputError(f"{path}:{number}: missing field 'prompt'")
+    try:
+        return check_prompt(record["prompt"])
+    except ValueError as err:
+        raise InputError(f"{path}:{number}: field 'prompt': {err}") from None
 
 
 def pointwise_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, str]:
     """(prompt, response) of a scoring input line."""
-    try:
-        prompt = check_prompt(record.get("prompt"))
-    except ValueError as err:
-        raise InputError(f"{path}:{number}: field 'prompt': {err}") from None
-    response = record.get("response")
+    prompt = _prompt(path, number, record)
+    if "response" not in record:
+        raise InputError(f"{path}:{number}: missing field 'response'")
+    response = record["response"]
     if not isinstance(response, str):
-        raise InputError(f"{path}:{number}: field 'response' must be a string")
+        raise InputError(f"{path}:{number}: field 'response' must be a string, got {type(response).__name__}")
     return prompt, response
 
 
 def pair_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, str, str, tuple[str, str]]:
     """(prompt, response a, response b, the key names used) of a comparison input line."""
-    try:
-        prompt = check_prompt(record.get("prompt"))
-    except ValueError as err:
-        raise InputError(f"{path}:{number}: field 'prompt': {err}") from None
+    prompt = _prompt(path, number, record)
     for first, second in PAIR_KEYS:
         if first in record or second in record:
-            a, b = record.get(first), record.get(second)
-            if not isinstance(a, str) or not isinstance(b, str):
-                raise InputError(f"{path}:{number}: fields {first!r} and {second!r} must both be strings")
+            missing = [key for key in (first, second) if key not in record]
+            if missing:
+                raise InputError(f"{path}:{number}: missing field {missing[0]!r}")
+            wrong = [key for key in (first, second) if not isinstance(record[key], str)]
+            if wrong:
+                raise InputError(f"{path}:{number}: field {wrong[0]!r} must be a string, got "
+                                 f"{type(record[wrong[0]]).__name__}")
+            a, b = record[first], record[second]
             return prompt, a, b, (first, second)
     raise InputError(f"{path}:{number}: needs a pair: one of " + ", ".join(f"{a}/{b}" for a, b in PAIR_KEYS))
 
@@ -164,4 +196,6 @@ def run_jsonl_job(in_path: str | os.PathLike, out_path: str | os.PathLike,
             flush()
             raise
         flush()
+    if not stats.done_before and not stats.scored:
+        raise EmptyInputError(in_path)
     return stats

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data import check_prompt, read_jsonl
+from ..data import InputProblem, check_prompt, format_problems, read_jsonl
 from .records import PairRecord
 
 REWARDBENCH_HUB = "allenai/reward-bench"
@@ -43,7 +43,7 @@ REWARDBENCH_WEIGHTS: dict[str, int] = {
 SUBSET_SECTION = {subset: section for section, subsets in REWARDBENCH_SECTIONS.items() for subset in subsets}
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(InputProblem):
     """A benchmark file or row that does not fit the expected schema."""
 
 
@@ -137,7 +137,14 @@ def load_pairs(source: str | os.PathLike, fields: FieldMap = FieldMap(), *, spli
     else:
         rows, label = _hub_rows(str(source), split), f"{source}[{split}]"
     subset = default_subset or path.stem
-    records = [record_from_row(row, fields, f"{label}:{number}", subset, str(number)) for number, row in rows]
+    records, problems = [], []
+    for number, row in rows:
+        try:
+            records.append(record_from_row(row, fields, f"{label}:{number}", subset, str(number)))
+        except BenchmarkError as err:
+            problems.append(str(err))
+    if problems:
+        raise BenchmarkError(format_problems(problems, f"{len(problems)} bad row(s) in {label}:"))
     if not records:
         raise BenchmarkError(f"{label}: no pairs")
     keys = [r.key for r in records]
