@@ -110,3 +110,72 @@ def test_long_problem_lists_are_capped_with_a_count(tmp_path):
 def test_examples_remember_where_they_were_read(tmp_path):
     path = _write(tmp_path / "s.jsonl", ["", json.dumps({"prompt": "q", "response": "r", "label": 1})])
     assert load_examples(path)[0].source == f"{path}:2"
+
+
+# ---------------------------------------------------------------------------------------------- fuzzing
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
+    | st.sampled_from(["", " ", "x" * 5000, "\u00e9\u4e2d\U0001f600", "\ud800", "yes", "no", "1"]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12)
+NASTY_TEXT = st.sampled_from(["a\ud800b", "\udfff", "\ud83d\ude00", "\x00", "\u2028", "x" * 200_000, "\t\n"])
+FIELDS = ("prompt", "response", "label", "chosen", "rejected", "images")
+
+
+@st.composite
+def jsonl_lines(draw) -> bytes:
+    """One JSONL line: a valid example with fields dropped or replaced by fuzz, any JSON value, or raw bytes."""
+    kind = draw(st.sampled_from(["near", "near", "value", "bytes", "blank"]))
+    if kind == "blank":
+        return b"  "
+    if kind == "bytes":
+        return draw(st.binary(max_size=40)).replace(b"\n", b" ").replace(b"\r", b" ")
+    if kind == "value":
+        return json.dumps(draw(JSON_VALUES)).encode()
+    record = dict(draw(st.sampled_from([{"prompt": "q", "response": "r", "label": "yes"},
+                                        {"prompt": "q", "chosen": "a", "rejected": "b"}])))
+    for key in draw(st.lists(st.sampled_from(FIELDS), max_size=2)):
+        if draw(st.booleans()):
+            record.pop(key, None)
+        else:
+            record[key] = draw(JSON_VALUES | NASTY_TEXT)
+    text = json.dumps(record, ensure_ascii=draw(st.booleans()))
+    text = text[: draw(st.integers(1, len(text)))] if draw(st.integers(0, 9)) == 0 else text
+    return text.encode("utf-8", "surrogatepass")  # a lone surrogate written raw is invalid UTF-8
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(jsonl_lines(), max_size=8))
+def test_fuzzed_files_give_examples_or_errors_naming_every_bad_line(tmp_path, lines):
+    """Never a traceback: either one example per non-blank line, or an input error; and the lines it names are
+    exactly the lines that fail on their own (nothing bad is skipped, nothing good is blamed)."""
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    filled = [n for n, line in enumerate(lines, start=1) if line.strip()]
+
+    def alone(number: int) -> bool:
+        single = tmp_path / "single.jsonl"
+        single.write_bytes(b"\n" * (number - 1) + lines[number - 1] + b"\n")
+        try:
+            load_examples(single)
+            return True
+        except ExampleError:
+            return False
+
+    try:
+        examples = load_examples(path)
+    except EmptyInputError:
+        assert not filled
+        return
+    except ExampleError as err:
+        if len(err.problems) == 1 and "mixes pointwise and pairwise" in err.problems[0]:
+            assert all(alone(n) for n in filled)
+            return
+        named = sorted({int(p.split(f"{path}:", 1)[1].split(":", 1)[0]) for p in err.problems})
+        assert named == [n for n in filled if not alone(n)]
+        assert str(err).startswith(f"{len(err.problems)} malformed example(s):")
+        return
+    assert len(examples) == len(filled) and [e.source for e in examples] == [f"{path}:{n}" for n in filled]

@@ -91,3 +91,47 @@ def test_pair_fields_say_which_field_is_missing_or_wrong(tmp_path):
     with pytest.raises(InputError, match=r"p.jsonl:3: field 'response_b' must be a string, got list"):
         pair_fields(path, 3, {"prompt": "q", "response_a": "a", "response_b": ["b"]})
     assert pair_fields(path, 3, {"prompt": "q", "a": "x", "b": "y"}) == ("q", "x", "y", ("a", "b"))
+
+
+# ---------------------------------------------------------------------------------------------- fuzzing
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from test_data import jsonl_lines  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(jsonl_lines(), max_size=8), pairs=st.booleans())
+def test_fuzzed_inputs_are_refused_whole_or_scored_line_for_line(tmp_path, lines, pairs):
+    """check_input either refuses the file naming lines of it, or the job writes exactly one result per
+    non-blank input line, in order, as valid UTF-8 JSON (a lone surrogate in the input must not tear a line)."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    out.unlink(missing_ok=True)
+    parse = pair_fields if pairs else pointwise_fields
+    filled = [n for n, line in enumerate(lines, start=1) if line.strip()]
+    try:
+        assert check_input(src, parse) == len(filled)
+    except EmptyInputError:
+        assert not filled
+        return
+    except InputError as err:
+        named = [line for line in str(err).splitlines()[1:] if not line.startswith("... and")]
+        assert named and all(line.startswith(f"{src}:") for line in named)
+        assert {int(line.split(f"{src}:", 1)[1].split(":", 1)[0]) for line in named} <= set(filled)
+        return
+    stats = run_jsonl_job(src, out, parse, lambda chunk: [{"n": len(fields)} for fields in chunk], chunk_size=3)
+    written = [json.loads(line) for line in out.read_bytes().decode("utf-8").split("\n")[:-1]]
+    assert stats.scored == len(filled) and [row["line"] for row in written] == filled
+
+
+def test_resume_keeps_records_holding_unicode_line_separators(tmp_path):
+    """U+2028 is written raw (ensure_ascii=False); splitting the output with str.splitlines tore such a record in
+    two and the rerun refused the file. A lone surrogate escape is refused at the input instead."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _write(src, [{"prompt": "p", "response": "one\u2028two"}, {"prompt": "p", "response": "x"}])
+    run_jsonl_job(src, out, pointwise_fields, lambda chunk: [{"s": 1}] * len(chunk))
+    assert "\u2028" in out.read_text(encoding="utf-8")
+    assert completed_lines(out) == 2
+    src.write_text('{"prompt": "p", "response": "a\\ud800b"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"in.jsonl:1: a lone UTF-16 surrogate escape \(\\ud800\)"):
+        check_input(src, pointwise_fields)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +43,7 @@ class PairwiseExample:
 Example = PointwiseExample | PairwiseExample
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 MAX_SHOWN = 20  # problems listed in one error message; the rest are counted
 
 
@@ -167,16 +169,29 @@ def decode_line(raw: bytes) -> Any:
     except UnicodeDecodeError as err:
         return _raise(f"not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start})")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as err:
         at = "end of line: truncated?" if err.pos >= len(text.rstrip()) else f"column {err.colno}"
         return _raise(f"invalid JSON ({err.msg} at {at})")
     except RecursionError:
         return _raise("invalid JSON (nested too deeply)")
+    if _SURROGATE_ESCAPE.search(text):  # "\ud800" alone decodes to a str that cannot be written back as UTF-8
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as err:
+            return _raise(f"a lone UTF-16 surrogate escape (\\u{ord(err.object[err.start]):04x}) is not valid Unicode")
+    return value
 
 
 def _raise(message: str) -> Any:
     raise ValueError(message)
+
+
+def split_jsonl(text: str) -> list[str]:
+    """The lines of JSONL text split on newlines only: ``str.splitlines`` also splits on U+2028 and other
+    separators, which JSON strings may carry unescaped, and would tear one record into two."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def scan_jsonl(path: str | os.PathLike, start_after: int = 0) -> Iterator[tuple[int, Any, str | None]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl
+from .data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl, split_jsonl
 
 PAIR_KEYS = (("response_a", "response_b"), ("chosen", "rejected"), ("a", "b"))
 
@@ -36,7 +36,7 @@ def completed_lines(out_path: Path) -> int:
     raw = out_path.read_bytes()
     keep = raw if raw.endswith(b"\n") or not raw else raw[: raw.rfind(b"\n") + 1]
     last = 0
-    lines = keep.decode("utf-8").splitlines()
+    lines = split_jsonl(keep.decode("utf-8"))
     for number, line in enumerate(lines, start=1):
         try:
             last = int(json.loads(line)["line"])

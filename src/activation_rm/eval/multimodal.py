@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..data import PairwiseExample
+from ..data import PairwiseExample, split_jsonl
 from .records import PairRecord
 
 #: Multimodal RewardBench ``Category`` -> the six areas of its leaderboard.
@@ -62,7 +62,7 @@ def _rows(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
         for index, row in enumerate(rows):
             yield f"{path}[{index}]", row
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_jsonl(text), start=1):
         if not line.strip():
             continue
         try:

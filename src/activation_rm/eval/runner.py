@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backbone import Backbone
+from ..data import split_jsonl
 from .benchmarks import draw_fewshot
 from .methods import FitContext, MethodGroup, build_groups
 from .records import PairRecord
@@ -78,7 +79,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return rows
     with open(path, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
+        lines = split_jsonl(handle.read())
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
