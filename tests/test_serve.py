@@ -51,6 +51,40 @@ def test_health_and_info(models, setup):
     assert info["server"]["batching"]["enabled"] is True and "token" not in str(info["server"]).lower()
 
 
+def test_info_shows_which_criteria_get_reward_scores(models, setup, mixed):
+    """Without --reward-criteria, /info names the criteria /get_reward averages (and their text), not []."""
+    default = TestClient(make_app(models)).get("/info").json()["server"]
+    assert default["reward_criteria"] == ["short", "honest"]
+    assert default["get_reward"]["criteria"] == [{"name": "short", "criterion": "the answer is correct and short"},
+                                                 {"name": "honest", "criterion": "the answer is honest"}]
+    assert default["get_reward"]["chosen_by"].startswith("default")
+    chosen = TestClient(make_app(mixed, reward_criteria=("honest",))).get("/info").json()["server"]
+    assert chosen["reward_criteria"] == ["honest"] and chosen["get_reward"]["chosen_by"] == "--reward-criteria"
+    pairwise_only = TestClient(make_app(ModelSet({"prefer": mixed.models["prefer"]}))).get("/info").json()["server"]
+    assert pairwise_only["reward_criteria"] == [] and "/compare" in pairwise_only["get_reward"]["chosen_by"]
+
+
+def test_bodies_must_be_json_objects_sent_as_json(models):
+    """Valid JSON as text/plain (or with no content type) gets a 415 saying what to send, not "Input should be a
+    valid dictionary"; broken JSON gets a 400 with line and column."""
+    client = TestClient(make_app(models))
+    body = b'{"prompts": ["a"], "responses": ["x"]}'
+    for headers in ({"content-type": "text/plain"}, {}):
+        reply = client.post("/score", content=body, headers=headers)
+        assert reply.status_code == 415, reply.text
+        assert "'Content-Type: application/json'" in reply.json()["error"]
+        assert "the body itself is valid JSON" in reply.json()["error"]
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        assert client.post("/score", content=body, headers={"content-type": content_type}).status_code == 200
+    broken = client.post("/compare", content=b'{"prompts": ["a"],\n "responses_a": [}',
+                         headers={"content-type": "application/json"})
+    assert broken.status_code == 400 and broken.json()["error"] == "invalid JSON at line 2, column 18: Expecting value"
+    listed = client.post("/get_reward", json=[{"query": "q"}])
+    assert listed.status_code == 422
+    assert listed.json()["error"] == "the body must be a JSON object (fields: query, prompts, labels, criteria), not an array"
+    assert client.post("/score", content=b"", headers={"content-type": "application/json"}).status_code == 400
+
+
 def test_score_matches_direct_scoring(models, setup):
     client = TestClient(make_app(models))
     body = client.post("/score", json={"prompts": PROMPTS, "responses": RESPONSES}).json()

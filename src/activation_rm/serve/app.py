@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import re
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..data import check_prompt
 from ..integrations.openrlhf import reward_response, special_token_strings, split_query
 from .batcher import DynamicBatcher
+from .body import ApiError, JsonBodyRoute, json_kind
 from .config import ServerConfig
 from .images import RequestImageError, load_request_images
 from .models import (
@@ -39,7 +41,12 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-PromptIn = str | list[dict[str, Any]]
+#: a string or a list of {"role", "content"} messages; checked by :func:`_check_prompt` (not by pydantic, whose
+#: errors for a union name its branches instead of what is wrong)
+PromptIn = Annotated[Any, WithJsonSchema({"anyOf": [
+    {"type": "string"},
+    {"type": "array", "items": {"type": "object", "required": ["role", "content"],
+                                "properties": {"role": {"type": "string"}, "content": {"type": "string"}}}}]})]
 #: per item: image references (paths under --image-root, data:image/...;base64 URIs, http(s) URLs) or null
 ImagesIn = list[list[str] | None] | None
 
@@ -73,12 +80,6 @@ class RewardBody(BaseModel):
     prompts: list[str] | None = None
     labels: list[Any] | None = None
     criteria: list[str] | None = None
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, item: int | None = None, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.item, self.field = status, message, item, field
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -116,15 +117,89 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
+class ErrorResponse(JSONResponse):
+    """An error body that always encodes: a lone surrogate quoted from a client's text (sent as a JSON escape such
+    as ``\\ud800``) is written back as that escape instead of making the error itself fail with a 500."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
 def _error(status: int, message: str, item: int | None = None, field: str | None = None,
            headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message, "item": item, "field": field}, status_code=status, headers=headers)
+    return ErrorResponse({"error": message, "item": item, "field": field}, status_code=status, headers=headers)
 
 
-def _text_length(prompt: Any) -> int:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_problem(text: str, max_chars: int) -> str | None:
+    """Why ``text`` cannot be scored (too long; a lone surrogate, which no tokenizer can encode), or None."""
+    if len(text) > max_chars:
+        return f"has {len(text)} characters; the limit is {max_chars}"
+    bad = _SURROGATE.search(text)
+    if bad:
+        return f"has a lone surrogate U+{ord(bad.group()):04X} at character {bad.start()}, which is not valid Unicode"
+    return None
+
+
+def _message_problem(message: Any, j: int, max_chars: int) -> str | None:
+    if not isinstance(message, dict) or "role" not in message or "content" not in message:
+        return f"message {j} must be an object with 'role' and 'content', not {json_kind(message)}"
+    for key in ("role", "content"):
+        if not isinstance(message[key], str):
+            return f"message {j}'s {key!r} must be a string, not {json_kind(message[key])}"
+        problem = _text_problem(message[key], max_chars)
+        if problem:
+            return f"message {j}'s {key!r} {problem}"
+    return None
+
+
+def _prompt_problem(prompt: Any, max_chars: int) -> str | None:
+    """Why ``prompt`` is not a scorable prompt (a non-empty string or a list of string messages), or None."""
     if isinstance(prompt, str):
-        return len(prompt)
-    return sum(len(str(m.get("content", ""))) for m in prompt)
+        return "is empty" if not prompt.strip() else _text_problem(prompt, max_chars)
+    if not isinstance(prompt, list) or not prompt:
+        got = "an empty array" if isinstance(prompt, list) else json_kind(prompt)
+        return f"must be a non-empty string or a list of {{\"role\", \"content\"}} messages, not {got}"
+    for j, message in enumerate(prompt):
+        problem = _message_problem(message, j, max_chars)
+        if problem:
+            return problem
+    total = sum(len(m["content"]) for m in prompt)
+    return f"has {total} characters; the limit is {max_chars}" if total > max_chars else None
+
+
+def _validation_error(problems: list[dict[str, Any]]) -> ApiError:
+    """Pydantic's first complaint as ``field[item]...: what is wrong, got <JSON type>``."""
+    first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
+    if first.get("type") == "json_invalid":  # only if a body slipped past JsonBodyRoute's own parsing
+        return ApiError(400, f"invalid JSON: {first.get('ctx', {}).get('error', first.get('msg'))}")
+    loc = [part for part in first.get("loc", ()) if part != "body"]
+    field = str(loc[0]) if loc and isinstance(loc[0], str) else None
+    indices = [part for part in loc[1:] if isinstance(part, int)]
+    where = (field or "body") + "".join(f"[{i}]" for i in indices)
+    if first.get("type") == "missing":
+        what = "required field is missing"
+    else:
+        what = str(first.get("msg"))
+        what += f", not {json_kind(first['input'])}" if "input" in first else ""
+    others = len(problems) - 1
+    more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
+    return ApiError(422, f"{where}: {what}{more}", indices[0] if indices else None, field)
+
+
+def _reward_info(models: ModelSet, chosen: tuple[str, ...], configured: bool) -> dict[str, Any]:
+    """What ``/get_reward`` scores, so a client can see it before training on it."""
+    if configured:
+        source = "--reward-criteria"
+    elif chosen:
+        source = "default: every served pointwise criterion"
+    else:
+        source = "none: every served criterion is pairwise, so /get_reward answers 422 (use /compare)"
+    return {"criteria": [{"name": name, "criterion": models.models[name].criterion} for name in chosen],
+            "reward": "mean of the criteria's scores", "chosen_by": source}
 
 
 def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
@@ -132,6 +207,7 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     # named reward criteria must be served and pointwise (checked now); by default every pointwise one, if any
     reward_criteria = models.resolve(config.reward_criteria) if config.reward_criteria else tuple(models.pointwise)
+    reward_info = _reward_info(models, reward_criteria, bool(config.reward_criteria))
     markers = special_token_strings(models.backbone.tokenizer, config.strip_tokens)
     batcher: DynamicBatcher[ScoreRequest | CompareRequest, Any] = DynamicBatcher(
         lambda requests: run_requests(models, requests), config.batching, size=request_cost)
@@ -142,6 +218,7 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
         batcher.close()
 
     app = FastAPI(title="activation-rm reward server", version=__version__, lifespan=lifespan)
+    app.router.route_class = JsonBodyRoute  # bodies: JSON objects only, with errors that say what is wrong
     app.state.models, app.state.config, app.state.batcher = models, config, batcher
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
 
@@ -155,15 +232,7 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
-        problems = err.errors()
-        first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
-        if first.get("type") == "json_invalid":
-            return _error(400, f"invalid JSON: {first.get('ctx', {}).get('error', first.get('msg'))}")
-        loc = [part for part in first.get("loc", ()) if part != "body"]
-        field = str(loc[0]) if loc and isinstance(loc[0], str) else None
-        item = next((part for part in loc[1:] if isinstance(part, int)), None)
-        where = f"{field}[{item}]" if item is not None else (field or "body")
-        return _error(422, f"{where}: {first.get('msg')}", item, field)
+        return await api_error(_, _validation_error(list(err.errors())))
 
     @app.exception_handler(Exception)
     async def internal_error(_: Request, err: Exception) -> JSONResponse:
@@ -185,22 +254,18 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
         if len(prompts) != len(responses):
             raise ApiError(422, f"{len(prompts)} {prompt_field} but {len(responses)} {response_field}; give one each")
         if not responses:
-            raise ApiError(422, "no items to score", field=response_field)
+            raise ApiError(422, f"{response_field}: no items to score", field=response_field)
         if len(responses) > config.max_items:
             raise ApiError(413, f"{len(responses)} items; the limit is {config.max_items} per request")
         for i, prompt in enumerate(prompts):
-            try:
-                check_prompt(prompt)
-            except ValueError as err:
-                raise ApiError(422, f"{prompt_field}[{i}]: {err}", i, prompt_field) from None
-            if _text_length(prompt) > config.max_chars:
-                raise ApiError(422, f"{prompt_field}[{i}] has {_text_length(prompt)} characters; the limit is "
-                                    f"{config.max_chars}", i, prompt_field)
+            problem = _prompt_problem(prompt, config.max_chars)
+            if problem:
+                raise ApiError(422, f"{prompt_field}[{i}] {problem}", i, prompt_field)
         for texts, name in ((responses, response_field), *more):
             for i, text in enumerate(texts):
-                if len(text) > config.max_chars:
-                    raise ApiError(422, f"{name}[{i}] has {len(text)} characters; the limit is {config.max_chars}",
-                                   i, name)
+                problem = _text_problem(text, config.max_chars)
+                if problem:
+                    raise ApiError(422, f"{name}[{i}] {problem}", i, name)
 
     def criteria_of(requested: list[str] | None, default: tuple[str, ...] | None = None, *,
                     pairwise_ok: bool = False) -> tuple[str, ...]:
@@ -212,14 +277,14 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
                 return default
             return models.resolve(requested, pairwise_ok=pairwise_ok)
         except (UnknownCriterionError, CriterionModeError) as err:
-            raise ApiError(422, str(err), field="criteria") from None
+            raise ApiError(422, f"criteria: {err}", field="criteria") from None
 
     async def images_of(entries: list[list[str] | None] | None, n: int) -> list[tuple[Any, ...]] | None:
         """Decoded images per item (in a worker thread: decoding must not stall the event loop), or None."""
         if entries is None:
             return None
         if len(entries) != n:
-            raise ApiError(422, f"{len(entries)} images entries for {n} items; give one list (or null) per item",
+            raise ApiError(422, f"images: {len(entries)} entries for {n} items; give one list (or null) per item",
                            field="images")
         if not any(entries):
             return None
@@ -245,7 +310,8 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
 
     @app.get("/info", dependencies=[Depends(require_token)])
     async def info() -> dict[str, Any]:
-        return {**models.info(), "server": {**config.public(), "batch_stats": batcher.stats.to_dict()}}
+        return {**models.info(), "server": {**config.public(), "reward_criteria": list(reward_criteria),
+                                            "get_reward": reward_info, "batch_stats": batcher.stats.to_dict()}}
 
     @app.post("/score", dependencies=[Depends(require_token)])
     async def score(body: ScoreBody) -> dict[str, Any]:
@@ -278,7 +344,10 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
             try:
                 judge_prompt, response = split_query(query, prompt, markers)
             except ValueError as err:
-                raise ApiError(422, f"query[{i}]: {err}", i, "query") from None
+                raise ApiError(422, f"query[{i}] and prompts[{i}]: {err}", i, "query") from None
+            if _prompt_problem(judge_prompt, config.max_chars):
+                raise ApiError(422, f"prompts[{i}]: no prompt text is left once chat markers and role names are "
+                                    "removed", i, "prompts")
             prompts.append(judge_prompt)
             responses.append(response)
         criteria = criteria_of(body.criteria, reward_criteria)
