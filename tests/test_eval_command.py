@@ -1,0 +1,73 @@
+"""``activation-rm eval`` as a user runs it: a kill -9 mid-run, then the same command again, must give the same
+summary as a run that was never interrupted (nothing lost, nothing scored twice)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from tiny import tiny_model, tiny_tokenizer
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny-llama")
+    tiny_model("llama").save_pretrained(path)
+    tiny_tokenizer().save_pretrained(path)
+    return path
+
+
+def _command(model_dir, pairs, out):
+    return [sys.executable, "-m", "activation_rm.cli", "eval", "--pairs", str(pairs), "--criterion", "correct",
+            "--pool", "8", "--model", str(model_dir), "--methods", "zeroshot_prob", "sav", "arm_pointwise",
+            "--seeds", "0", "1", "--n-fewshot", "4", "--steps", "2", "--masks-per-step", "4", "--n-contexts", "3",
+            "--max-length", "256", "--chunk", "2", "--threads", "1", "--no-ablations", "--out", str(out)]
+
+
+def _lines(path):
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+@pytest.mark.slow  # two eval runs in fresh processes (~40 s)
+def test_kill_9_mid_eval_then_rerun_gives_the_uninterrupted_summary(model_dir, tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
+                                         "rejected": f"{2 * i + 1}, as everyone knows."}) + "\n" for i in range(48)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    subprocess.run(_command(model_dir, pairs, whole), check=True, env=env, capture_output=True, timeout=600)
+    total = _lines(whole / "items.jsonl")
+    assert total == 2 * 40 * 3  # seeds x evaluated pairs x methods
+
+    process = subprocess.Popen(_command(model_dir, pairs, broken), env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    items = broken / "items.jsonl"
+    deadline = time.monotonic() + 300
+    while _lines(items) < total // 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    written = _lines(items)
+    assert 0 < written < total, "the kill did not land mid-run"
+
+    subprocess.run(_command(model_dir, pairs, broken), check=True, env=env, capture_output=True, timeout=600)
+    assert _lines(items) == total
+    rows = [json.loads(line) for line in items.read_text(encoding="utf-8").splitlines()]
+    assert len({(r["seed"], r["method"], r["key"]) for r in rows}) == total
+    first = json.loads((whole / "summary.json").read_text())
+    second = json.loads((broken / "summary.json").read_text())
+    assert _without_timings(second["benchmarks"]) == _without_timings(first["benchmarks"])
+    assert first["benchmarks"]["pairs"]["methods"]["arm_pointwise"]["n_rows"] == 80
+
+
+def _without_timings(value):
+    """The summary minus wall-clock fields (``seconds_per_pair`` ...), which no two runs share."""
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if "seconds" not in k}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
