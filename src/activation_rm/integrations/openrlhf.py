@@ -1,8 +1,12 @@
-"""OpenRLHF's remote reward model protocol, served at ``POST /get_reward``.
+"""OpenRLHF's remote reward model protocol, served at ``POST /get_reward``, and its in-process form, the
+``reward_func(queries, prompts, labels)`` that ``openrlhf_reward_func.py`` (in this folder) exposes.
 
-OpenRLHF (``--remote_rm_url http://HOST:PORT/get_reward``; ``--reward.remote_url`` in its newer CLI) posts
-``{"query": [...], "prompts": [...], "labels": [...]}`` and reads ``rewards`` (used for the advantage), ``scores``
-(used for dynamic filtering, so kept in [0, 1]) and ``extra_logs`` (per-sample lists logged to wandb).
+OpenRLHF (``--remote_rm_url http://HOST:PORT/get_reward``; ``--reward.remote_url`` in its hierarchical CLI, which
+openrlhf 0.11.2 uses) posts ``{"query": [...], "prompts": [...], "labels": [...]}`` and reads ``rewards`` (used for
+the advantage), ``scores`` (used for dynamic filtering, so kept in [0, 1]) and ``extra_logs`` (per-sample values
+logged to wandb). A ``--remote_rm_url`` ending in ``.py`` is imported instead and its ``reward_func`` called with
+the same three lists; :func:`reward_func` answers like the server, with float tensors (see
+``openrlhf_reward_func.py`` for the call shape checked and the ``ACTIVATION_RM_*`` settings).
 
 Each query is the decoded prompt + response, chat template included, possibly with padding around it. The rule
 that splits it (:func:`split_query`):
@@ -21,8 +25,11 @@ that splits it (:func:`split_query`):
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -100,3 +107,168 @@ def reward_response(criteria: Sequence[str], scores: dict[str, list[float]]) -> 
     n = len(next(iter(scores.values()))) if scores else 0
     rewards = [sum(scores[c][i] for c in criteria) / len(criteria) for i in range(n)]
     return {"rewards": rewards, "scores": list(rewards), "extra_logs": {name: values for name, values in scores.items()}}
+
+
+# -------------------------------------------- the in-process reward function (openrlhf_reward_func.py)
+Scores = dict[str, list[float]]
+
+
+def _env_list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to load and how to reward, read from ``ACTIVATION_RM_*`` environment variables."""
+
+    artifacts: tuple[str, ...]
+    model: str | None = None
+    device: str = "auto"
+    dtype: str | None = None
+    criteria: tuple[str, ...] = ()
+    strip_tokens: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        artifacts = _env_list(env.get("ACTIVATION_RM_ARTIFACTS"))
+        if not artifacts:
+            raise ValueError("set ACTIVATION_RM_ARTIFACTS (comma-separated artifact directories, NAME=PATH allowed) "
+                             "in the environment of OpenRLHF's workers")
+        return cls(artifacts, env.get("ACTIVATION_RM_MODEL") or None, env.get("ACTIVATION_RM_DEVICE") or "auto",
+                   env.get("ACTIVATION_RM_DTYPE") or None, _env_list(env.get("ACTIVATION_RM_CRITERIA")),
+                   _env_list(env.get("ACTIVATION_RM_STRIP_TOKENS")))
+
+
+@dataclass
+class _Job:
+    prompts: list[Any]
+    responses: list[str]
+    done: bool = False
+    result: Scores | None = None
+    error: BaseException | None = None
+
+
+class GroupBatcher:
+    """Scores concurrent callers' items together: the caller that gets the judge scores every job queued by then,
+    its own included, and callers whose job was in that batch just take their result."""
+
+    def __init__(self, score: Callable[[list[Any], list[str]], Scores]) -> None:
+        self.score = score
+        self.batches = 0
+        self._queue: list[_Job] = []
+        self._queue_lock = threading.Lock()
+        self._judge_lock = threading.Lock()  # the judge's model is never run from two threads at once
+
+    def __call__(self, prompts: Sequence[Any], responses: Sequence[str]) -> Scores:
+        job = _Job(list(prompts), list(responses))
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._judge_lock:
+            if not job.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._run(batch)
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]
+
+    def _run(self, batch: list[_Job]) -> None:
+        """One model call for the batch; if it fails, each job alone, so a bad job fails only itself."""
+        try:
+            try:
+                scores = self._call([p for j in batch for p in j.prompts], [r for j in batch for r in j.responses])
+            except Exception as err:
+                if len(batch) == 1:
+                    batch[0].error = err
+                else:
+                    for job in batch:
+                        self._run_alone(job)
+                return
+            self._split(batch, scores)
+        finally:
+            for job in batch:
+                job.done = True
+
+    def _run_alone(self, job: _Job) -> None:
+        try:
+            job.result = self._call(job.prompts, job.responses)
+        except Exception as err:
+            job.error = err
+
+    def _call(self, prompts: list[Any], responses: list[str]) -> Scores:
+        self.batches += 1
+        return self.score(prompts, responses)
+
+    @staticmethod
+    def _split(batch: list[_Job], scores: Scores) -> None:
+        start = 0
+        for job in batch:
+            end = start + len(job.responses)
+            job.result = {name: values[start:end] for name, values in scores.items()}
+            start = end
+
+
+@dataclass
+class Judge:
+    """The loaded models, the reward's criteria, the marker strings to split queries on, and the batcher."""
+
+    criteria: tuple[str, ...]
+    markers: tuple[str, ...]
+    batcher: GroupBatcher
+
+
+def _load(settings: Settings) -> Judge:
+    from ..serve.models import load_model_set
+
+    models = load_model_set(list(settings.artifacts), settings.model, device=settings.device, dtype=settings.dtype)
+    criteria = models.resolve(settings.criteria or None)
+    markers = special_token_strings(models.backbone.tokenizer, settings.strip_tokens)
+    return Judge(criteria, markers, GroupBatcher(lambda p, r: models.score(p, r, criteria)))
+
+
+_JUDGES: dict[Settings, Judge] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def get_judge(settings: Settings) -> Judge:
+    """The judge for ``settings``, loaded on first use; concurrent first calls wait for that one load."""
+    with _LOAD_LOCK:
+        if settings not in _JUDGES:
+            _JUDGES[settings] = _load(settings)
+        return _JUDGES[settings]
+
+
+def split_queries(queries: Sequence[str], prompts: Sequence[str],
+                  markers: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """(judge prompts, responses) of OpenRLHF's queries; ValueError naming the first one that cannot be split."""
+    if prompts is None or len(prompts) != len(queries):
+        raise ValueError(f"{len(queries)} queries need as many prompts, got "
+                         f"{'none' if prompts is None else len(prompts)}")
+    judged, responses = [], []
+    for i, (query, prompt) in enumerate(zip(queries, prompts)):
+        try:
+            head, response = split_query(query, prompt, markers)
+        except ValueError as err:
+            raise ValueError(f"query[{i}]: {err}") from None
+        judged.append(head)
+        responses.append(response)
+    return judged, responses
+
+
+def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] | None = None,
+                **kwargs: Any) -> dict[str, Any]:
+    """OpenRLHF's reward function: ``rewards`` and ``scores`` (the mean over the criteria, in [0, 1]) and each
+    criterion's scores in ``extra_logs``, as float tensors of ``len(queries)``. ``labels`` are not used."""
+    del labels, kwargs
+    judge = get_judge(Settings.from_env())
+    judged, responses = split_queries(queries, prompts, judge.markers)
+    scores = judge.batcher(judged, responses) if responses else {name: [] for name in judge.criteria}
+    answer = reward_response(judge.criteria, scores)
+    return {"rewards": _tensor(answer["rewards"]), "scores": _tensor(answer["scores"]),
+            "extra_logs": {name: _tensor(values) for name, values in answer["extra_logs"].items()}}
+
+
+def _tensor(values: Sequence[float]) -> Any:
+    import torch
+
+    return torch.tensor(list(values), dtype=torch.float32)

@@ -1,11 +1,24 @@
 """Reward functions for TRL's ``GRPOTrainer(reward_funcs=...)``.
 
-TRL calls ``reward_func(prompts=..., completions=..., completion_ids=..., **dataset_columns, trainer_state=...,
-log_extra=..., log_metric=...)`` and expects one float per completion. Prompts and completions are strings in the
-standard format, or lists of ``{"role", "content"}`` messages in the conversational format; both are accepted.
+Checked against trl 1.16.0 (``GRPOTrainer._calculate_rewards``): TRL calls ``reward_func(prompts=...,
+completions=..., completion_ids=..., **dataset_columns, trainer_state=..., log_extra=..., log_metric=...)`` and
+takes one value per completion, turning ``None`` into NaN: a completion every reward function returns None for is
+left out of its group's baseline and gets advantage 0. ``log_extra(column, values)`` adds a column (one value per
+completion) to the completions table (``log_completions=True``, wandb/trackio); ``log_metric(name, value)`` logs a
+scalar averaged per logging step. Prompts and completions are strings in the standard format, or lists of
+``{"role", "content"}`` messages in the conversational format; both are accepted.
+
 :class:`ActivationRMReward` scores in-process; :class:`RemoteActivationRMReward` is async (TRL runs async reward
 functions concurrently on its own event loop) and calls a running ``activation-rm serve``. TRL itself is never
-imported here.
+imported here. With several criteria, each one's per-completion scores go to ``log_extra`` as the column
+``<name>/<criterion>`` and their batch means to ``log_metric``.
+
+A completion that cannot be judged gets ``None`` and a logged warning, so one bad item neither fails the batch nor
+gets an invented reward: a prompt or completion of an unusable type, an empty prompt, or an item whose scoring
+fails (in-process: a batch that fails is rescored item by item; remote: the server's 422 names the item, which is
+dropped and the rest resent). An empty completion is judged like any other, so the policy is not spared the
+verdict on empty answers. Errors that are not about one item are raised: in-process scoring that fails for every
+item of the batch (a broken judge), and a server that is down, refuses the token or answers 5xx.
 
 Images (vision-language judges): TRL passes a dataset's ``images`` (a list per example) or ``image`` column to reward
 functions, and conversational prompts may hold ``{"type": "image", "image": ...}`` parts; :func:`example_images`
@@ -20,11 +33,12 @@ import base64
 import io
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ..data import Prompt
+from ..data import Prompt, check_prompt
 from ..reward_model import ActivationRM
-from ..serve.client import RewardClient, combine
+from ..serve.client import RewardClient, RewardServerError, combine
 from ..serve.models import ModelSet
 
 logger = logging.getLogger(__name__)
@@ -102,6 +116,46 @@ def image_reference(image: Any) -> str:
     raise TypeError(f"an image must be a PIL image, a path or a URL, got {type(image).__name__}")
 
 
+Scores = dict[int, dict[str, float]]  # item index -> criterion -> score
+Failures = dict[int, BaseException]  # item index -> why it cannot be judged
+
+
+@dataclass
+class Judgeable:
+    """The items of a batch the judge can take (``index`` into the batch) and why the others cannot be judged."""
+
+    index: list[int]
+    prompts: list[Prompt]
+    texts: list[str]
+    failed: Failures
+
+
+def judgeable_items(prompts: Sequence[Any], completions: Sequence[Any]) -> Judgeable:
+    """Normalise each (prompt, completion); an unusable type or an empty prompt marks that item alone."""
+    if len(prompts) != len(completions):
+        raise ValueError(f"{len(prompts)} prompts for {len(completions)} completions")
+    items = Judgeable([], [], [], {})
+    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
+        try:
+            judged, text = check_prompt(prompt_input(prompt)), completion_text(completion)
+        except (TypeError, ValueError, AttributeError) as err:
+            items.failed[i] = err
+            continue
+        items.index.append(i)
+        items.prompts.append(judged)
+        items.texts.append(text)
+    return items
+
+
+def by_item(index: Sequence[int], scores: dict[str, list[float]]) -> Scores:
+    """Per-criterion score lists of the items ``index``, regrouped per item."""
+    return {i: {name: values[k] for name, values in scores.items()} for k, i in enumerate(index)}
+
+
+def _reason(err: BaseException) -> str:
+    return str(err) if isinstance(err, RewardServerError) else f"{type(err).__name__}: {err}"
+
+
 class _RewardBase:
     def __init__(self, criteria: Sequence[str] | None, weights: dict[str, float] | None, name: str | None) -> None:
         self.criteria = list(criteria) if criteria else None
@@ -109,12 +163,38 @@ class _RewardBase:
         # TRL names each reward function's logged column after ``__name__``.
         self.__name__ = name or "activation_rm"
 
-    def _finish(self, scores: dict[str, list[float]], kwargs: dict[str, Any]) -> list[float]:
-        log_metric = kwargs.get("log_metric")
-        if callable(log_metric) and len(scores) > 1:
-            for criterion, values in scores.items():
-                log_metric(f"{self.__name__}/{criterion}", sum(values) / max(len(values), 1))
-        return combine(scores, self.weights)
+    def _finish(self, n: int, scores: Scores, failed: Failures, kwargs: dict[str, Any]) -> list[float | None]:
+        """One reward per completion (None where it cannot be judged); logs the per-criterion scores."""
+        if failed:
+            self._warn(n, failed)
+        if not scores:
+            return [None] * n
+        judged = sorted(scores)
+        names = list(scores[judged[0]])
+        columns = {c: [scores[i][c] if i in scores else None for i in range(n)] for c in names}
+        rewards: list[float | None] = [None] * n
+        for i, reward in zip(judged, combine({c: [scores[i][c] for i in judged] for c in names}, self.weights)):
+            rewards[i] = reward
+        if len(names) > 1:
+            self._log(columns, kwargs)
+        return rewards
+
+    def _warn(self, n: int, failed: Failures) -> None:
+        shown = "; ".join(f"item {i}: {_reason(failed[i])}" for i in sorted(failed)[:3])
+        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+        logger.warning("%s: %d of %d completions cannot be judged and get None, which TRL leaves out of the "
+                       "advantages: %s%s", self.__name__, len(failed), n, shown, more)
+
+    def _log(self, columns: dict[str, list[float | None]], kwargs: dict[str, Any]) -> None:
+        """Each criterion's scores as a completions-table column (``log_extra``) and its mean (``log_metric``)."""
+        log_extra, log_metric = kwargs.get("log_extra"), kwargs.get("log_metric")
+        for criterion, values in columns.items():
+            column = f"{self.__name__}/{criterion}"
+            if callable(log_extra):
+                log_extra(column, values)
+            judged = [v for v in values if v is not None]
+            if callable(log_metric) and judged:
+                log_metric(column, sum(judged) / len(judged))
 
 
 class ActivationRMReward(_RewardBase):
@@ -132,17 +212,48 @@ class ActivationRMReward(_RewardBase):
                        **backbone_kwargs: Any) -> ActivationRMReward:
         return cls(ModelSet.from_artifacts(artifacts, backbone, **backbone_kwargs), criteria, weights, name)
 
-    def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
+    def _images(self, prompts: Sequence[Any], kwargs: dict[str, Any]) -> list[tuple[Any, ...]] | None:
         images = example_images(prompts, kwargs)
         if images is not None and not self.models.multimodal:
             if not getattr(self, "_warned_text_only", False):
                 logger.warning("the examples carry images but the judge's backbone %r is text-only; it judges the "
                                "text alone", self.models.backbone.name)
                 self._warned_text_only = True
-            images = None
-        scores = self.models.score([prompt_input(p) for p in prompts], [completion_text(c) for c in completions],
-                                   self.criteria, images)
-        return self._finish(scores, kwargs)
+            return None
+        return images
+
+    def _score(self, items: Judgeable, ks: Sequence[int], images: list[tuple[Any, ...]] | None) -> Scores:
+        """Scores of ``items`` at positions ``ks``, keyed by their batch index."""
+        picked = None if images is None else [images[items.index[k]] for k in ks]
+        scores = self.models.score([items.prompts[k] for k in ks], [items.texts[k] for k in ks], self.criteria,
+                                   picked)
+        return by_item([items.index[k] for k in ks], scores)
+
+    def _score_isolating(self, items: Judgeable, images: list[tuple[Any, ...]] | None) -> Scores:
+        """All items in one call; if that fails, item by item, so only the items that fail alone are lost. When
+        every item fails, the first error is raised: a broken judge, not bad items."""
+        every = range(len(items.index))
+        try:
+            return self._score(items, every, images) if items.index else {}
+        except Exception as err:
+            first = err
+        scores: Scores = {}
+        lost: Failures = {}
+        for k in every if len(items.index) > 1 else ():
+            try:
+                scores.update(self._score(items, [k], images))
+            except Exception as err:
+                lost[items.index[k]] = err
+        if not scores:
+            raise first
+        items.failed.update(lost)
+        return scores
+
+    def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float | None]:
+        images = self._images(prompts, kwargs)
+        items = judgeable_items(prompts, completions)
+        scores = self._score_isolating(items, images)
+        return self._finish(len(completions), scores, items.failed, kwargs)
 
 
 class RemoteActivationRMReward(_RewardBase):
@@ -167,18 +278,35 @@ class RemoteActivationRMReward(_RewardBase):
                                "the text alone")
         return self._multimodal
 
-    async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
-        judged = [prompt_input(p) for p in prompts]
-        texts = [completion_text(c) for c in completions]
+    async def _image_refs(self, prompts: Sequence[Any], kwargs: dict[str, Any]) -> list[list[str] | None] | None:
         images = example_images(prompts, kwargs)
-        if images is not None and not await self._server_sees_images():
-            images = None
-        refs = None if images is None else [[image_reference(im) for im in entry] or None for entry in images]
-        spans = [(i, min(i + self.chunk_size, len(texts))) for i in range(0, len(texts), self.chunk_size)]
-        parts = await asyncio.gather(*(self.client.ascore(judged[a:b], texts[a:b], self.criteria,
-                                                          None if refs is None else refs[a:b]) for a, b in spans))
-        scores: dict[str, list[float]] = {}
-        for part in parts:
-            for criterion, values in part.items():
-                scores.setdefault(criterion, []).extend(values)
-        return self._finish(scores, kwargs)
+        if images is None or not await self._server_sees_images():
+            return None
+        return [[image_reference(im) for im in entry] or None for entry in images]
+
+    async def _score_chunk(self, items: Judgeable, ks: list[int], refs: list[list[str] | None] | None) -> Scores:
+        """Scores of ``items`` at positions ``ks``; an item the server rejects (422 naming it) is dropped and the
+        rest resent. Other errors (server down, auth, 5xx) are raised."""
+        alive = list(ks)
+        while alive:
+            try:
+                scores = await self.client.ascore([items.prompts[k] for k in alive], [items.texts[k] for k in alive],
+                                                  self.criteria,
+                                                  None if refs is None else [refs[items.index[k]] for k in alive])
+                return by_item([items.index[k] for k in alive], scores)
+            except RewardServerError as err:
+                if err.status != 422 or err.item is None or not 0 <= err.item < len(alive):
+                    raise
+                items.failed[items.index[alive.pop(err.item)]] = err
+        return {}
+
+    async def __call__(self, prompts: Sequence[Any], completions: Sequence[Any],
+                       **kwargs: Any) -> list[float | None]:
+        refs = await self._image_refs(prompts, kwargs)
+        items = judgeable_items(prompts, completions)
+        n = len(items.index)
+        chunks = [list(range(a, min(a + self.chunk_size, n))) for a in range(0, n, self.chunk_size)]
+        scores: Scores = {}
+        for part in await asyncio.gather(*(self._score_chunk(items, ks, refs) for ks in chunks)):
+            scores.update(part)
+        return self._finish(len(completions), scores, items.failed, kwargs)

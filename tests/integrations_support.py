@@ -1,0 +1,39 @@
+"""Fixtures the adapter tests share (no tests here): the tiny served artifacts, a ModelSet on them, a real uvicorn
+server, and the reward the adapters must reproduce. A test module takes the fixtures with
+``pytest_plugins = ["integrations_support"]`` (importing them by name would shadow them).
+
+PYTEST_DONT_REWRITE (no asserts here; the test modules import ``mean_of`` before pytest loads this as a plugin)
+"""
+
+from __future__ import annotations
+
+import pytest
+from serve_support import UvicornThread, served
+
+from activation_rm.serve.models import ModelSet
+
+
+@pytest.fixture(scope="module")
+def setup():
+    return served()
+
+
+@pytest.fixture(scope="module")
+def models(setup):
+    return ModelSet.from_artifacts(setup.specs, backbone=setup.backbone)
+
+
+@pytest.fixture(scope="module")
+def server(models):
+    pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
+    pytest.importorskip("uvicorn", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
+    from activation_rm.serve.app import create_app
+
+    with UvicornThread(create_app(models)) as running:
+        yield running
+
+
+def mean_of(setup, prompts, responses, names=("short", "honest")) -> list[float]:
+    """The reward every adapter gives: the mean over the criteria of each artifact's own score."""
+    scores = [setup.rms[n].score(prompts, responses) for n in names]
+    return [sum(col) / len(col) for col in zip(*scores)]
