@@ -1,0 +1,188 @@
+"""verl adapter (activation_rm.integrations.verl): the sync, async (Reward Loop) and batch forms, called with
+verl's documented call shapes (checked against verl 0.9.1 and 0.5.0), on a real server and in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from integrations_support import mean_of
+from serve_support import PROMPTS, RESPONSES, UvicornThread, free_port
+
+from activation_rm.integrations import verl as verl_adapter
+
+pytest_plugins = ["integrations_support"]  # the setup, models and server fixtures
+
+
+def reward_loop_call(fn, reward_kwargs, **call):
+    """What verl 0.9.1's Reward Loop does with a custom async reward function: reward_kwargs merged over the
+    call's keywords (they win), awaited with keyword arguments only."""
+    return fn(**{**call, **reward_kwargs})
+
+
+def item(i):
+    """One sample as the naive reward loop manager passes it (extra_info gains num_turns and rollout scores)."""
+    return {"data_source": "x", "solution_str": RESPONSES[i], "ground_truth": "",
+            "extra_info": {"prompt": PROMPTS[i], "num_turns": None, "rollout_reward_scores": {}}}
+
+
+def test_verl_compute_score_local_and_batch(setup):
+    kwargs = {"artifacts": ",".join(setup.specs), "device": "cpu", "dtype": "float32"}
+    one = verl_adapter.compute_score("gsm8k", "Four.", "4", {"question": "What is two plus two?"}, **kwargs)
+    torch.testing.assert_close(one, mean_of(setup, ["What is two plus two?"], ["Four."])[0])
+    infos = [{"prompt": p} for p in PROMPTS]
+    batch = verl_adapter.compute_score_batch(data_sources=["x"] * 4, solution_strs=RESPONSES, ground_truths=[""] * 4,
+                                             extra_infos=infos, criteria=["short"], **kwargs)
+    torch.testing.assert_close(batch, setup.rms["short"].score(PROMPTS, RESPONSES))
+    with pytest.raises(ValueError, match="prompt is not in extra_info"):
+        verl_adapter.compute_score("x", "Four.", "4", {"index": 3}, **kwargs)
+    with pytest.raises(ValueError, match="reward_kwargs.url"):
+        verl_adapter.compute_score("x", "Four.", "4", {"prompt": "q"})
+
+
+def test_verl_async_compute_score_in_process(setup):
+    kwargs = {"artifacts": ",".join(setup.specs), "device": "cpu", "dtype": "float32"}
+
+    async def loop():
+        return await asyncio.gather(*(reward_loop_call(verl_adapter.compute_score_async, kwargs, **item(i))
+                                      for i in range(4)))
+
+    torch.testing.assert_close(asyncio.run(loop()), mean_of(setup, PROMPTS, RESPONSES))
+
+
+def test_verl_async_compute_score_with_the_reward_loop_call_shape(server, setup):
+    fn = verl_adapter.compute_score_async
+    assert inspect.iscoroutinefunction(fn) and not inspect.iscoroutinefunction(verl_adapter.compute_score)
+    assert {"data_source", "solution_str", "ground_truth", "extra_info", "reward_router_address",
+            "reward_model_tokenizer"} <= set(inspect.signature(fn).parameters)
+    kwargs = {"url": server.url, "max_concurrency": 2, "weights": {"short": 3, "honest": 1}}
+
+    async def loop():  # verl passes the router address only when it serves a reward model itself
+        return await asyncio.gather(*(reward_loop_call(fn, kwargs, **item(i), reward_router_address="127.0.0.1:1",
+                                                       reward_model_tokenizer=None) for i in range(4)))
+
+    got = asyncio.run(loop())
+    short, honest = (setup.rms[n].score(PROMPTS, RESPONSES) for n in ("short", "honest"))
+    torch.testing.assert_close(got, [(3 * s + h) / 4 for s, h in zip(short, honest)])
+
+
+@pytest.fixture(scope="module")
+def fake():
+    """A stand-in reward server that records how many requests are in flight at once and can fail on demand."""
+    pytest.importorskip("starlette")
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    log = {"in_flight": 0, "peak": 0, "calls": 0, "unavailable": 0, "auth": set()}
+
+    async def score(request):
+        body = await request.json()
+        log["calls"] += 1
+        log["auth"].add(request.headers.get("authorization"))
+        if log["unavailable"] > 0:
+            log["unavailable"] -= 1
+            return JSONResponse({"error": "starting up"}, status_code=503)
+        if "bad" in body["responses"]:
+            return JSONResponse({"error": "responses[0] could not be scored", "item": 0}, status_code=422)
+        log["in_flight"] += 1
+        log["peak"] = max(log["peak"], log["in_flight"])
+        await asyncio.sleep(0.05)
+        log["in_flight"] -= 1
+        n = len(body["responses"])
+        return JSONResponse({"scores": {"a": [len(r) / 100 for r in body["responses"]], "b": [0.5] * n}})
+
+    app = Starlette(routes=[Route("/score", score, methods=["POST"])])
+    with UvicornThread(app) as running:
+        running.log = log
+        yield running
+
+
+def test_verl_async_compute_score_bounds_requests_in_flight(fake, monkeypatch):
+    monkeypatch.setattr(verl_adapter, "_backoff", lambda attempt: 0.0)
+    fake.log.update(peak=0, calls=0, auth=set())
+    kwargs = {"url": fake.url, "max_concurrency": 3, "token": "s3cret", "criteria": "a"}
+    texts = ["x" * n for n in range(1, 13)]
+
+    async def loop():
+        calls = [verl_adapter.compute_score_async("x", t, "", {"prompt": "q"}, **kwargs) for t in texts]
+        return await asyncio.gather(*calls)
+
+    got = asyncio.run(loop())
+    assert got == pytest.approx([(len(t) / 100 + 0.5) / 2 for t in texts])
+    assert fake.log["peak"] == 3 and fake.log["calls"] == 12  # concurrent, but never more than max_concurrency
+    assert fake.log["auth"] == {"Bearer s3cret"}
+
+    fake.log.update(calls=0, unavailable=2)  # 5xx are retried, up to `retries` times
+    assert asyncio.run(verl_adapter.compute_score_async("x", "ab", "", {"prompt": "q"}, url=fake.url)) == \
+        pytest.approx((0.02 + 0.5) / 2)
+    assert fake.log["calls"] == 3
+    fake.log.update(calls=0, unavailable=5)
+    with pytest.raises(verl_adapter.RewardServerError, match="HTTP 503: starting up"):
+        asyncio.run(verl_adapter.compute_score_async("x", "ab", "", {"prompt": "q"}, url=fake.url, retries=1))
+    fake.log.update(calls=0, unavailable=0)
+    with pytest.raises(verl_adapter.RewardServerError, match="HTTP 422: responses.0. could not be scored"):
+        asyncio.run(verl_adapter.compute_score_async("x", "bad", "", {"prompt": "q"}, url=fake.url))
+    assert fake.log["calls"] == 1  # a refused item is not retried
+    with pytest.raises(verl_adapter.RewardServerError, match="unreachable"):
+        asyncio.run(verl_adapter.compute_score_async("x", "ab", "", {"prompt": "q"},
+                                                     url=f"http://127.0.0.1:{free_port()}", retries=0))
+
+
+def test_verl_sync_forms_retry_refuse_and_chunk(fake, monkeypatch):
+    monkeypatch.setattr(verl_adapter, "_backoff", lambda attempt: 0.0)
+    fake.log.update(calls=0, unavailable=1)
+    assert verl_adapter.compute_score("x", "abc", "", {"prompt": "q"}, url=fake.url) == pytest.approx(0.265)
+    assert fake.log["calls"] == 2
+    fake.log.update(calls=0)
+    texts = ["x" * n for n in range(1, 6)]
+    got = verl_adapter.compute_score_batch(["x"] * 5, texts, [""] * 5, [{"prompt": "q"}] * 5, url=fake.url,
+                                           chunk_size=2, weights={"a": 1})
+    assert got == pytest.approx([len(t) / 100 for t in texts]) and fake.log["calls"] == 3
+    with pytest.raises(verl_adapter.RewardServerError, match="HTTP 422"):
+        verl_adapter.compute_score("x", "bad", "", {"prompt": "q"}, url=fake.url)
+
+
+def test_verl_file_works_by_path_without_activation_rm_installed(server, setup):
+    """verl loads the file by path (no package, not in sys.modules); in a verl environment activation-rm itself
+    may not be installable (verl 0.9.1 pins transformers<5.11), so the server forms must not import it."""
+    script = textwrap.dedent(f"""
+        import asyncio, importlib.abc, importlib.util, json, sys
+
+        class NoActivationRM(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "activation_rm":
+                    raise ImportError("activation_rm is not installed here")
+
+        sys.meta_path.insert(0, NoActivationRM())
+        spec = importlib.util.spec_from_file_location("custom_module_1", {verl_adapter.__file__!r})
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        url = {server.url!r}
+        prompts, responses = {PROMPTS!r}, {RESPONSES!r}
+        one = module.compute_score("x", responses[0], "", {{"prompt": prompts[0]}}, url=url)
+        batch = module.compute_score_batch(["x"] * 4, responses, [""] * 4, [{{"prompt": p}} for p in prompts],
+                                           url=url, chunk_size=3)
+
+        async def loop():
+            return await asyncio.gather(*(module.compute_score_async(data_source="x", solution_str=r,
+                                                                     ground_truth="", extra_info={{"prompt": p}},
+                                                                     url=url) for p, r in zip(prompts, responses)))
+
+        print(json.dumps({{"one": one, "batch": batch, "async": asyncio.run(loop()),
+                          "imported": sorted(m for m in sys.modules if m.startswith("activation_rm"))}}))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = mean_of(setup, PROMPTS, RESPONSES)
+    torch.testing.assert_close(out["batch"], expected)
+    torch.testing.assert_close(out["async"], expected)
+    torch.testing.assert_close(out["one"], expected[0])
+    assert out["imported"] == []
