@@ -1,10 +1,10 @@
 """OpenRLHF's remote reward model protocol, served at ``POST /get_reward``, and its in-process form, the
 ``reward_func(queries, prompts, labels)`` that ``openrlhf_reward_func.py`` (in this folder) exposes.
 
-OpenRLHF (``--remote_rm_url http://HOST:PORT/get_reward``; ``--reward.remote_url`` in its hierarchical CLI, which
-openrlhf 0.11.2 uses) posts ``{"query": [...], "prompts": [...], "labels": [...]}`` and reads ``rewards`` (used for
+OpenRLHF (``--reward.remote_url http://HOST:PORT/get_reward`` in openrlhf 0.11.2, ``--remote_rm_url`` in older
+releases) posts ``{"query": [...], "prompts": [...], "labels": [...]}`` and reads ``rewards`` (used for
 the advantage), ``scores`` (used for dynamic filtering, so kept in [0, 1]) and ``extra_logs`` (per-sample values
-logged to wandb). A ``--remote_rm_url`` ending in ``.py`` is imported instead and its ``reward_func`` called with
+logged to wandb). A reward URL ending in ``.py`` is imported instead and its ``reward_func`` called with
 the same three lists; :func:`reward_func` answers like the server, with float tensors (see
 ``openrlhf_reward_func.py`` for the call shape checked and the ``ACTIVATION_RM_*`` settings).
 
