@@ -86,9 +86,12 @@ def test_trl_reward_gives_none_to_items_it_cannot_judge(models, setup, caplog):
     assert logs.metrics["arm/short"] == pytest.approx((short[0] + short[4]) / 2)
 
     caplog.clear()
+    nothing = Logs()  # nothing judged: all None, and the columns still get a value per completion
     with caplog.at_level("WARNING", logger="activation_rm.integrations.trl"):
-        assert ActivationRMReward(models)(prompts=["", None], completions=["a", "b"]) == [None, None]
+        assert ActivationRMReward(models, name="arm")(prompts=["", None], completions=["a", "b"],
+                                                      **nothing.kwargs()) == [None, None]
     assert "2 of 2 completions cannot be judged" in caplog.text
+    assert nothing.extra == {"arm/short": [None, None], "arm/honest": [None, None]} and nothing.metrics == {}
 
 
 def test_trl_reward_isolates_an_item_whose_scoring_fails(models, setup, monkeypatch, caplog):

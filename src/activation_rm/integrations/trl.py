@@ -160,6 +160,7 @@ class _RewardBase:
     def __init__(self, criteria: Sequence[str] | None, weights: dict[str, float] | None, name: str | None) -> None:
         self.criteria = list(criteria) if criteria else None
         self.weights = weights
+        self._names = list(self.criteria or [])  # the criteria scored, once known (a server's: after one batch)
         # TRL names each reward function's logged column after ``__name__``.
         self.__name__ = name or "activation_rm"
 
@@ -167,16 +168,16 @@ class _RewardBase:
         """One reward per completion (None where it cannot be judged); logs the per-criterion scores."""
         if failed:
             self._warn(n, failed)
-        if not scores:
-            return [None] * n
         judged = sorted(scores)
-        names = list(scores[judged[0]])
-        columns = {c: [scores[i][c] if i in scores else None for i in range(n)] for c in names}
-        rewards: list[float | None] = [None] * n
-        for i, reward in zip(judged, combine({c: [scores[i][c] for i in judged] for c in names}, self.weights)):
-            rewards[i] = reward
+        if judged:  # kept, so a batch with nothing judged still logs a value per completion in each column
+            self._names = list(scores[judged[0]])
+        names = self._names
         if len(names) > 1:
-            self._log(columns, kwargs)
+            self._log({c: [scores[i][c] if i in scores else None for i in range(n)] for c in names}, kwargs)
+        rewards: list[float | None] = [None] * n
+        if judged:
+            for i, reward in zip(judged, combine({c: [scores[i][c] for i in judged] for c in names}, self.weights)):
+                rewards[i] = reward
         return rewards
 
     def _warn(self, n: int, failed: Failures) -> None:
@@ -204,7 +205,7 @@ class ActivationRMReward(_RewardBase):
                  weights: dict[str, float] | None = None, name: str | None = None) -> None:
         super().__init__(criteria, weights, name)
         self.models = models if isinstance(models, ModelSet) else ModelSet.single(models)
-        self.models.resolve(self.criteria)  # fail now, not mid-training, on an unknown criterion
+        self._names = list(self.models.resolve(self.criteria))  # fail now, not mid-training, on an unknown one
 
     @classmethod
     def from_artifacts(cls, artifacts: Sequence[str], backbone: Any = None, *, criteria: Sequence[str] | None = None,
