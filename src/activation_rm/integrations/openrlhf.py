@@ -140,7 +140,8 @@ class Settings:
 
 @dataclass
 class Judge:
-    """The loaded models, the reward's criteria, the marker strings to split queries on, and the batcher."""
+    """What one set of settings loaded: the reward's criteria, the strings to split queries on, and the batcher
+    that runs the models."""
 
     criteria: tuple[str, ...]
     markers: tuple[str, ...]
