@@ -163,6 +163,29 @@ def test_bad_requests_get_4xx_naming_the_item_and_serving_goes_on(models):
     assert client.post("/score", json={"prompts": ["a"], "responses": ["x"]}).status_code == 200
 
 
+def test_client_hanging_up_mid_body_is_no_internal_error(models, caplog):
+    """Found by the soak test: a client that disconnects while its body streams in got logged as a 500."""
+    app = make_app(models)
+    messages = [{"type": "http.request", "body": b'{"prompts": ["a"], "resp', "more_body": True},
+                {"type": "http.disconnect"}]
+    sent = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/score", "raw_path": b"/score", "root_path": "", "query_string": b"",
+             "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 5000)}
+    with caplog.at_level("ERROR"):
+        asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400 and b"disconnected" in sent[1]["body"]
+    assert not [r for r in caplog.records if "internal error" in r.getMessage()]
+
+
 def test_item_failing_inside_a_batch_fails_alone(models, setup, monkeypatch):
     """A request whose item breaks scoring gets a 422 naming that item; its batch-mates still get scores. The
     failure is planted in the query encoder, which the fused and the one-criterion paths both use."""

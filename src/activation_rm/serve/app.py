@@ -1,9 +1,10 @@
 """The FastAPI reward server: ``/score``, ``/compare``, OpenRLHF's ``/get_reward``, ``/health`` and ``/info``.
 
-Every request is validated item by item before it can join a batch (its images decoded too), so a bad item is
-answered with a 4xx that names it and never reaches the model; a failure inside a batch is narrowed down to the request and item that
-cause it (see :func:`~activation_rm.serve.models.run_requests`). Errors are JSON:
-``{"error": "...", "item": 3, "field": "responses"}``.
+Bodies must be JSON objects sent as ``application/json`` (:mod:`.body` says why and reads them). Every request is
+validated item by item before it can join a batch (its images decoded too), so a bad item is answered with a 4xx
+that names it and never reaches the model; a failure inside a batch is narrowed down to the request and item that
+cause it (see :func:`~activation_rm.serve.models.run_requests`). Errors are JSON, the message starting with the
+field and item to blame: ``{"error": "responses[3] has 70000 characters; ...", "item": 3, "field": "responses"}``.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def _prompt_problem(prompt: Any, max_chars: int) -> str | None:
 
 
 def _validation_error(problems: list[dict[str, Any]]) -> ApiError:
-    """Pydantic's first complaint as ``field[item]...: what is wrong, got <JSON type>``."""
+    """Pydantic's first complaint as ``field[item]...: what is wrong, not <JSON type>``."""
     first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
     if first.get("type") == "json_invalid":  # only if a body slipped past JsonBodyRoute's own parsing
         return ApiError(400, f"invalid JSON: {first.get('ctx', {}).get('error', first.get('msg'))}")

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 SEND_JSON = "send a JSON object with 'Content-Type: application/json' (curl: --json BODY)"
 
@@ -126,7 +127,11 @@ class JsonBodyRoute(APIRoute):
         model = model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
         async def checked(request: Request) -> Response:
-            value = read_json_object(request.headers.get("content-type"), await request.body(), model)
+            try:
+                body = await request.body()
+            except ClientDisconnect:  # nobody is left to read the answer, but it must not be logged as a 500
+                raise ApiError(400, "the client disconnected before the whole body arrived") from None
+            value = read_json_object(request.headers.get("content-type"), body, model)
             # Starlette's Request.json() returns this cached value, so FastAPI does not parse the body again
             request._json = value
             return await handler(request)
