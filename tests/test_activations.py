@@ -32,3 +32,19 @@ def test_balanced_means_match_per_class_means_of_recorded_contexts():
     assert 0 < int(labels.sum()) < len(labels)  # both classes drawn, so balancing is tested
     expected = (heads[labels == 0].mean(0) + heads[labels == 1].mean(0)) / 2
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_context_budget_cuts_only_items_longer_than_their_share():
+    backbone = tiny_backbone("llama")
+    encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", max_length=2048))
+    short = [(JudgeItem(f"What is {i}?", (f"It is {i}.",)), i % 2) for i in range(8)]
+    config = ContextConfig(n_contexts=5, n_shots=3)
+    plain, _ = build_contexts(encoder, short, config, seed=0)
+    budgeted, _ = build_contexts(encoder, short, ContextConfig(n_contexts=5, n_shots=3, context_tokens=512), seed=0)
+    assert budgeted == plain  # short items fit their share: the same contexts, the same means
+    long = [(JudgeItem(f"What is {i}?", (" ".join(["word"] * 600),)), i % 2) for i in range(8)]
+    full, _ = build_contexts(encoder, long, config, seed=0)
+    cut, _ = build_contexts(encoder, long, ContextConfig(n_contexts=5, n_shots=3, context_tokens=512), seed=0)
+    assert max(len(c) for c in cut) <= 512 + 64 < min(len(c) for c in full)
+    with pytest.raises(ValueError, match="context_tokens must be at least 64"):
+        ContextConfig(context_tokens=10)

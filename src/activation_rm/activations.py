@@ -30,12 +30,17 @@ class ContextConfig:
     balance_classes: bool = False
     #: demonstrations as earlier chat turns ("turns", MTV's) or inline in the query's user message ("inline")
     demos: str = DEMO_INLINE
+    #: token budget of one context, shared equally by its demonstrations and query (None: the template's
+    #: ``max_length``). It bounds the cost of the means on long texts; items shorter than their share are not cut
+    context_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if self.n_contexts < 1 or self.n_shots < 0:
             raise ValueError(f"need n_contexts >= 1 and n_shots >= 0, got {self.n_contexts}, {self.n_shots}")
         if self.demos not in DEMO_STYLES:
             raise ValueError(f"demos must be one of {DEMO_STYLES}, got {self.demos!r}")
+        if self.context_tokens is not None and self.context_tokens < 64:
+            raise ValueError(f"context_tokens must be at least 64, got {self.context_tokens}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,8 +51,8 @@ def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]]
     """Token ids of ``n_contexts`` few-shot contexts and the verdict index of each final query.
 
     Demonstrations and the query are drawn without replacement within a context; each item is truncated to an
-    equal share of ``max_length`` so a context stays near ``max_length`` tokens, but never below its template plus
-    64 tokens of text (short ``max_length`` with many shots then gives longer contexts rather than an error).
+    equal share of ``config.context_tokens`` (default ``max_length``) so a context stays within that budget, but
+    never below its template plus 64 tokens of text (short ``max_length`` with many shots then gives longer contexts rather than an error).
     """
     encoded, targets = encode_contexts(encoder, items, config, seed)
     return [e.ids for e in encoded], targets
@@ -67,7 +72,8 @@ def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
     if len(items) < config.n_shots + 1:
         raise ValueError(f"{len(items)} labelled items are too few for {config.n_shots}-shot contexts")
     rng = random.Random(seed)
-    budget = max(encoder.template_tokens() + 64, encoder.template.max_length // (config.n_shots + 1))
+    total = config.context_tokens or encoder.template.max_length
+    budget = max(encoder.template_tokens() + 64, total // (config.n_shots + 1))
     for _ in range(config.n_contexts):
         chosen = rng.sample(range(len(items)), config.n_shots + 1)
         demos = [items[i] for i in chosen[:-1]]

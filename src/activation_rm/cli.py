@@ -72,7 +72,7 @@ def _check_job(input_path: str, output_path: str, artifact_modes: dict[str, str]
 
 #: ``fit`` options that map one-to-one onto ContextConfig / SelectionConfig / JudgeTemplate fields
 FIT_OPTIONS = ("steps", "masks_per_step", "lr", "init_logit", "final_samples", "loss", "final_rule", "n_contexts",
-               "n_shots", "demos", "layout", "max_length")
+               "n_shots", "demos", "context_tokens", "layout", "max_length")
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -299,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--n-contexts", type=int, help=f"few-shot contexts averaged for the means {defaults}")
     fit.add_argument("--n-shots", type=int, help=f"demonstrations per averaging context {defaults}")
     fit.add_argument("--demos", choices=DEMO_STYLES, help=f"demonstrations as chat turns or inline {defaults}")
+    fit.add_argument("--context-tokens", type=int,
+                     help=f"token budget of one averaging context, shared by its items {defaults}")
     fit.add_argument("--balance-classes", action="store_true",
                      help="class-balanced means: average Yes- and No-query contexts separately, then the two")
     fit.add_argument("--layout", choices=LAYOUTS, help=f"judge query layout {defaults}")

@@ -1,0 +1,113 @@
+"""What a default fit costs on real-length text, and what a cheaper setting loses.
+
+The few-shot set is ``--pairs`` RewardBench v1 pairs whose two responses both have 150-300 words (seeded draw,
+from ``../shared``); the held-out check scores ``--eval`` further pairs of the same kind. Each variant (library
+defaults, or ``name:key=value,...`` over them as in ``benchmarks/accuracy.py``) is fitted on the same pairs and
+timed by stage (mean activations, head selection), with the averaging contexts' token counts; then its
+held-out pair accuracy is measured next to zero-shot P(Yes). Variants run in the order given, one at a time, so
+run it on a quiet machine and read the times as this machine's.
+
+    python benchmarks/fit_cost.py --variants default ctx1024:context_tokens=1024 --threads 2 --out results/fit-cost
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+REWARDBENCH = HERE.parent.parent / "shared" / "data" / "rewardbench" / "filtered.jsonl"
+CRITERION = "The response is helpful, correct and honest, and does what the user asked."
+
+
+def long_pairs(n_fit: int, n_eval: int, seed: int = 0, words: tuple[int, int] = (150, 300)) -> tuple[list, list]:
+    """Seeded fit and held-out pairs whose chosen and rejected responses both have ``words`` words."""
+    rows = [json.loads(line) for line in REWARDBENCH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    fits = [r for r in rows if all(words[0] <= len(r[k].split()) <= words[1] for k in ("chosen", "rejected"))]
+    fits.sort(key=lambda r: (r["subset"], str(r["id"])))
+    random.Random(seed).shuffle(fits)
+    pairs = [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"], "subset": r["subset"]}
+             for r in fits]
+    if len(pairs) < n_fit + n_eval:
+        raise SystemExit(f"only {len(pairs)} RewardBench pairs have {words[0]}-{words[1]}-word responses")
+    return pairs[:n_fit], pairs[n_fit:n_fit + n_eval]
+
+
+def context_lengths(backbone, rm_kwargs: dict, pairs: list, seed: int) -> list[int]:
+    """Token counts of the averaging contexts a fit with these settings builds (no model run)."""
+    from activation_rm.activations import build_contexts
+    from activation_rm.data import load_examples
+    from activation_rm.reward_model import fit_configs
+    from activation_rm.templates import labelled_items
+    from activation_rm.vision import make_encoder
+
+    overrides = {k: v for k, v in rm_kwargs.items() if k != "held_out_fraction"}
+    contexts, _, template = fit_configs(CRITERION, "pointwise", None, None, None, overrides)
+    encoder = make_encoder(backbone, template, False)
+    items = labelled_items(load_examples([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs]),
+                           "pointwise")
+    seqs, _ = build_contexts(encoder, items, contexts, seed)
+    return [len(s) for s in seqs]
+
+
+def pair_accuracy(rm, pairs: list) -> float:
+    result = rm.compare([p["prompt"] for p in pairs], [p["chosen"] for p in pairs], [p["rejected"] for p in pairs])
+    return sum(r.preferred == "a" for r in result) / len(pairs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from accuracy import parse_variant
+
+    from activation_rm.backbone import load_backbone
+    from activation_rm.reward_model import ActivationRM
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", nargs="+", default=["default"])
+    parser.add_argument("--pairs", type=int, default=40, help="few-shot pairs fitted on")
+    parser.add_argument("--eval", type=int, default=60, help="held-out pairs scored (0: timing only)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--out", type=Path, default=Path("results/fit-cost"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    fit_pairs, eval_pairs = long_pairs(args.pairs, args.eval, args.seed)
+    examples = [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in fit_pairs]
+    backbone = load_backbone(args.model)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    zero_shot = None
+    for spec in args.variants:
+        variant = parse_variant(spec)
+        lengths = context_lengths(backbone, variant.fit, fit_pairs, args.seed)
+        started = time.perf_counter()
+        rm = ActivationRM.fit(backbone, examples, criterion=CRITERION, seed=args.seed, progress=False, **variant.fit)
+        seconds = time.perf_counter() - started
+        row = {"fit_seconds": round(seconds, 1), "means_seconds": rm.fit_info["means_seconds"],
+               "selection_seconds": rm.fit_info["selection_seconds"], "heads": int(rm.mask.sum()),
+               "context_tokens_mean": round(statistics.mean(lengths)), "context_tokens_max": max(lengths),
+               "truncated_examples": rm.fit_info["truncated_examples"], "settings": variant.fit}
+        if args.eval:
+            if zero_shot is None:
+                zero_shot = pair_accuracy(rm.without_steering(), eval_pairs)
+            row["held_out_accuracy"] = round(pair_accuracy(rm, eval_pairs), 4)
+            row["zero_shot_accuracy"] = round(zero_shot, 4)
+        results[variant.name] = row
+        print(f"{variant.name}: {json.dumps(row)}", flush=True)
+        tmp = args.out / "fit_cost.json.tmp"
+        tmp.write_text(json.dumps({"pairs": args.pairs, "eval": args.eval, "threads": args.threads,
+                                   "results": results, "argv": sys.argv[1:]}, indent=1), encoding="utf-8")
+        tmp.replace(args.out / "fit_cost.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
