@@ -1,16 +1,17 @@
 """Hypothesis fuzzing of the reward server's HTTP bodies on every POST endpoint (/score, /compare, /get_reward).
 
-The property, for any body: the reply is JSON with a status below 500; a 4xx names what is wrong (the field, and
-the item when one is to blame); a 200 has exactly one result per item (no lost or extra lines). Bodies come from
-strategies for arbitrary JSON (wrong types, unicode, empty and very long strings, huge numbers, nesting), for
-near-valid bodies (a valid body with one field or one item replaced by such a value) and for raw bytes under
-various content types. The app is built once per module on the tiny served models (two pointwise criteria and a
-pairwise one), with small limits so that long strings and many items hit them.
+The property, for any body: the reply is JSON with a status below 500 and nothing is logged as an error; a 4xx
+names what is wrong (the field, and the item when one is to blame); a 200 has exactly one result per item (no lost
+or extra lines). Bodies come from strategies for arbitrary JSON (wrong types, unicode, empty and very long
+strings, huge numbers, nesting), for near-valid bodies (a valid body with one field or one item replaced by such a
+value) and for raw bytes under various content types. The app is built once per module on the tiny served models
+(two pointwise criteria and a pairwise one), with small limits so that long strings and many items hit them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -39,6 +40,27 @@ BODY_WORDS = ("body", "JSON", "Content-Type", "items")
 FUZZ = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.large_base_example])
+
+
+class Errors(logging.Handler):
+    """ERROR records (tracebacks) any logger writes while the module runs: there must be none."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+ERRORS = Errors()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_logged_errors():
+    logging.getLogger().addHandler(ERRORS)
+    yield
+    logging.getLogger().removeHandler(ERRORS)
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +171,7 @@ def check_result(path: str, body: dict, result: dict) -> None:
 def check_reply(path: str, body, reply) -> dict:
     """Below 500, JSON; a 4xx names its field (its message starts with it) and item, or the body as a whole."""
     assert reply.status_code < 500, (path, body, reply.text)
+    assert not ERRORS.records, [r.getMessage() for r in ERRORS.records]
     result = reply.json()
     if reply.status_code == 200:
         check_result(path, body, result)
