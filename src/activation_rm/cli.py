@@ -274,6 +274,57 @@ def cmd_score_criteria(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_best_of_n(args: argparse.Namespace) -> int:
+    """Sample ``--n`` completions per prompt from the policy and keep the one the Activation RM scores highest."""
+    from .best_of_n import (
+        SETTINGS_KEY,
+        Policy,
+        SamplingConfig,
+        best_of_n,
+        check_job,
+        prompt_line,
+        run_settings,
+    )
+    from .streaming import run_jsonl_job
+
+    config = SamplingConfig(n=args.n, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                            top_p=args.top_p, seed=args.seed)
+    settings = run_settings(config, args.policy or "artifact backbone", args.artifact, args.without_steering)
+    check_job(args.artifact, args.input, args.output, settings)  # before any model loads
+    rm = _load_rm(args)
+    if args.without_steering:
+        rm = rm.without_steering()
+    policy = Policy.from_backbone(rm.backbone) if not args.policy else Policy.load(
+        args.policy, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
+
+    def pick_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
+        picks = best_of_n(rm, policy, [p for _, p in chunk], [number for number, _ in chunk], config)
+        return [{**p.to_dict(), SETTINGS_KEY: settings} for p in picks]
+
+    stats = run_jsonl_job(args.input, args.output, prompt_line, pick_chunk, chunk_size=args.chunk_size)
+    print(f"picked the best of {args.n} for {stats.scored} new prompt(s) into {args.output}"
+          + (f" (resumed after line {stats.done_before})" if stats.done_before else ""), file=sys.stderr)
+    return 0
+
+
+def _add_best_of_n_parser(sub: Any) -> None:
+    p = sub.add_parser("best-of-n", help="sample N completions per prompt from a policy and keep the one the "
+                                         "Activation RM scores highest (seeded; appended, a rerun resumes)")
+    p.add_argument("artifact", help="pointwise artifact directory written by `fit`")
+    p.add_argument("input", help="input JSONL with a prompt per line (other fields are copied to the output)")
+    p.add_argument("--output", "-o", required=True, help="output JSONL: response, score, pick, samples, scores")
+    p.add_argument("--policy", help="policy model: HF id, local directory or .gguf (default: the artifact's backbone)")
+    p.add_argument("--n", type=int, default=8, help="completions sampled per prompt (default 8)")
+    p.add_argument("--max-new-tokens", type=int, default=40, help="tokens per completion (default 40)")
+    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default 0.8)")
+    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass (default 0.95)")
+    p.add_argument("--seed", type=int, default=0, help="run seed; each prompt's seed is fixed by it and its line")
+    p.add_argument("--chunk-size", type=int, default=4, help="prompts sampled, scored and written per chunk")
+    p.add_argument("--without-steering", action="store_true", help="pick with the zero-shot judge (no heads replaced)")
+    _add_backbone_args(p)
+    p.set_defaults(func=cmd_best_of_n)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .serve.cli import add_ray_score_arguments, add_serve_arguments  # argparse only, no server packages
 
@@ -338,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
     _add_backbone_args(many)
     many.set_defaults(func=cmd_score_criteria)
+
+    _add_best_of_n_parser(sub)
 
     inspect = sub.add_parser("inspect", help="show the selected heads of an artifact (table and PNG heat map)")
     inspect.add_argument("artifact")
