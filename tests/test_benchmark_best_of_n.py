@@ -1,0 +1,102 @@
+"""benchmarks/best_of_n.py on a tiny random model: its ARM pick is the `best-of-n` command's pick, the summary's
+numbers follow from the rows, and a rerun resumes."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from tiny import tiny_model, tiny_tokenizer
+
+from activation_rm.cli import main as cli
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
+             "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(6)]
+FAST = ["--steps", "4", "--n-contexts", "4", "--n-shots", "2", "--masks-per-step", "4", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("best_of_n_benchmark", ROOT / "benchmarks" / "best_of_n.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["best_of_n_benchmark"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bon")
+    model_dir = root / "model"
+    tiny_model("llama").save_pretrained(model_dir)
+    tiny_tokenizer().save_pretrained(model_dir)
+    examples = root / "ex.jsonl"
+    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    assert cli(["fit", str(examples), "--criterion", "correct", "--out", str(root / "arm"), "--model", str(model_dir),
+                *FAST]) == 0
+    return root, model_dir, root / "arm"
+
+
+def _row(metric, words, arm, zero):
+    return {"checks": [{"metric": m, "words": w, "correct": m} for m, w in zip(metric, words)], "arm": arm,
+            "zero_shot": zero, "seconds": {"sample": 1.0, "judge": 0.5}}
+
+
+def test_summary_follows_from_the_rows(bench):
+    rows = [_row([0, 1, 0], [30, 5, 9], [0.1, 0.9, 0.2], [0.8, 0.1, 0.2]),
+            _row([0, 0, 0], [12, 12, 40], [0.5, 0.1, 0.2], [0.1, 0.2, 0.3]),
+            _row([1, 1, 0], [3, 4, 50], [0.2, 0.1, 0.3], [0.9, 0.1, 0.0])]
+    s = bench.summarize(rows, "short_correct", 3)
+    m = s["methods"]
+    assert m["arm"]["mean"] == pytest.approx(1 / 3, abs=1e-4) and m["zero_shot"]["mean"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["random"]["mean"] == pytest.approx((1 / 3 + 0 + 2 / 3) / 3, abs=1e-4)
+    assert m["oracle"]["mean"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["arm"]["mean_words"] == pytest.approx((5 + 12 + 50) / 3, abs=0.01)
+    assert s["paired"]["arm-zero_shot"]["wins"] == 1 and s["paired"]["arm-zero_shot"]["losses"] == 1
+    assert s["paired"]["oracle-arm"]["losses"] == 0 and s["sample_parts"] == {"correct": pytest.approx(3 / 9, abs=1e-4)}
+    assert s["seconds"] == {"sample": 3.0, "judge": 1.5}
+    assert "| ARM pick | 0.333 |" in bench.markdown(s)
+
+
+def test_end_to_end_matches_the_command_and_resumes(bench, setup, tmp_path, capsys):
+    root, model_dir, artifact = setup
+    prompts = tmp_path / "held.jsonl"
+    records = [{"id": f"x{i}", "criterion": "short_correct", "prompt": f"What is {i} plus {i}?",
+                "answers": [str(2 * i)], "numeric": True, "operands": [i, i]} for i in range(1, 4)]
+    prompts.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "out"
+    argv = ["--criterion", "short_correct", "--artifact", str(artifact), "--out", str(out), "--prompts", str(prompts),
+            "--model", str(model_dir), "--n", "3", "--max-new-tokens", "5", "--temperature", "1.0",
+            "--chunk-size", "1", "--device", "cpu"]
+    assert bench.main(argv) == 0
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and all(len(r["samples"]) == len(r["arm"]) == len(r["checks"]) == 3 for r in rows)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["prompts"] == 3 and (out / "best_of_n.png").stat().st_size > 0
+    # the command with the same seed and settings samples the same completions and picks the same one
+    picks = tmp_path / "picks.jsonl"
+    assert cli(["best-of-n", str(artifact), str(prompts), "-o", str(picks), "--n", "3", "--max-new-tokens", "5",
+                "--temperature", "1.0", "--model", str(model_dir)]) == 0
+    for row, picked in zip(rows, [json.loads(line) for line in picks.read_text().splitlines()]):
+        assert picked["samples"] == row["samples"]
+        assert picked["pick"] == max(range(3), key=lambda i: (row["arm"][i], -i))
+    # a rerun after a crash redoes only the missing prompt and gives the same rows
+    lines = (out / "samples.jsonl").read_text().splitlines(keepends=True)
+    (out / "samples.jsonl").write_text("".join(lines[:2]))
+    assert bench.main(argv) == 0
+    again = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert [{**r, "seconds": None} for r in again] == [{**r, "seconds": None} for r in rows]
+    capsys.readouterr()
+
+
+def test_bad_prompts_fail_before_the_model_loads(bench, setup, tmp_path):
+    _, model_dir, artifact = setup
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "ok"}\n{"id": 1}\n')
+    from activation_rm.streaming import InputError
+
+    with pytest.raises(InputError, match=f"{bad}:2: missing field 'prompt'"):
+        bench.main(["--criterion", "short_correct", "--artifact", str(artifact), "--out", str(tmp_path / "o"),
+                    "--prompts", str(bad), "--model", "/nonexistent/model"])
