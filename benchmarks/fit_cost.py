@@ -3,7 +3,8 @@
 The few-shot set is ``--pairs`` RewardBench v1 pairs whose two responses both have 150-300 words (seeded draw,
 from ``../shared``); the held-out check scores ``--eval`` further pairs of the same kind. Each variant (library
 defaults, or ``name:key=value,...`` over them as in ``benchmarks/accuracy.py``) is fitted on the same pairs and
-timed by stage (mean activations, head selection), with the averaging contexts' token counts; then its
+timed by stage (mean activations, head selection; wall and process CPU seconds, with the 1-minute load average
+before and after, since this machine is shared), with the averaging contexts' token counts; then its
 held-out pair accuracy is measured next to zero-shot P(Yes). Variants run in the order given, one at a time, so
 run it on a quiet machine and read the times as this machine's.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -58,6 +60,40 @@ def context_lengths(backbone, rm_kwargs: dict, pairs: list, seed: int) -> list[i
     return [len(s) for s in seqs]
 
 
+def unchanged_contexts(backbone, variant_fit: dict, seeds: range = range(5), sizes: tuple[int, ...] = (4, 10, 20, 30),
+                       base: dict | None = None) -> dict[str, list[int]]:
+    """Per task of the accuracy benchmark (both halves of the bias sets, the bundled criteria): how many of the
+    averaging contexts built for its few-shot draws (every seed, every curve size the pool allows) differ between
+    the library defaults and ``variant_fit``, and how many there are. No model runs: a variant that leaves them all
+    the same gives the same means, heads and scores, so the benchmark's accuracy cannot change. ``base`` settings
+    apply to both sides (tests use fewer contexts)."""
+    from accuracy import bundled_tasks, draw_fewshot, examples_of, own_tasks, parse_variant, resolved
+
+    from activation_rm.activations import build_contexts
+    from activation_rm.templates import labelled_items
+    from activation_rm.vision import make_encoder
+
+    default = parse_variant("default")
+    counts: dict[str, list[int]] = {}
+    named = [(f"{half}/{t.name}", t) for half in ("dev", "test") for t in own_tasks(half, 50)]
+    for name, task in named + [(t.name, t) for t in bundled_tasks()]:
+        for n in sizes:
+            if any(n * (2 if split == "all" else 1) > len(pool) for split, pool in task.pool.items()):
+                continue
+            for seed in seeds:
+                examples = examples_of(draw_fewshot(task, n, seed))
+                built = []
+                for fit in ({**default.fit, **(base or {})}, {**variant_fit, **(base or {})}):
+                    contexts, _, template, _ = resolved(type(default)("v", fit), task.criterion)
+                    items = labelled_items(examples, template.mode)
+                    built.append(build_contexts(make_encoder(backbone, template), items, contexts, seed)[0])
+                differ = sum(a != b for a, b in zip(*built))
+                total = counts.setdefault(name, [0, 0])
+                total[0] += differ
+                total[1] += len(built[0])
+    return counts
+
+
 def pair_accuracy(rm, pairs: list) -> float:
     result = rm.compare([p["prompt"] for p in pairs], [p["chosen"] for p in pairs], [p["rejected"] for p in pairs])
     return sum(r.preferred == "a" for r in result) / len(pairs)
@@ -77,7 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model", default=None)
     parser.add_argument("--out", type=Path, default=Path("results/fit-cost"))
+    parser.add_argument("--unchanged", action="store_true",
+                        help="only count, per accuracy-benchmark task, the averaging contexts each variant changes")
     args = parser.parse_args(argv)
+    if args.unchanged:
+        backbone = load_backbone(args.model)
+        report = {spec: unchanged_contexts(backbone, parse_variant(spec).fit) for spec in args.variants}
+        for spec, counts in report.items():
+            for task, (differ, total) in counts.items():
+                print(f"{spec}: {task}: {differ} of {total} averaging contexts differ from the defaults'")
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "unchanged.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+        return 0
     torch.set_num_threads(args.threads)
     fit_pairs, eval_pairs = long_pairs(args.pairs, args.eval, args.seed)
     examples = [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in fit_pairs]
@@ -88,10 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.variants:
         variant = parse_variant(spec)
         lengths = context_lengths(backbone, variant.fit, fit_pairs, args.seed)
-        started = time.perf_counter()
+        load = os.getloadavg()[0]
+        started, cpu = time.perf_counter(), time.process_time()
         rm = ActivationRM.fit(backbone, examples, criterion=CRITERION, seed=args.seed, progress=False, **variant.fit)
         seconds = time.perf_counter() - started
-        row = {"fit_seconds": round(seconds, 1), "means_seconds": rm.fit_info["means_seconds"],
+        row = {"fit_seconds": round(seconds, 1), "fit_cpu_seconds": round(time.process_time() - cpu, 1),
+               "load_average": [round(load, 2), round(os.getloadavg()[0], 2)], "means_seconds": rm.fit_info["means_seconds"],
                "selection_seconds": rm.fit_info["selection_seconds"], "heads": int(rm.mask.sum()),
                "context_tokens_mean": round(statistics.mean(lengths)), "context_tokens_max": max(lengths),
                "truncated_examples": rm.fit_info["truncated_examples"], "settings": variant.fit}
