@@ -83,3 +83,21 @@ def test_evalbiasbench_bad_label(tmp_path):
     path.write_text(json.dumps({"length bias": [{"instruction": "q", "response1": "a", "response2": "b", "label": 3}]}))
     with pytest.raises(BenchmarkError, match=r"\['length bias'\]\[0\]: field 'label'"):
         load_evalbiasbench(path)
+
+
+def test_pair_files_report_undecodable_and_bad_rows_together_and_empty_files_clearly(tmp_path):
+    from activation_rm.data import EmptyInputError
+    from activation_rm.eval.benchmarks import BenchmarkError, load_pairs
+
+    path = tmp_path / "pairs.jsonl"
+    path.write_bytes(b'{"prompt":"caf\xe9","chosen":"a","rejected":"b"}\n{"prompt": 1, "chosen": "a", "rejected": "b"}\n'
+                     b'{"prompt": "q", "chosen": "a", "rejected": "b"}\n{"prompt": "q", "chosen": "a"\n')
+    with pytest.raises(BenchmarkError) as info:
+        load_pairs(path)
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"3 bad row(s) in {path}:"
+    assert [line.split(": ", 1)[0] for line in lines[1:]] == [f"{path}:1", f"{path}:2", f"{path}:4"]
+    assert "not valid UTF-8 (byte 0xe9 at offset 14)" in lines[1] and "truncated?" in lines[3]
+    path.write_text("\n\n")
+    with pytest.raises(EmptyInputError, match="pairs.jsonl: the file has no JSON rows"):
+        load_pairs(path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data import InputProblem, check_prompt, format_problems, read_jsonl
+from ..data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl
 from .records import PairRecord
 
 REWARDBENCH_HUB = "allenai/reward-bench"
@@ -90,11 +90,18 @@ def _read_rows(path: Path) -> Iterable[tuple[int, Any]]:
             raise BenchmarkError(f"{path}: expected a JSON list of rows")
         yield from enumerate(data, start=1)
         return
-    yield from read_jsonl(path, error=BenchmarkError)
+    for number, row, problem in scan_jsonl(path):
+        yield number, (_Undecodable(problem) if problem else row)
+
+
+class _Undecodable(str):
+    """A JSONL line that could not be decoded, passed on so it is reported with the rows' other problems."""
 
 
 def record_from_row(row: Any, fields: FieldMap, where: str, default_subset: str, default_id: str) -> PairRecord:
     """One source row to a PairRecord; errors name ``where`` (file:line) and the missing or bad field."""
+    if isinstance(row, _Undecodable):
+        raise BenchmarkError(str(row))
     if not isinstance(row, Mapping):
         raise BenchmarkError(f"{where}: expected an object, got {type(row).__name__}")
     for name in ("prompt", "chosen", "rejected"):
@@ -145,6 +152,8 @@ def load_pairs(source: str | os.PathLike, fields: FieldMap = FieldMap(), *, spli
             problems.append(str(err))
     if problems:
         raise BenchmarkError(format_problems(problems, f"{len(problems)} bad row(s) in {label}:"))
+    if not records and path.exists():
+        raise EmptyInputError(label, "rows")
     if not records:
         raise BenchmarkError(f"{label}: no pairs")
     keys = [r.key for r in records]
