@@ -34,7 +34,7 @@ def test_balanced_means_match_per_class_means_of_recorded_contexts():
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
-def test_context_budget_cuts_only_items_longer_than_their_share():
+def test_context_budget_cuts_only_contexts_that_exceed_it():
     backbone = tiny_backbone("llama")
     encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", max_length=2048))
     short = [(JudgeItem(f"What is {i}?", (f"It is {i}.",)), i % 2) for i in range(8)]

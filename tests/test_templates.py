@@ -147,3 +147,12 @@ def test_inline_demonstrations_are_one_user_message_each_followed_by_its_verdict
     assert inline.endswith("Answer Yes or No.<|im_end|>\n<|im_start|>assistant\n")
     with pytest.raises(ValueError, match="demonstration style"):
         enc.encode_with_demos(demos, JudgeItem("q3", ("r3",)), style="sideways")
+
+
+def test_context_budgets_keep_contexts_that_fit_and_water_fill_the_rest():
+    from activation_rm.templates import context_budgets
+
+    assert context_budgets([100, 200, 300], total=600, floor=50, whole=2048) == [2048, 2048, 2048]
+    # 601 tokens in a 400 budget: the short item stays whole, the two long ones share what it leaves
+    assert context_budgets([100, 200, 301], total=400, floor=50, whole=2048) == [2048, 150, 150]
+    assert context_budgets([30, 500, 500], total=100, floor=60, whole=2048) == [2048, 60, 60]

@@ -16,7 +16,7 @@ import torch
 
 from .backbone import Backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from .templates import DEMO_INLINE, DEMO_STYLES, JudgeItem, QueryEncoder
+from .templates import DEMO_INLINE, DEMO_STYLES, JudgeItem, QueryEncoder, context_budgets
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,9 @@ class ContextConfig:
     balance_classes: bool = False
     #: demonstrations as earlier chat turns ("turns", MTV's) or inline in the query's user message ("inline")
     demos: str = DEMO_INLINE
-    #: token budget of one context, shared equally by its demonstrations and query (None: the template's
-    #: ``max_length``). It bounds the cost of the means on long texts; items shorter than their share are not cut
+    #: token budget of one context, its demonstrations and query together (None: the template's ``max_length``).
+    #: It bounds the cost of the means on long texts: a context that fits keeps its items whole, else its longest
+    #: items are cut to equal shares of what the others leave
     context_tokens: int | None = None
 
     def __post_init__(self) -> None:
@@ -50,9 +51,10 @@ def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]]
                    seed: int) -> tuple[list[list[int]], list[int]]:
     """Token ids of ``n_contexts`` few-shot contexts and the verdict index of each final query.
 
-    Demonstrations and the query are drawn without replacement within a context; each item is truncated to an
-    equal share of ``config.context_tokens`` (default ``max_length``) so a context stays within that budget, but
-    never below its template plus 64 tokens of text (short ``max_length`` with many shots then gives longer contexts rather than an error).
+    Demonstrations and the query are drawn without replacement within a context. A context whose items fit in
+    ``config.context_tokens`` (default ``max_length``) keeps them whole; otherwise the longest items are cut to
+    equal shares of what the shorter ones leave (water-filling), never below the template plus 64 tokens of text
+    (a short budget with many shots then gives longer contexts rather than an error).
     """
     encoded, targets = encode_contexts(encoder, items, config, seed)
     return [e.ids for e in encoded], targets
@@ -73,12 +75,17 @@ def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
         raise ValueError(f"{len(items)} labelled items are too few for {config.n_shots}-shot contexts")
     rng = random.Random(seed)
     total = config.context_tokens or encoder.template.max_length
-    budget = max(encoder.template_tokens() + 64, total // (config.n_shots + 1))
+    floor = encoder.template_tokens() + 64
+    lengths: dict[int, int] = {}
     for _ in range(config.n_contexts):
         chosen = rng.sample(range(len(items)), config.n_shots + 1)
+        for i in chosen:
+            if i not in lengths:
+                lengths[i] = encoder.item_tokens(items[i][0])
+        budgets = context_budgets([lengths[i] for i in chosen], total, floor, encoder.template.max_length)
         demos = [items[i] for i in chosen[:-1]]
         query, verdict = items[chosen[-1]]
-        yield encoder.encode_with_demos(demos, query, per_item_budget=budget, style=config.demos), verdict
+        yield encoder.encode_with_demos(demos, query, per_item_budget=budgets, style=config.demos), verdict
 
 
 class ContextAverage:

@@ -235,27 +235,33 @@ class QueryEncoder:
         encoded = [self.encode(item) for item in items]
         return [e.ids for e in encoded], sum(e.truncated for e in encoded)
 
-    def demo_turns(self, demos: Sequence[tuple[JudgeItem, int | None]], budget: int | None = None,
+    def item_tokens(self, item: JudgeItem) -> int:
+        """Tokens of ``item``'s query rendered alone, uncut: what a per-item budget is compared with."""
+        return len(self._tokenize(self.render_text([(self._user(self._parts(item)), None)])))
+
+    def demo_turns(self, demos: Sequence[tuple[JudgeItem, int | None]], budget: int | Sequence[int] | None = None,
                    style: str = DEMO_TURNS) -> tuple[list[tuple[str, str | None]], bool]:
         """Chat turns of labelled items (verdict index 0 = positive; None for the final query), each item's user
-        text cut to ``budget`` tokens first, and whether any was cut. ``style`` "inline" writes every item into one
-        user message, each demonstration followed by its verdict on the next line."""
+        text cut to ``budget`` tokens first (one budget for all, or one per item), and whether any was cut.
+        ``style`` "inline" writes every item into one user message, each demonstration followed by its verdict
+        on the next line."""
         if style not in DEMO_STYLES:
             raise ValueError(f"demonstration style must be one of {DEMO_STYLES}, got {style!r}")
-        budget = budget or self.template.max_length
+        budgets = item_budgets(budget or self.template.max_length, len(demos))
         truncated = False
         turns: list[tuple[str, str | None]] = []
-        for item, verdict in demos:
-            parts, cut = self.fit_parts(self._parts(item), budget,
+        for (item, verdict), item_budget in zip(demos, budgets):
+            parts, cut = self.fit_parts(self._parts(item), item_budget,
                                         lambda p: self._tokenize(self.render_text([(self._user(p), None)])))
             truncated |= cut
             turns.append((self._user(parts), None if verdict is None else self.template.verdicts[verdict]))
         return (inline_turns(turns) if style == DEMO_INLINE else turns), truncated
 
     def encode_with_demos(self, demos: Sequence[tuple[JudgeItem, int]], query: JudgeItem,
-                          per_item_budget: int | None = None, style: str = DEMO_TURNS) -> EncodedQuery:
+                          per_item_budget: int | Sequence[int] | None = None, style: str = DEMO_TURNS) -> EncodedQuery:
         """A few-shot context: labelled demonstrations (verdict index 0 = positive), then the query, as chat turns
-        or inline in one message (``style``). Each item is truncated to ``per_item_budget`` tokens first."""
+        or inline in one message (``style``). Each item is truncated to ``per_item_budget`` tokens first (one for
+        all, or one per item with the query's last)."""
         turns, truncated = self.demo_turns([*demos, (query, None)], per_item_budget, style)
         return EncodedQuery(self._tokenize(self.render_text(turns)), truncated)
 
@@ -270,6 +276,23 @@ def inline_turns(turns: Sequence[tuple[str, str | None]]) -> list[tuple[str, str
         return []
     blocks = [user if verdict is None else f"{user}\n{verdict}" for user, verdict in turns[:-1]]
     return [("\n\n".join([*blocks, turns[-1][0]]), turns[-1][1])]
+
+
+def item_budgets(budget: int | Sequence[int], n: int) -> list[int]:
+    """``n`` per-item token budgets from one shared value or a list of them."""
+    budgets = [budget] * n if isinstance(budget, int) else list(budget)
+    if len(budgets) != n:
+        raise ValueError(f"{len(budgets)} item budgets for {n} items")
+    return budgets
+
+
+def context_budgets(lengths: Sequence[int], total: int, floor: int, whole: int) -> list[int]:
+    """Per-item token budgets of a context whose items are ``lengths`` tokens long: every item whole when they fit
+    in ``total``, else the longest ones cut to equal shares of what the shorter ones leave (water-filling), never
+    below ``floor`` (then the context runs over ``total`` rather than erasing an item). An item left whole gets
+    ``whole`` (the query limit), so a different count of its tokens cannot cut it."""
+    shares = list(lengths) if sum(lengths) <= total else _water_fill(lengths, total)
+    return [whole if share >= length else max(floor, share) for share, length in zip(shares, lengths)]
 
 
 def _water_fill(lengths: Sequence[int], room: int) -> list[int]:

@@ -37,7 +37,7 @@ from .batching import (
 from .data import Example, ExampleError, is_url, parse_images, resolve_image_paths
 from .heads import Steering, head_hooks, last_token_positions
 from .selection import SelectionConfig, SelectionResult, select_heads_with
-from .templates import DEMO_INLINE, DEMO_TURNS, JudgeItem, QueryEncoder, inline_turns
+from .templates import DEMO_INLINE, DEMO_TURNS, JudgeItem, QueryEncoder, inline_turns, item_budgets
 
 #: processor outputs aligned with the tokens (padded like ``input_ids``); every other pixel input is stacked per
 #: image along its first dimension, its other dimensions zero-padded to the largest in the batch.
@@ -226,16 +226,16 @@ class VisionQueryEncoder(QueryEncoder):
         return encoded, sum(e.truncated for e in encoded)
 
     def encode_with_demos(self, demos: Sequence[tuple[JudgeItem, int]], query: JudgeItem,  # type: ignore[override]
-                          per_item_budget: int | None = None, style: str = DEMO_TURNS) -> MMQuery:
+                          per_item_budget: int | Sequence[int] | None = None, style: str = DEMO_TURNS) -> MMQuery:
         """A few-shot context with images: each demonstration is a user turn with its own images, answered with
         its verdict (or, ``style`` "inline", all in one user message that carries every image). Each item's texts
-        are cut to ``per_item_budget`` tokens beside its image tokens."""
-        budget = per_item_budget or self.template.max_length
+        are cut to ``per_item_budget`` tokens (one for all, or one per item) beside its image tokens."""
+        budgets = item_budgets(per_item_budget or self.template.max_length, len(demos) + 1)
         truncated = False
         turns: list[tuple[str, str | None]] = []
         counts: list[int] = []
         all_images: list[Any] = []
-        for item, verdict in [*demos, (query, None)]:
+        for (item, verdict), budget in zip([*demos, (query, None)], budgets):
             images = self._images(item)
             parts, cut, _ = self._fit_item(item, images, budget, count_images=False)
             truncated |= cut
