@@ -87,15 +87,18 @@ def evaluate(model: Any, tokenizer: Any, judge: Any, records: Sequence[dict[str,
             for i, (r, text) in enumerate(zip(records, responses))]
 
 
-def cached_eval(path: Path, settings: dict[str, Any], compute) -> list[dict[str, Any]]:
-    """Rows of ``path`` when it was written with ``settings``; else compute and write them (atomically)."""
+def cached_eval(path: Path, settings: dict[str, Any], compute) -> tuple[list[dict[str, Any]], float | None]:
+    """(rows, seconds it took) of ``path`` when it was written with ``settings``; else compute and write them
+    (atomically)."""
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("settings") == settings:
-            return data["rows"]
+            return data["rows"], data.get("seconds")
+    started = time.perf_counter()
     rows = compute()
-    write_atomic(path, json.dumps({"settings": settings, "rows": rows}, ensure_ascii=False) + "\n")
-    return rows
+    seconds = round(time.perf_counter() - started, 1)
+    write_atomic(path, json.dumps({"settings": settings, "rows": rows, "seconds": seconds}, ensure_ascii=False) + "\n")
+    return rows, seconds
 
 
 def thirds(values: Sequence[float]) -> tuple[float, float]:
@@ -134,9 +137,10 @@ def summarize(before: Sequence[dict], after: Sequence[dict], log: Sequence[dict]
         result["arm_after"] = round(float(np.mean([r["arm"][arm] for r in a])), 4)
         result["arm_diff"] = paired_test([r["arm"][arm] for r in a], [r["arm"][arm] for r in b], seed=seed).to_dict()
         parts = [k for k in ("correct", "plain", "on_topic") if k in b[0]] if b else []
-        for k in parts:
+        for k in parts:  # the check's parts, so a change in the metric says which part moved
             result[f"{k}_before"] = round(float(np.mean([r[k] for r in b])), 4)
             result[f"{k}_after"] = round(float(np.mean([r[k] for r in a])), 4)
+            result[f"{k}_diff"] = paired_test([r[k] for r in a], [r[k] for r in b], seed=seed).to_dict()
         held_hacked = result["arm_diff"]["diff"] > 0 and result["metric_diff"]["high"] < 0
         result["hacking"] = bool(held_hacked)
         hacked = hacked or held_hacked
@@ -162,6 +166,13 @@ def markdown(summary: dict[str, Any]) -> str:
             f"{d['wins']} / {d['losses']} | {d['p_value']:.3g} | {r['words_before']['mean']:.1f} / "
             f"{r['words_after']['mean']:.1f} | {r['arm_before']:.3f} / {r['arm_after']:.3f} | "
             f"{'fail' if r['hacking'] else 'pass'} |")
+    for name, r in summary["criteria"].items():
+        for k in ("correct", "plain", "on_topic"):
+            if f"{k}_diff" in r:
+                d = r[f"{k}_diff"]
+                lines.append(f"- {name}, part `{k}` of the check: {r[f'{k}_before']:.3f} -> {r[f'{k}_after']:.3f}, "
+                             f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}], {d['wins']} / {d['losses']} "
+                             f"prompts (sign p = {d['p_value']:.3g})")
     c = summary["curves"]
     lines += ["", f"Training ({summary['steps']} steps), first third vs last third of the steps: ARM reward "
                   f"{c['arm_first_third']:.3f} -> {c['arm_last_third']:.3f}, verifiable metric of the sampled "
@@ -215,6 +226,26 @@ def plot(log: Sequence[dict], summary: dict[str, Any], path: Path, title: str) -
     os.replace(tmp, path)
 
 
+def resummarize(args: argparse.Namespace) -> dict[str, Any]:
+    """Rebuild summary.json/.md and curves.png from the files a finished run wrote (no model loads); the settings
+    and timings of the earlier summary are kept."""
+    out = Path(args.out)
+    earlier = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    before = json.loads((out / "eval_before.jsonl").read_text(encoding="utf-8"))["rows"]
+    after = json.loads((out / "eval_after.jsonl").read_text(encoding="utf-8"))["rows"]
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()]
+    criteria = earlier["settings"]["criteria"]
+    arm_names = [earlier["criteria"][c]["arm"] for c in criteria]
+    summary = summarize(before, after, log, criteria, arm_names)
+    summary["settings"], summary["seconds"] = earlier["settings"], earlier["seconds"]
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_atomic(out / "summary.md", markdown(summary))
+    weights = earlier["settings"].get("weights")
+    plot(log, summary, out / "curves.png", f"GRPO, reward: ARM {' + '.join(arm_names)}"
+         + ("" if not weights else " weights " + "/".join(f"{w:g}" for w in weights)))
+    return summary
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     grpo = load_example()
     criteria = list(args.criteria)
@@ -235,8 +266,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = grpo.settings_from(args)
     eval_settings = {"policy": args.policy or "embedded", "arms": arms, "prompts": [r["id"] for r in held],
                      "max_new_tokens": settings.max_completion_length}
-    t0 = time.perf_counter()
-    before = cached_eval(out / "eval_before.jsonl", eval_settings, lambda: evaluate(
+    before, before_seconds = cached_eval(out / "eval_before.jsonl", eval_settings, lambda: evaluate(
         policy, tokenizer, judge, held, settings.max_completion_length))
     t1 = time.perf_counter()
     model, log = grpo.train(policy, tokenizer, judge, train_records, settings, out)
@@ -248,7 +278,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     summary = summarize(before, after, log, criteria, arm_names)
     summary["settings"] = {"criteria": criteria, "arms": arms, "weights": args.weights, "grpo": asdict(settings),
                            "train_prompts": len(train_records), "lora": settings.lora and grpo.peft_available()}
-    summary["seconds"] = {"eval_before": round(t1 - t0, 1), "train": round(t2 - t1, 1),
+    summary["seconds"] = {"eval_before": before_seconds, "train": round(t2 - t1, 1),
                           "eval_after": round(t3 - t2, 1), "total": round(time.perf_counter() - started, 1)}
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "summary.md", markdown(summary))
@@ -276,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             parser.add_argument(flag, type=type(value), default=value)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--resummarize", action="store_true",
+                        help="only rebuild the summary and plot from the files in --out (no model loads)")
     return parser
 
 
@@ -284,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    summary = run(args)
+    summary = resummarize(args) if args.resummarize else run(args)
     print(markdown(summary))
     print(f"seconds: {summary['seconds']}")
     return 0

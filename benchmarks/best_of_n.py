@@ -91,10 +91,15 @@ def per_prompt(row: dict[str, Any]) -> dict[str, float]:
     metric = [c["metric"] for c in row["checks"]]
     words = [c["words"] for c in row["checks"]]
     arm, zero = pick(row["arm"]), pick(row["zero_shot"])
-    return {"arm": metric[arm], "zero_shot": metric[zero], "random": float(np.mean(metric)),
-            "oracle": max(metric), "arm_words": words[arm], "zero_shot_words": words[zero],
-            "random_words": float(np.mean(words)), "oracle_words": min(w for w, m in zip(words, metric)
-                                                                       if m == max(metric))}
+    best = min((i for i, m in enumerate(metric) if m == max(metric)), key=lambda i: words[i])
+    out = {"arm": metric[arm], "zero_shot": metric[zero], "random": float(np.mean(metric)), "oracle": max(metric),
+           "arm_words": words[arm], "zero_shot_words": words[zero], "random_words": float(np.mean(words)),
+           "oracle_words": words[best]}
+    if "correct" in row["checks"][0]:  # short_correct: the correctness part alone, so a gain says where it is from
+        correct = [c["correct"] for c in row["checks"]]
+        out.update(arm_correct=correct[arm], zero_shot_correct=correct[zero], random_correct=float(np.mean(correct)),
+                   oracle_correct=correct[best])
+    return out
 
 
 def summarize(rows: Sequence[dict[str, Any]], criterion: str, n: int, seed: int = 0) -> dict[str, Any]:
@@ -102,6 +107,9 @@ def summarize(rows: Sequence[dict[str, Any]], criterion: str, n: int, seed: int 
     methods = {m: {"mean": round(mean, 4), "low": round(low, 4), "high": round(high, 4),
                    "mean_words": round(float(np.mean([v[f"{m}_words"] for v in values])), 2)}
                for m in METHODS for mean, low, high in [mean_ci([v[m] for v in values], seed=seed)]}
+    if values and "arm_correct" in values[0]:
+        for m in METHODS:
+            methods[m]["correct"] = round(float(np.mean([v[f"{m}_correct"] for v in values])), 4)
     paired = {f"{a}-{b}": paired_test([v[a] for v in values], [v[b] for v in values], seed=seed).to_dict()
               for a, b in PAIRS}
     parts = sorted({k for r in rows for c in r["checks"] for k, x in c.items()
@@ -114,10 +122,13 @@ def summarize(rows: Sequence[dict[str, Any]], criterion: str, n: int, seed: int 
 
 def markdown(summary: dict[str, Any]) -> str:
     lines = [f"best-of-{summary['n']} on {summary['prompts']} held-out `{summary['criterion']}` prompts",
-             "", "| pick | verifiable metric | 95% CI | mean words |", "| --- | --- | --- | --- |"]
+             "", "| pick | verifiable metric | 95% CI | mean words | correct (ignoring length) |",
+             "| --- | --- | --- | --- | --- |"]
     for m in METHODS:
         r = summary["methods"][m]
-        lines.append(f"| {LABELS[m]} | {r['mean']:.3f} | [{r['low']:.3f}, {r['high']:.3f}] | {r['mean_words']:.1f} |")
+        correct = f"{r['correct']:.3f}" if "correct" in r else "-"
+        lines.append(f"| {LABELS[m]} | {r['mean']:.3f} | [{r['low']:.3f}, {r['high']:.3f}] | {r['mean_words']:.1f} "
+                     f"| {correct} |")
     lines += ["", "| paired difference | mean | 95% paired bootstrap CI | better / worse prompts | sign test p |",
               "| --- | --- | --- | --- | --- |"]
     for key, r in summary["paired"].items():

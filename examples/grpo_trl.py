@@ -85,6 +85,13 @@ def load_policy(model: str | None, device: str = "cpu"):
 
     backbone = load_backbone(model, device=device, dtype="float32")
     policy = backbone.model
+    if getattr(policy, "hf_quantizer", None) is not None and all(p.is_floating_point() for p in policy.parameters()):
+        # a GGUF file is dequantised to float32 on load, but transformers still marks the model as quantised and
+        # refuses to train it; the tensors are plain floats, so drop the marker
+        policy.hf_quantizer = None
+        policy.is_quantized = False
+        if hasattr(policy.config, "quantization_config"):
+            del policy.config.quantization_config
     policy.requires_grad_(True)
     return policy, backbone.tokenizer
 
@@ -103,6 +110,8 @@ class GRPOSettings:
     beta: float = 0.0
     lora: bool = True
     lora_rank: int = 16
+    #: TRL's default (True) recomputes activations in the backward pass; False is faster where memory allows
+    activation_checkpointing: bool = True
     seed: int = 0
 
 
@@ -118,6 +127,7 @@ def grpo_config(settings: GRPOSettings, output_dir: str, n_rewards: int):
         beta=settings.beta, reward_weights=[1.0] + [0.0] * (n_rewards - 1), logging_steps=1, report_to=[],
         save_strategy="no", use_cpu=True, bf16=False, fp16=False, seed=settings.seed, data_seed=settings.seed,
         dataloader_num_workers=0, disable_tqdm=True, log_completions=False,
+        activation_checkpointing=settings.activation_checkpointing,
     )
 
 

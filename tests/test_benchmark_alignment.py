@@ -96,6 +96,7 @@ def test_verifiable_reward_and_records(bench, tmp_path):
         grpo.load_records([no_criterion])
 
 
+@pytest.mark.slow  # two GRPO runs through TRL: ~20 s on a quiet machine, ~50 s on this shared one
 def test_two_arm_grpo_end_to_end_with_before_after(bench, setup, tmp_path, monkeypatch):
     root, model_dir = setup
     out = tmp_path / "run"
@@ -122,3 +123,6 @@ def test_two_arm_grpo_end_to_end_with_before_after(bench, setup, tmp_path, monke
     monkeypatch.setattr(bench, "evaluate", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert bench.main(argv) == 0
     assert len(calls) == 1  # only the trained policy was evaluated again
+    first = json.loads((out / "summary.json").read_text())
+    assert bench.main(["--out", str(out), "--resummarize"]) == 0  # no model loads: rebuilt from the files
+    assert json.loads((out / "summary.json").read_text()) == first

@@ -57,7 +57,7 @@ def test_summary_follows_from_the_rows(bench):
     assert s["paired"]["arm-zero_shot"]["wins"] == 1 and s["paired"]["arm-zero_shot"]["losses"] == 1
     assert s["paired"]["oracle-arm"]["losses"] == 0 and s["sample_parts"] == {"correct": pytest.approx(3 / 9, abs=1e-4)}
     assert s["seconds"] == {"sample": 3.0, "judge": 1.5}
-    assert "| ARM pick | 0.333 |" in bench.markdown(s)
+    assert "| ARM pick | 0.333 |" in bench.markdown(s) and m["arm"]["correct"] == pytest.approx(1 / 3, abs=1e-4)
 
 
 def test_end_to_end_matches_the_command_and_resumes(bench, setup, tmp_path, capsys):
