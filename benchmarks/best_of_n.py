@@ -199,10 +199,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def resummarize(args: argparse.Namespace) -> dict[str, Any]:
+    """Rebuild the summary, table and plot from ``OUT/samples.jsonl`` (no model loads); the earlier summary's
+    settings and timing are kept."""
+    out = Path(args.out)
+    earlier = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+    summary = summarize(rows, args.criterion, earlier["n"])
+    summary["settings"], summary["this_run_seconds"] = earlier["settings"], earlier["this_run_seconds"]
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_atomic(out / "summary.md", markdown(summary))
+    plot([summary], out / "best_of_n.png")
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--criterion", required=True, choices=("short_correct", "no_markdown"))
-    parser.add_argument("--artifact", required=True, help="pointwise ARM artifact for this criterion")
+    parser.add_argument("--artifact", help="pointwise ARM artifact for this criterion (needed unless --resummarize)")
     parser.add_argument("--out", required=True, help="output directory (samples.jsonl resumes)")
     parser.add_argument("--prompts", help="held-out prompts JSONL (default: the criterion's held-out file)")
     parser.add_argument("--limit", type=int, help="only the first N prompts")
@@ -217,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-size", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--resummarize", action="store_true",
+                        help="only rebuild the summary and plot from OUT/samples.jsonl (no model loads)")
     return parser
 
 
@@ -225,7 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    summary = run(args)
+    if not args.resummarize and not args.artifact:
+        raise SystemExit("error: --artifact is required (unless --resummarize)")
+    summary = resummarize(args) if args.resummarize else run(args)
     print(markdown(summary))
     print(f"(this run: {summary['this_run_seconds']} s; all rows: sampling {summary['seconds']['sample']} s, "
           f"judging {summary['seconds']['judge']} s)")

@@ -88,6 +88,9 @@ def test_end_to_end_matches_the_command_and_resumes(bench, setup, tmp_path, caps
     assert bench.main(argv) == 0
     again = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert [{**r, "seconds": None} for r in again] == [{**r, "seconds": None} for r in rows]
+    first = json.loads((out / "summary.json").read_text())
+    assert bench.main(["--criterion", "short_correct", "--out", str(out), "--resummarize"]) == 0  # no model loads
+    assert json.loads((out / "summary.json").read_text()) == first
     capsys.readouterr()
 
 
