@@ -103,3 +103,36 @@ def test_bad_prompts_fail_before_the_model_loads(bench, setup, tmp_path):
     with pytest.raises(InputError, match=f"{bad}:2: missing field 'prompt'"):
         bench.main(["--criterion", "short_correct", "--artifact", str(artifact), "--out", str(tmp_path / "o"),
                     "--prompts", str(bad), "--model", "/nonexistent/model"])
+
+
+def test_the_verifiable_checks(bench):
+    from checks import check
+
+    arith = {"criterion": "short_correct", "answers": ["12"], "numeric": True, "operands": [7, 5]}
+    assert check(arith, "7 + 5 = 12.")["metric"] == 1 and check(arith, "twelve")["metric"] == 1
+    assert check(arith, "It is 18, which is 7 + 5 = 12.")["metric"] == 0  # a wrong number is stated too
+    assert check(arith, "7 + 5 = 13.")["correct"] == 0
+    padded = "7 + 5 = 12. " + "This is a very common question that many people ask about. " * 2
+    assert check(arith, padded) == {"metric": 0, "correct": 1, "words": 25}  # correct but padded
+    fact = {"criterion": "short_correct", "answers": ["Rome"]}
+    assert check(fact, "The capital of Italy is Rome.")["metric"] == 1 and check(fact, "Romes.")["metric"] == 0
+    symbol = {"criterion": "short_correct", "answers": ["Au"], "case_sensitive": True}
+    assert check(symbol, "It is Au.")["metric"] == 1 and check(symbol, "It is AU.")["metric"] == 0
+    plain = {"criterion": "no_markdown", "keyword": "sleep"}
+    assert check(plain, "Go to sleep at the same time and keep the room dark.")["metric"] == 1
+    for text in ("1. Sleep early and often every single night", "- Sleep early and often every single night",
+                 "## Sleep\nSleep early and often every night", "Sleep **early** and often every single night",
+                 "Sleep *early* and often every single night", "| sleep | early |"):
+        assert check(plain, text)["plain"] == 0, text
+    assert check(plain, "Sleep well.")["metric"] == 0  # too short to be an answer
+    assert check(plain, "Keep a regular routine every night and avoid screens.")["on_topic"] == 0
+    with pytest.raises(ValueError, match="unknown criterion"):
+        check({"id": "x", "criterion": "other"}, "text")
+
+
+def test_task_sets_match_a_fresh_build():
+    import subprocess
+
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "data" / "alignment" / "make_alignment_data.py"),
+                             "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
