@@ -107,11 +107,14 @@ def summarize(rows: Sequence[dict[str, Any]], criterion: str, n: int, seed: int 
     methods = {m: {"mean": round(mean, 4), "low": round(low, 4), "high": round(high, 4),
                    "mean_words": round(float(np.mean([v[f"{m}_words"] for v in values])), 2)}
                for m in METHODS for mean, low, high in [mean_ci([v[m] for v in values], seed=seed)]}
+    paired = {f"{a}-{b}": paired_test([v[a] for v in values], [v[b] for v in values], seed=seed).to_dict()
+              for a, b in PAIRS}
     if values and "arm_correct" in values[0]:
         for m in METHODS:
             methods[m]["correct"] = round(float(np.mean([v[f"{m}_correct"] for v in values])), 4)
-    paired = {f"{a}-{b}": paired_test([v[a] for v in values], [v[b] for v in values], seed=seed).to_dict()
-              for a, b in PAIRS}
+        paired.update({f"{a}-{b}/correct": paired_test([v[f"{a}_correct"] for v in values],
+                                                       [v[f"{b}_correct"] for v in values], seed=seed).to_dict()
+                       for a, b in PAIRS[:2]})
     parts = sorted({k for r in rows for c in r["checks"] for k, x in c.items()
                     if k not in ("metric", "words") and isinstance(x, int)})
     share = {k: round(float(np.mean([c[k] for r in rows for c in r["checks"]])), 4) for k in parts}
@@ -132,8 +135,10 @@ def markdown(summary: dict[str, Any]) -> str:
     lines += ["", "| paired difference | mean | 95% paired bootstrap CI | better / worse prompts | sign test p |",
               "| --- | --- | --- | --- | --- |"]
     for key, r in summary["paired"].items():
+        key, _, part = key.partition("/")
         a, b = key.split("-")
-        lines.append(f"| {LABELS[a]} - {LABELS[b]} | {r['diff']:+.3f} | [{r['low']:+.3f}, {r['high']:+.3f}] | "
+        part = f", {part} only (ignoring length)" if part else ""
+        lines.append(f"| {LABELS[a]} - {LABELS[b]}{part} | {r['diff']:+.3f} | [{r['low']:+.3f}, {r['high']:+.3f}] | "
                      f"{r['wins']} / {r['losses']} | {r['p_value']:.3g} |")
     return "\n".join(lines) + "\n"
 
