@@ -158,7 +158,7 @@ class Variant:
 
 
 #: the paper's whole fit: its selection (SelectionConfig.paper()) and the 0.1 contexts, layout and held-out split
-PAPER = {**SelectionConfig.paper().to_dict(), "n_contexts": 32, "n_shots": 4, "demos": "turns",
+PAPER = {**SelectionConfig.paper().to_dict(), "n_contexts": 32, "n_shots": 4, "demos": "turns", "context_tokens": 2048,
          "balance_classes": False, "layout": "criterion_first", "held_out_fraction": 0.2}
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in [
