@@ -21,8 +21,8 @@ from typing import Any
 
 import torch
 
-from .data import InputProblem, Prompt, check_prompt
-from .streaming import InputError, check_input, completed_lines
+from .data import InputProblem, Prompt
+from .streaming import check_input, check_output, prompt_field
 
 #: output field holding the sampling settings of the run that wrote a line
 SETTINGS_KEY = "best_of_n"
@@ -179,12 +179,7 @@ def best_of_n(rm: Any, policy: Policy, prompts: Sequence[Prompt], keys: Sequence
 
 def prompt_line(path: Path, number: int, record: dict[str, Any]) -> tuple[int, Prompt]:
     """(line number, prompt) of a best-of-N input line; a missing or bad prompt is an error naming file and line."""
-    if "prompt" not in record:
-        raise InputError(f"{path}:{number}: missing field 'prompt'")
-    try:
-        return number, check_prompt(record["prompt"])
-    except ValueError as err:
-        raise InputError(f"{path}:{number}: field 'prompt': {err}") from None
+    return number, prompt_field(path, number, record)
 
 
 def run_settings(config: SamplingConfig, policy: str, artifact: str, without_steering: bool) -> dict[str, Any]:
@@ -204,9 +199,7 @@ def check_job(artifact: str | os.PathLike, input_path: str | os.PathLike, output
         raise InputProblem(f"best-of-n needs a pointwise artifact; {artifact} is {mode}")
     lines = check_input(input_path, prompt_line)
     output = Path(output_path)
-    if output.is_dir():
-        raise FileExistsError(f"output {output} is a directory; give a JSONL file path")
-    if completed_lines(output):
+    if check_output(output):
         with open(output, encoding="utf-8") as handle:
             earlier = json.loads(handle.readline()).get(SETTINGS_KEY)
         if earlier != settings:

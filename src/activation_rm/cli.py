@@ -53,7 +53,7 @@ def _check_job(input_path: str, output_path: str, artifact_modes: dict[str, str]
     """Refuse a scoring job's bad input before any model loads: the artifacts' metadata, every input line (all
     problems in one message), an empty input, and an output file this tool did not write."""
     from .artifacts import ArtifactError, read_artifact_meta
-    from .streaming import check_input, completed_lines, pair_fields, pointwise_fields, with_images
+    from .streaming import check_input, check_output, pair_fields, pointwise_fields, with_images
 
     for artifact in artifact_modes:
         artifact_modes[artifact] = read_artifact_meta(artifact)["mode"]
@@ -64,10 +64,7 @@ def _check_job(input_path: str, output_path: str, artifact_modes: dict[str, str]
     if pairs is None:
         pairs = modes == {"pairwise"}
     check_input(input_path, with_images(pair_fields if pairs else pointwise_fields, allow_network))
-    output = Path(output_path)
-    if output.is_dir():
-        raise FileExistsError(f"output {output} is a directory; give a JSONL file path")
-    completed_lines(output)
+    check_output(output_path)
 
 
 #: ``fit`` options that map one-to-one onto ContextConfig / SelectionConfig / JudgeTemplate fields

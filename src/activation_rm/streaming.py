@@ -88,7 +88,17 @@ def check_input(path: str | os.PathLike, parse: Callable[[Path, int, dict[str, A
     return lines
 
 
-def _prompt(path: Path, number: int, record: dict[str, Any]) -> Any:
+def check_output(output_path: str | os.PathLike) -> int:
+    """Refuse an output path that is a directory or a file this tool did not write (before any slow work);
+    returns the input line number already done there, as :func:`completed_lines`."""
+    output = Path(output_path)
+    if output.is_dir():
+        raise FileExistsError(f"output {output} is a directory; give a JSONL file path")
+    return completed_lines(output)
+
+
+def prompt_field(path: Path, number: int, record: dict[str, Any]) -> Any:
+    """The line's ``prompt``, checked; a missing or bad one is an :class:`InputError` naming the file and line."""
     if "prompt" not in record:
         raise InputError(f"{path}:{number}: missing field 'prompt'")
     try:
@@ -99,7 +109,7 @@ def _prompt(path: Path, number: int, record: dict[str, Any]) -> Any:
 
 def pointwise_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, str]:
     """(prompt, response) of a scoring input line."""
-    prompt = _prompt(path, number, record)
+    prompt = prompt_field(path, number, record)
     if "response" not in record:
         raise InputError(f"{path}:{number}: missing field 'response'")
     response = record["response"]
@@ -110,7 +120,7 @@ def pointwise_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[A
 
 def pair_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, str, str, tuple[str, str]]:
     """(prompt, response a, response b, the key names used) of a comparison input line."""
-    prompt = _prompt(path, number, record)
+    prompt = prompt_field(path, number, record)
     for first, second in PAIR_KEYS:
         if first in record or second in record:
             missing = [key for key in (first, second) if key not in record]
