@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-from tiny import tiny_model, tiny_tokenizer
+from tiny import save_tiny_model
 
 from activation_rm import ActivationRM
 from activation_rm.backbone import Backbone, load_backbone
@@ -50,8 +50,7 @@ def served() -> Served:
     root = Path(tempfile.mkdtemp(prefix="arm-serve-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     model_dir = root / "tiny-llama"
-    tiny_model("llama").save_pretrained(model_dir)
-    tiny_tokenizer().save_pretrained(model_dir)
+    save_tiny_model(model_dir)
     backbone = load_backbone(str(model_dir), device="cpu", dtype="float32")
     # criterion first: the two criteria's queries then differ from the chat header on, which the pass counts of
     # the fused-criteria tests assume (with the default compact layout they share the prompt and response too)

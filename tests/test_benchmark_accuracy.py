@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tiny import tiny_model, tiny_tokenizer
+from tiny import save_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,8 +61,7 @@ def test_pooled_rows_average_the_six_splits(accuracy):
 
 def test_end_to_end_on_a_tiny_model_with_curve_noise_and_resume(accuracy, tmp_path):
     model_dir = tmp_path / "tiny"
-    tiny_model("llama").save_pretrained(model_dir)
-    tiny_tokenizer().save_pretrained(model_dir)
+    save_tiny_model(model_dir)
     args = ["--half", "dev", "--biases", "format", "--seeds", "0", "--n-eval", "3", "--model", str(model_dir),
             "--variants", "default:steps=3,masks_per_step=4,n_contexts=3,final_samples=2",
             "--curve", "--noise", "--out", str(tmp_path / "out")]

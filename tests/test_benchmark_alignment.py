@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tiny import tiny_model, tiny_tokenizer
+from tiny import save_tiny_model
 
 from activation_rm.cli import main as cli
 
@@ -32,8 +32,7 @@ def bench():
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("align")
     model_dir = root / "model"
-    tiny_model("llama").save_pretrained(model_dir)
-    tiny_tokenizer().save_pretrained(model_dir)
+    save_tiny_model(model_dir)
     examples = root / "ex.jsonl"
     examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
     for name in ("short_correct", "no_markdown"):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tiny import tiny_model, tiny_tokenizer
+from tiny import save_tiny_model
 
 from activation_rm.cli import main as cli
 
@@ -30,8 +30,7 @@ def bench():
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("bon")
     model_dir = root / "model"
-    tiny_model("llama").save_pretrained(model_dir)
-    tiny_tokenizer().save_pretrained(model_dir)
+    save_tiny_model(model_dir)
     examples = root / "ex.jsonl"
     examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
     assert cli(["fit", str(examples), "--criterion", "correct", "--out", str(root / "arm"), "--model", str(model_dir),

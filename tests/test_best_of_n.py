@@ -5,7 +5,7 @@ import json
 
 import pytest
 import torch
-from tiny import tiny_backbone, tiny_model, tiny_tokenizer
+from tiny import save_tiny_model, tiny_backbone, tiny_model, tiny_tokenizer
 
 from activation_rm.best_of_n import Policy, SamplingConfig, best_of_n, pick, prompt_seed
 from activation_rm.cli import main
@@ -21,8 +21,7 @@ SAMPLE = ["--n", "3", "--max-new-tokens", "6", "--temperature", "1.0"]
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-llama")
-    tiny_model("llama").save_pretrained(path)
-    tiny_tokenizer().save_pretrained(path)
+    save_tiny_model(path)
     return path
 
 

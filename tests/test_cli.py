@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from tiny import tiny_model, tiny_tokenizer
+from tiny import save_tiny_model
 
 from activation_rm.cli import main
 
@@ -13,8 +13,7 @@ FAST = ["--steps", "4", "--n-contexts", "4", "--n-shots", "2", "--masks-per-step
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-llama")
-    tiny_model("llama").save_pretrained(path)
-    tiny_tokenizer().save_pretrained(path)
+    save_tiny_model(path)
     return path
 
 

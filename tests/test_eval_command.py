@@ -9,14 +9,13 @@ import sys
 import time
 
 import pytest
-from tiny import tiny_model, tiny_tokenizer
+from tiny import save_tiny_model
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-llama")
-    tiny_model("llama").save_pretrained(path)
-    tiny_tokenizer().save_pretrained(path)
+    save_tiny_model(path)
     return path
 
 

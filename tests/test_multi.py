@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from tiny import VOCAB, tiny_backbone
+from tiny import VOCAB, save_tiny_model, tiny_backbone
 
 from activation_rm.batching import last_token_logits
 from activation_rm.heads import Steering
@@ -183,14 +183,11 @@ def test_reward_model_score_and_compare_use_shared_prompts_exactly():
 def test_cli_score_criteria(tmp_path, capsys):
     import json
 
-    from tiny import tiny_model, tiny_tokenizer
-
     from activation_rm.backbone import load_backbone
     from activation_rm.cli import main
 
     model_dir = tmp_path / "model"
-    tiny_model("llama").save_pretrained(model_dir)
-    tiny_tokenizer().save_pretrained(model_dir)
+    save_tiny_model(model_dir)
     backbone = load_backbone(str(model_dir), device="cpu")
     paths = []
     for k, criterion in enumerate(["correct", "short"]):

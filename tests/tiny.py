@@ -80,3 +80,11 @@ def tiny_model(family: str, seed: int = 0) -> torch.nn.Module:
 
 def tiny_backbone(family: str = "llama", seed: int = 0, chat: bool = True) -> Backbone:
     return Backbone.from_model(tiny_model(family, seed), tiny_tokenizer(chat), name=f"tiny-{family}-{seed}")
+
+
+def save_tiny_model(path, family: str = "llama"):
+    """A tiny random model and the tiny tokenizer saved as a local model directory (what a user's ``--model``
+    path is); returns ``path``."""
+    tiny_model(family).save_pretrained(path)
+    tiny_tokenizer().save_pretrained(path)
+    return path
