@@ -322,20 +322,12 @@ def _add_best_of_n_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_best_of_n)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .serve.cli import add_ray_score_arguments, add_serve_arguments  # argparse only, no server packages
+def _add_chunk_size(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
 
-    parser = argparse.ArgumentParser(prog="activation-rm", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"activation-rm {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    sub = parser.add_subparsers(dest="command", required=True)
 
-    fit = sub.add_parser("fit", help="fit an Activation RM on a JSONL file of labelled examples")
-    fit.add_argument("examples", help="JSONL: {prompt, response, label} or {prompt, chosen, rejected} per line")
-    fit.add_argument("--criterion", help="what is judged, in words")
-    fit.add_argument("--criterion-file", help="read the criterion text from a file")
-    fit.add_argument("--out", "-o", required=True, help="artifact directory to write")
-    fit.add_argument("--mode", choices=("pointwise", "pairwise"), default="pointwise")
+def _add_fit_tuning_args(fit: argparse.ArgumentParser) -> None:
+    """The knobs of FIT_OPTIONS (plus --balance-classes, --held-out-fraction); None leaves the library's default."""
     defaults = "(default: the library's, see docs/method.md)"
     fit.add_argument("--steps", type=int, help=f"REINFORCE steps {defaults}")
     fit.add_argument("--masks-per-step", type=int, help=f"masks sampled per REINFORCE step {defaults}")
@@ -355,6 +347,16 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--held-out-fraction", type=float,
                      help=f"share of examples held out to pick the final mask (0: judge on the training set) {defaults}")
     fit.add_argument("--max-length", type=int, help="token limit per judge query (default 2048)")
+
+
+def _add_fit_parser(sub: Any) -> None:
+    fit = sub.add_parser("fit", help="fit an Activation RM on a JSONL file of labelled examples")
+    fit.add_argument("examples", help="JSONL: {prompt, response, label} or {prompt, chosen, rejected} per line")
+    fit.add_argument("--criterion", help="what is judged, in words")
+    fit.add_argument("--criterion-file", help="read the criterion text from a file")
+    fit.add_argument("--out", "-o", required=True, help="artifact directory to write")
+    fit.add_argument("--mode", choices=("pointwise", "pairwise"), default="pointwise")
+    _add_fit_tuning_args(fit)
     fit.add_argument("--auto", action="store_true",
                      help="choose the selection settings by cross-validation on the examples (about 3x a fit)")
     fit.add_argument("--seed", type=int, default=0)
@@ -363,38 +365,54 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backbone_args(fit)
     fit.set_defaults(func=cmd_fit)
 
-    for name, func, text in (("score", cmd_score, "score a JSONL of {prompt, response} (pairs for pairwise artifacts)"),
-                             ("compare", cmd_compare, "compare pairs {prompt, chosen/rejected | response_a/response_b}")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("artifact", help="artifact directory written by `fit`")
-        p.add_argument("input", help="input JSONL")
-        p.add_argument("--output", "-o", required=True, help="output JSONL (appended; a rerun resumes)")
-        p.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
-        p.add_argument("--without-steering", action="store_true", help="zero-shot baseline: replace no heads")
-        p.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the lines' images")
-        _add_backbone_args(p)
-        if name == "score":
-            add_ray_score_arguments(p)
-        p.set_defaults(func=func)
 
+def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str) -> argparse.ArgumentParser:
+    """``score`` and ``compare`` take the same arguments: one artifact, an input and a resumable output JSONL."""
+    p = sub.add_parser(name, help=text)
+    p.add_argument("artifact", help="artifact directory written by `fit`")
+    p.add_argument("input", help="input JSONL")
+    p.add_argument("--output", "-o", required=True, help="output JSONL (appended; a rerun resumes)")
+    _add_chunk_size(p)
+    p.add_argument("--without-steering", action="store_true", help="zero-shot baseline: replace no heads")
+    p.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the lines' images")
+    _add_backbone_args(p)
+    p.set_defaults(func=func)
+    return p
+
+
+def _add_score_parser(sub: Any) -> None:
+    from .serve.cli import add_ray_score_arguments  # argparse only, no server packages
+
+    score = _add_jsonl_job_parser(sub, "score", cmd_score,
+                                  "score a JSONL of {prompt, response} (pairs for pairwise artifacts)")
+    add_ray_score_arguments(score)
+
+
+def _add_compare_parser(sub: Any) -> None:
+    _add_jsonl_job_parser(sub, "compare", cmd_compare, "compare pairs {prompt, chosen/rejected | response_a/response_b}")
+
+
+def _add_score_criteria_parser(sub: Any) -> None:
     many = sub.add_parser("score-criteria", help="score a JSONL of {prompt, response} under several pointwise "
                                                  "artifacts on one backbone in one pass")
     many.add_argument("artifacts", nargs="+", help="artifact directories written by `fit` (same backbone)")
     many.add_argument("--input", "-i", required=True, help="input JSONL")
     many.add_argument("--output", "-o", required=True, help="output JSONL with {\"scores\": {artifact: score}} "
                                                             "(appended; a rerun resumes)")
-    many.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
+    _add_chunk_size(many)
     _add_backbone_args(many)
     many.set_defaults(func=cmd_score_criteria)
 
-    _add_best_of_n_parser(sub)
 
+def _add_inspect_parser(sub: Any) -> None:
     inspect = sub.add_parser("inspect", help="show the selected heads of an artifact (table and PNG heat map)")
     inspect.add_argument("artifact")
     inspect.add_argument("--png", help="write a layer x head heat map of inclusion probabilities here")
     inspect.add_argument("--json", action="store_true", help="also print the selected heads as JSON")
     inspect.set_defaults(func=cmd_inspect)
 
+
+def _add_demo_parser(sub: Any) -> None:
     demo = sub.add_parser("demo", help="fit on a bundled criterion with the embedded model and compare with zero-shot")
     demo.add_argument("--criterion", default="short_correct", help="bundled criterion: short_correct or honest_not_flattering")
     demo.add_argument("--steps", type=int, help="REINFORCE steps (default: the library's)")
@@ -404,11 +422,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backbone_args(demo)
     demo.set_defaults(func=cmd_demo)
 
+
+def _add_serve_parser(sub: Any) -> None:
+    from .serve.cli import add_serve_arguments  # argparse only, no server packages
+
     serve = sub.add_parser("serve", help="serve artifacts over HTTP: /score, /compare, /get_reward (OpenRLHF), /health, /info")
     add_serve_arguments(serve)
     _add_backbone_args(serve)
     serve.set_defaults(func=cmd_serve)
 
+
+def _add_eval_parsers(sub: Any) -> None:
+    """``eval`` and ``build-preferencehack``, whose arguments live with the eval code."""
     from .eval.command import add_build_arguments, add_eval_arguments  # argparse only; runs nothing
 
     evaluate = sub.add_parser("eval", help="compare Activation RMs with few-shot baselines on benchmarks "
@@ -419,6 +444,17 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "splits) from RewardBench pairs")
     add_build_arguments(build)
     build.set_defaults(func=cmd_build_preferencehack)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="activation-rm", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"activation-rm {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add_subcommand in (_add_fit_parser, _add_score_parser, _add_compare_parser, _add_score_criteria_parser,
+                           _add_best_of_n_parser, _add_inspect_parser, _add_demo_parser, _add_serve_parser,
+                           _add_eval_parsers):
+        add_subcommand(sub)
     return parser
 
 

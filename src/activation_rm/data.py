@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+_T = TypeVar("_T")
 Prompt = str | list[dict[str, Any]]
 
 _TRUE = {"yes", "true", "1", "y", "good", "pass"}
@@ -110,26 +111,26 @@ def _text(record: dict[str, Any], key: str) -> str:
     return value
 
 
+def _parsed(record: dict[str, Any], key: str, parse: Callable[[Any], _T]) -> _T:
+    """``parse(record[key])``, its ValueError prefixed with the field so a bad line says which value is wrong."""
+    if key not in record:
+        raise ValueError(f"missing field {key!r}")
+    try:
+        return parse(record[key])
+    except ValueError as err:
+        raise ValueError(f"field {key!r}: {err}") from None
+
+
 def parse_example(record: Any) -> Example:
     """One dict to an example; raises ValueError naming the bad field."""
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
-    if "prompt" not in record:
-        raise ValueError("missing field 'prompt'")
-    try:
-        prompt = check_prompt(record["prompt"])
-    except ValueError as err:
-        raise ValueError(f"field 'prompt': {err}") from None
+    prompt = _parsed(record, "prompt", check_prompt)
     images = parse_images(record)
     if "chosen" in record or "rejected" in record:
         return PairwiseExample(prompt, _text(record, "chosen"), _text(record, "rejected"), images)
     if "response" in record:
-        if "label" not in record:
-            raise ValueError("missing field 'label'")
-        try:
-            label = parse_label(record["label"])
-        except ValueError as err:
-            raise ValueError(f"field 'label': {err}") from None
+        label = _parsed(record, "label", parse_label)
         return PointwiseExample(prompt, _text(record, "response"), label, images)
     if "label" in record:
         raise ValueError("missing field 'response'")

@@ -15,6 +15,8 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -50,26 +52,32 @@ PromptIn = Annotated[Any, WithJsonSchema({"anyOf": [
                                 "properties": {"role": {"type": "string"}, "content": {"type": "string"}}}}]})]
 #: per item: image references (paths under --image-root, data:image/...;base64 URIs, http(s) URLs) or null
 ImagesIn = list[list[str] | None] | None
+#: names of served criteria, or null for the endpoint's default
+CriteriaIn = list[str] | None
 
 
-class ScoreBody(BaseModel):
-    """``POST /score``: one prompt per response; ``criteria`` defaults to every served pointwise criterion."""
+class _JudgeBody(BaseModel):
+    """What ``/score`` and ``/compare`` bodies share: unknown fields are refused, and ``prompts`` comes first (a
+    base's fields precede a subclass's, and field order decides which problem an error names first)."""
 
     model_config = ConfigDict(extra="forbid")
     prompts: list[PromptIn]
+
+
+class ScoreBody(_JudgeBody):
+    """``POST /score``: one prompt per response; ``criteria`` defaults to every served pointwise criterion."""
+
     responses: list[str]
-    criteria: list[str] | None = None
+    criteria: CriteriaIn = None
     images: ImagesIn = None
 
 
-class CompareBody(BaseModel):
+class CompareBody(_JudgeBody):
     """``POST /compare``: pairs of responses to one prompt each; ``criteria`` defaults to every served criterion."""
 
-    model_config = ConfigDict(extra="forbid")
-    prompts: list[PromptIn]
     responses_a: list[str]
     responses_b: list[str]
-    criteria: list[str] | None = None
+    criteria: CriteriaIn = None
     images: ImagesIn = None
 
 
@@ -203,25 +211,106 @@ def _reward_info(models: ModelSet, chosen: tuple[str, ...], configured: bool) ->
             "reward": "mean of the criteria's scores", "chosen_by": source}
 
 
-def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
-    """A FastAPI app serving ``models``; run it with uvicorn, mount it in Ray Serve, or test it in-process."""
-    config = config or ServerConfig()
-    # named reward criteria must be served and pointwise (checked now); by default every pointwise one, if any
-    reward_criteria = models.resolve(config.reward_criteria) if config.reward_criteria else tuple(models.pointwise)
-    reward_info = _reward_info(models, reward_criteria, bool(config.reward_criteria))
-    markers = special_token_strings(models.backbone.tokenizer, config.strip_tokens)
-    batcher: DynamicBatcher[ScoreRequest | CompareRequest, Any] = DynamicBatcher(
-        lambda requests: run_requests(models, requests), config.batching, size=request_cost)
+@dataclass(frozen=True)
+class _Server:
+    """What the endpoints share, built once per app: the served models, the limits and the one batcher."""
+
+    models: ModelSet
+    config: ServerConfig
+    batcher: DynamicBatcher[ScoreRequest | CompareRequest, Any]
+    reward_criteria: tuple[str, ...]
+    reward_info: dict[str, Any]
+    markers: tuple[str, ...]
+
+    @classmethod
+    def create(cls, models: ModelSet, config: ServerConfig) -> _Server:
+        """Named reward criteria must be served and pointwise (checked now); by default every pointwise one."""
+        reward_criteria = models.resolve(config.reward_criteria) if config.reward_criteria else tuple(models.pointwise)
+        batcher: DynamicBatcher[ScoreRequest | CompareRequest, Any] = DynamicBatcher(
+            lambda requests: run_requests(models, requests), config.batching, size=request_cost)
+        return cls(models, config, batcher, reward_criteria,
+                   _reward_info(models, reward_criteria, bool(config.reward_criteria)),
+                   special_token_strings(models.backbone.tokenizer, config.strip_tokens))
+
+    def require_token(self, request: Request) -> None:
+        if self.config.token is None:
+            return
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(value.strip().encode(), self.config.token.encode()):
+            raise StarletteHTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    def check_items(self, prompts: list[Any], responses: list[Any], prompt_field: str, response_field: str,
+                    *more: tuple[list[Any], str]) -> None:
+        """Refuse a bad request before it can join a batch, naming the field and item to blame."""
+        for other, other_field in more:
+            if len(other) != len(responses):
+                raise ApiError(422, f"{len(responses)} {response_field} but {len(other)} {other_field}; give one each")
+        if len(prompts) != len(responses):
+            raise ApiError(422, f"{len(prompts)} {prompt_field} but {len(responses)} {response_field}; give one each")
+        if not responses:
+            raise ApiError(422, f"{response_field}: no items to score", field=response_field)
+        if len(responses) > self.config.max_items:
+            raise ApiError(413, f"{len(responses)} items; the limit is {self.config.max_items} per request")
+        for i, prompt in enumerate(prompts):
+            problem = _prompt_problem(prompt, self.config.max_chars)
+            if problem:
+                raise ApiError(422, f"{prompt_field}[{i}] {problem}", i, prompt_field)
+        for texts, name in ((responses, response_field), *more):
+            for i, text in enumerate(texts):
+                problem = _text_problem(text, self.config.max_chars)
+                if problem:
+                    raise ApiError(422, f"{name}[{i}] {problem}", i, name)
+
+    def criteria_of(self, requested: list[str] | None, default: tuple[str, ...] | None = None, *,
+                    pairwise_ok: bool = False) -> tuple[str, ...]:
+        try:
+            if not requested and default is not None:
+                if not default:
+                    raise CriterionModeError("no pointwise criterion is served (pairwise reward models judge pairs: "
+                                             "use /compare)")
+                return default
+            return self.models.resolve(requested, pairwise_ok=pairwise_ok)
+        except (UnknownCriterionError, CriterionModeError) as err:
+            raise ApiError(422, f"criteria: {err}", field="criteria") from None
+
+    async def images_of(self, entries: list[list[str] | None] | None, n: int) -> list[tuple[Any, ...]] | None:
+        """Decoded images per item (in a worker thread: decoding must not stall the event loop), or None."""
+        if entries is None:
+            return None
+        if len(entries) != n:
+            raise ApiError(422, f"images: {len(entries)} entries for {n} items; give one list (or null) per item",
+                           field="images")
+        if not any(entries):
+            return None
+        if not self.models.multimodal:
+            first = next(i for i, e in enumerate(entries) if e)
+            raise ApiError(422, f"images[{first}]: backbone {self.models.backbone.name!r} is text-only and cannot "
+                                "see images", first, "images")
+        try:
+            return await asyncio.to_thread(load_request_images, entries, self.config.images)
+        except RequestImageError as err:
+            raise ApiError(422, err.message, err.item, "images") from None
+
+    async def run(self, request: ScoreRequest | CompareRequest, field: str) -> Any:
+        try:
+            return await self.batcher.submit(request)
+        except ItemError as err:
+            raise ApiError(422, f"{field}[{err.item}] could not be scored: {err.message}", err.item, field) from None
+
+
+def _lifespan(batcher: DynamicBatcher) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """Close the batcher's worker thread when the app shuts down."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI):
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         batcher.close()
 
-    app = FastAPI(title="activation-rm reward server", version=__version__, lifespan=lifespan)
-    app.router.route_class = JsonBodyRoute  # bodies: JSON objects only, with errors that say what is wrong
-    app.state.models, app.state.config, app.state.batcher = models, config, batcher
-    app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
+    return lifespan
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error, ours or the framework's, as ``{"error", "item", "field"}`` JSON."""
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, err: ApiError) -> JSONResponse:
@@ -240,119 +329,84 @@ def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
         logger.exception("internal error")
         return _error(500, f"internal error: {type(err).__name__}: {err}")
 
-    def require_token(request: Request) -> None:
-        if config.token is None:
-            return
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(value.strip().encode(), config.token.encode()):
-            raise StarletteHTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
-    def check_items(prompts: list[Any], responses: list[Any], prompt_field: str, response_field: str,
-                    *more: tuple[list[Any], str]) -> None:
-        for other, other_field in more:
-            if len(other) != len(responses):
-                raise ApiError(422, f"{len(responses)} {response_field} but {len(other)} {other_field}; give one each")
-        if len(prompts) != len(responses):
-            raise ApiError(422, f"{len(prompts)} {prompt_field} but {len(responses)} {response_field}; give one each")
-        if not responses:
-            raise ApiError(422, f"{response_field}: no items to score", field=response_field)
-        if len(responses) > config.max_items:
-            raise ApiError(413, f"{len(responses)} items; the limit is {config.max_items} per request")
-        for i, prompt in enumerate(prompts):
-            problem = _prompt_problem(prompt, config.max_chars)
-            if problem:
-                raise ApiError(422, f"{prompt_field}[{i}] {problem}", i, prompt_field)
-        for texts, name in ((responses, response_field), *more):
-            for i, text in enumerate(texts):
-                problem = _text_problem(text, config.max_chars)
-                if problem:
-                    raise ApiError(422, f"{name}[{i}] {problem}", i, name)
-
-    def criteria_of(requested: list[str] | None, default: tuple[str, ...] | None = None, *,
-                    pairwise_ok: bool = False) -> tuple[str, ...]:
-        try:
-            if not requested and default is not None:
-                if not default:
-                    raise CriterionModeError("no pointwise criterion is served (pairwise reward models judge pairs: "
-                                             "use /compare)")
-                return default
-            return models.resolve(requested, pairwise_ok=pairwise_ok)
-        except (UnknownCriterionError, CriterionModeError) as err:
-            raise ApiError(422, f"criteria: {err}", field="criteria") from None
-
-    async def images_of(entries: list[list[str] | None] | None, n: int) -> list[tuple[Any, ...]] | None:
-        """Decoded images per item (in a worker thread: decoding must not stall the event loop), or None."""
-        if entries is None:
-            return None
-        if len(entries) != n:
-            raise ApiError(422, f"images: {len(entries)} entries for {n} items; give one list (or null) per item",
-                           field="images")
-        if not any(entries):
-            return None
-        if not models.multimodal:
-            first = next(i for i, e in enumerate(entries) if e)
-            raise ApiError(422, f"images[{first}]: backbone {models.backbone.name!r} is text-only and cannot see "
-                                "images", first, "images")
-        try:
-            return await asyncio.to_thread(load_request_images, entries, config.images)
-        except RequestImageError as err:
-            raise ApiError(422, err.message, err.item, "images") from None
-
-    async def run(request: ScoreRequest | CompareRequest, field: str) -> Any:
-        try:
-            return await batcher.submit(request)
-        except ItemError as err:
-            raise ApiError(422, f"{field}[{err.item}] could not be scored: {err.message}", err.item, field) from None
-
+def _add_health_route(app: FastAPI, server: _Server) -> None:
     @app.get("/health")
     async def health() -> dict[str, Any]:
         """Liveness (no auth, so load balancers can probe it)."""
-        return {"status": "ok", "criteria": len(models.models)}
+        return {"status": "ok", "criteria": len(server.models.models)}
 
-    @app.get("/info", dependencies=[Depends(require_token)])
+
+def _add_info_route(app: FastAPI, server: _Server) -> None:
+    @app.get("/info", dependencies=[Depends(server.require_token)])
     async def info() -> dict[str, Any]:
-        return {**models.info(), "server": {**config.public(), "reward_criteria": list(reward_criteria),
-                                            "get_reward": reward_info, "batch_stats": batcher.stats.to_dict()}}
+        return {**server.models.info(), "server": {
+            **server.config.public(), "reward_criteria": list(server.reward_criteria),
+            "get_reward": server.reward_info, "batch_stats": server.batcher.stats.to_dict()}}
 
-    @app.post("/score", dependencies=[Depends(require_token)])
+
+def _add_score_route(app: FastAPI, server: _Server) -> None:
+    @app.post("/score", dependencies=[Depends(server.require_token)])
     async def score(body: ScoreBody) -> dict[str, Any]:
         """Scores in [0, 1] per criterion: ``{"scores": {"name": [...]}, "criteria": [...]}``."""
-        check_items(body.prompts, body.responses, "prompts", "responses")
-        criteria = criteria_of(body.criteria, tuple(models.pointwise))
-        images = await images_of(body.images, len(body.responses))
-        scores = await run(ScoreRequest(list(body.prompts), list(body.responses), criteria, images), "responses")
+        server.check_items(body.prompts, body.responses, "prompts", "responses")
+        criteria = server.criteria_of(body.criteria, tuple(server.models.pointwise))
+        images = await server.images_of(body.images, len(body.responses))
+        scores = await server.run(ScoreRequest(list(body.prompts), list(body.responses), criteria, images),
+                                  "responses")
         return {"scores": scores, "criteria": list(criteria)}
 
-    @app.post("/compare", dependencies=[Depends(require_token)])
+
+def _add_compare_route(app: FastAPI, server: _Server) -> None:
+    @app.post("/compare", dependencies=[Depends(server.require_token)])
     async def compare(body: CompareBody) -> dict[str, Any]:
         """Which response of each pair every criterion prefers, with both scores: ``{"comparisons": {"name":
         {"preferred": ["a" | "b" | "tie", ...], "score_a": [...], "score_b": [...]}}, "criteria": [...]}``."""
-        check_items(body.prompts, body.responses_a, "prompts", "responses_a", (body.responses_b, "responses_b"))
-        criteria = criteria_of(body.criteria, pairwise_ok=True)
-        images = await images_of(body.images, len(body.responses_a))
+        server.check_items(body.prompts, body.responses_a, "prompts", "responses_a", (body.responses_b, "responses_b"))
+        criteria = server.criteria_of(body.criteria, pairwise_ok=True)
+        images = await server.images_of(body.images, len(body.responses_a))
         request = CompareRequest(list(body.prompts), list(body.responses_a), list(body.responses_b), criteria, images)
-        result = await run(request, "responses_a")
+        result = await server.run(request, "responses_a")
         return {"comparisons": {name: judged.to_dict() for name, judged in result.items()}, "criteria": list(criteria)}
 
-    @app.post("/get_reward", dependencies=[Depends(require_token)])
+
+def _reward_pairs(server: _Server, queries: list[str], query_prompts: list[str]) -> tuple[list[str], list[str]]:
+    """Each OpenRLHF query split into the judge's prompt and the response, refusing a query that will not split."""
+    prompts, responses = [], []
+    for i, (query, prompt) in enumerate(zip(queries, query_prompts)):
+        try:
+            judge_prompt, response = split_query(query, prompt, server.markers)
+        except ValueError as err:
+            raise ApiError(422, f"query[{i}] and prompts[{i}]: {err}", i, "query") from None
+        if _prompt_problem(judge_prompt, server.config.max_chars):
+            raise ApiError(422, f"prompts[{i}]: no prompt text is left once chat markers and role names are "
+                                "removed", i, "prompts")
+        prompts.append(judge_prompt)
+        responses.append(response)
+    return prompts, responses
+
+
+def _add_get_reward_route(app: FastAPI, server: _Server) -> None:
+    @app.post("/get_reward", dependencies=[Depends(server.require_token)])
     async def get_reward(body: RewardBody) -> dict[str, Any]:
         """OpenRLHF remote reward model; see :mod:`activation_rm.integrations.openrlhf` for the splitting rule."""
         if body.prompts is None:
             raise ApiError(422, "'prompts' is required to split each query into prompt and response", field="prompts")
-        check_items(body.prompts, body.query, "prompts", "query")
-        prompts, responses = [], []
-        for i, (query, prompt) in enumerate(zip(body.query, body.prompts)):
-            try:
-                judge_prompt, response = split_query(query, prompt, markers)
-            except ValueError as err:
-                raise ApiError(422, f"query[{i}] and prompts[{i}]: {err}", i, "query") from None
-            if _prompt_problem(judge_prompt, config.max_chars):
-                raise ApiError(422, f"prompts[{i}]: no prompt text is left once chat markers and role names are "
-                                    "removed", i, "prompts")
-            prompts.append(judge_prompt)
-            responses.append(response)
-        criteria = criteria_of(body.criteria, reward_criteria)
-        scores = await run(ScoreRequest(prompts, responses, criteria), "query")
+        server.check_items(body.prompts, body.query, "prompts", "query")
+        prompts, responses = _reward_pairs(server, body.query, body.prompts)
+        criteria = server.criteria_of(body.criteria, server.reward_criteria)
+        scores = await server.run(ScoreRequest(prompts, responses, criteria), "query")
         return reward_response(criteria, scores)
 
+
+def create_app(models: ModelSet, config: ServerConfig | None = None) -> FastAPI:
+    """A FastAPI app serving ``models``; run it with uvicorn, mount it in Ray Serve, or test it in-process."""
+    server = _Server.create(models, config or ServerConfig())
+    app = FastAPI(title="activation-rm reward server", version=__version__, lifespan=_lifespan(server.batcher))
+    app.router.route_class = JsonBodyRoute  # bodies: JSON objects only, with errors that say what is wrong
+    app.state.models, app.state.config, app.state.batcher = models, server.config, server.batcher
+    app.add_middleware(BodyLimitMiddleware, limit=server.config.max_body_bytes)
+    _add_error_handlers(app)
+    for add_route in (_add_health_route, _add_info_route, _add_score_route, _add_compare_route, _add_get_reward_route):
+        add_route(app, server)
     return app
