@@ -47,7 +47,7 @@ from activation_rm.eval.methods import FitContext, ICLGroup, ZeroShotGroup
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.stats import mean_ci, paired_test
-from activation_rm.reward_model import DEFAULT_HELD_OUT_FRACTION, ActivationRM, fit_configs
+from activation_rm.reward_model import ActivationRM, fit_configs
 from activation_rm.selection import SelectionConfig
 from activation_rm.templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
 
@@ -196,11 +196,9 @@ def parse_variant(spec: str) -> Variant:
     return Variant(name, fit, readout)
 
 
-def resolved(variant: Variant, criterion: str) -> tuple[ContextConfig, SelectionConfig, JudgeTemplate, float]:
-    fit = dict(variant.fit)
-    held = fit.pop("held_out_fraction", DEFAULT_HELD_OUT_FRACTION)
-    contexts, selection, template = fit_configs(criterion, POINTWISE, None, None, None, fit)
-    return contexts, selection, template, held
+def resolved(variant: Variant, criterion: str) -> tuple[ContextConfig, SelectionConfig, JudgeTemplate]:
+    template, contexts, selection = fit_configs(None, None, None, {"criterion": criterion, **variant.fit})
+    return contexts, selection, template
 
 
 # ------------------------------------------------------------------------------------------------ scoring
@@ -292,16 +290,15 @@ def run_task_seed(backbone: Backbone, task: Task, seed: int, n_fit: int, noise: 
     started = time.perf_counter()
     means_cache: dict[str, torch.Tensor] = {}
     for variant in wanted:
-        contexts, selection, template, held = resolved(variant, task.criterion)
+        contexts, selection, template = resolved(variant, task.criterion)
         means_key = json.dumps([template.to_dict(), contexts.to_dict()], sort_keys=True)
         t0 = time.perf_counter()
         if means_key not in means_cache:
             items = labelled_items(examples, POINTWISE)
             means_cache[means_key] = mean_head_activations(backbone, QueryEncoder(backbone.tokenizer, template),
                                                            items, contexts, seed)
-        rm = ActivationRM.fit(backbone, examples, criterion=task.criterion, seed=seed, template=template,
-                              contexts=contexts, selection=selection, held_out_fraction=held, progress=False,
-                              means=means_cache[means_key])
+        rm = ActivationRM.fit(backbone, examples, template, contexts=contexts, selection=selection, seed=seed,
+                              progress=False, means=means_cache[means_key])
         fit_seconds = time.perf_counter() - t0
         evaluator = scorer(template)
         if seed == 0 and variant is wanted[0]:

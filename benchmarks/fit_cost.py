@@ -47,12 +47,11 @@ def context_lengths(backbone, rm_kwargs: dict, pairs: list, seed: int) -> list[i
     """Token counts of the averaging contexts a fit with these settings builds (no model run)."""
     from activation_rm.activations import build_contexts
     from activation_rm.data import load_examples
+    from activation_rm.queries import make_encoder
     from activation_rm.reward_model import fit_configs
     from activation_rm.templates import labelled_items
-    from activation_rm.vision import make_encoder
 
-    overrides = {k: v for k, v in rm_kwargs.items() if k != "held_out_fraction"}
-    contexts, _, template = fit_configs(CRITERION, "pointwise", None, None, None, overrides)
+    template, contexts, _ = fit_configs(CRITERION, None, None, dict(rm_kwargs))
     encoder = make_encoder(backbone, template, False)
     items = labelled_items(load_examples([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs]),
                            "pointwise")
@@ -70,8 +69,8 @@ def unchanged_contexts(backbone, variant_fit: dict, seeds: range = range(5), siz
     from accuracy import bundled_tasks, draw_fewshot, examples_of, own_tasks, parse_variant, resolved
 
     from activation_rm.activations import build_contexts
+    from activation_rm.queries import make_encoder
     from activation_rm.templates import labelled_items
-    from activation_rm.vision import make_encoder
 
     default = parse_variant("default")
     counts: dict[str, list[int]] = {}

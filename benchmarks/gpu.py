@@ -94,7 +94,7 @@ def main() -> None:
     from activation_rm.batching import last_token_logits, last_token_logits_shared_prefix
     from activation_rm.heads import Steering
     from activation_rm.multi import multi_steering_logits, shared_prompt_logits
-    from activation_rm.selection import PrefixCache, VerdictQuery, mask_losses
+    from activation_rm.selection import MaskScorer, VerdictQuery, mask_losses
 
     started = time.perf_counter()
     backbone = build_backbone(args.tiny, device, args.bf16)
@@ -145,7 +145,7 @@ def main() -> None:
     query_len = 64 if args.tiny else 512
     query = VerdictQuery(tokens(query_len), 11, 12)
     masks = torch.rand(32, *shape, generator=gen) < 0.27
-    cache = PrefixCache(backbone)
+    cache = MaskScorer(backbone)
     cached = mask_losses(backbone, query, masks, means, cache)
     full_logits = last_token_logits(backbone, [query.ids] * 32, steering=Steering(masks, means),
                                     max_batch_tokens=32 * query_len).logits

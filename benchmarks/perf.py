@@ -78,7 +78,7 @@ def random_mask(backbone, density: float, seed: int) -> torch.Tensor:
 def section_reinforce(backbone, args) -> None:
     from activation_rm.batching import last_token_logits, last_token_logits_shared_prefix
     from activation_rm.heads import Steering
-    from activation_rm.selection import PrefixCache, VerdictQuery, mask_losses
+    from activation_rm.selection import MaskScorer, VerdictQuery, mask_losses
 
     _, encoder, items = bundled_queries(backbone)
     means = real_means(backbone, encoder, items)
@@ -86,7 +86,7 @@ def section_reinforce(backbone, args) -> None:
     queries = [VerdictQuery(encoder.encode(item).ids, (yes, no)[v], (no, yes)[v]) for item, v in items]
     gen = torch.Generator().manual_seed(0)
     masks = torch.rand(32, backbone.num_layers, backbone.num_heads, generator=gen) < 0.27  # sigmoid(-1)
-    cache = PrefixCache(backbone)
+    cache = MaskScorer(backbone)
     query = queries[0]
     mask_losses(backbone, query, masks, means, cache)  # warm the cache, as every later step on this query finds it
     times = interleaved({

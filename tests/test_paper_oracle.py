@@ -17,7 +17,7 @@ from activation_rm.activations import ContextAverage, record_heads
 from activation_rm.batching import last_token_logits
 from activation_rm.heads import Steering
 from activation_rm.selection import (
-    PrefixCache,
+    MaskScorer,
     SelectionConfig,
     VerdictQuery,
     mask_logits,
@@ -113,7 +113,7 @@ def test_library_mask_losses_equal_oracle_full_forward_losses(family):
 
     masks = random_masks(backbone, 8, seed=2)
     masks = torch.cat([masks, masks[[0, 3, 3]], torch.zeros_like(masks[:1]), torch.ones_like(masks[:1])])
-    cache = PrefixCache(backbone)
+    cache = MaskScorer(backbone)
     for means in (context_means.float(), random_means(backbone, 9)):
         want = torch.tensor([oracle.verdict_loss(backbone.model, query.ids, m, means, query.target)
                              for m in masks], dtype=torch.float64)
@@ -167,7 +167,7 @@ def test_library_pair_loss_equals_oracle_bradley_terry_loss():
     means = random_means(backbone, 2)
     masks = random_masks(backbone, 6, seed=4)
     masks = torch.cat([masks, masks[:2]])
-    cache = PrefixCache(backbone)
+    cache = MaskScorer(backbone)
     got = unit_losses([mask_logits(backbone, q, masks, means, cache) for q in (positive, negative)],
                       [positive, negative], "pair")
     as_tuple = [(list(q.ids), q.target, q.other) for q in (positive, negative)]

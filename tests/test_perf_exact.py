@@ -7,7 +7,7 @@ from tiny import VOCAB, tiny_backbone
 
 from activation_rm.batching import encode_prefix, last_token_logits, last_token_logits_from_prefix
 from activation_rm.heads import Steering
-from activation_rm.selection import SelectionConfig, VerdictQuery, reinforce, select_heads
+from activation_rm.selection import MaskScorer, SelectionConfig, VerdictQuery, reinforce, select_heads
 
 TOL = dict(rtol=1e-4, atol=1e-4)
 
@@ -80,7 +80,8 @@ def test_select_heads_losses_equal_plain_full_passes():
     probs, history = reinforce(plain_loss, (backbone.num_layers, backbone.num_heads), config, seed=3)
     torch.testing.assert_close(torch.tensor(fast.loss_history), torch.tensor(history), **TOL)
     torch.testing.assert_close(fast.probs, probs, **TOL)
-    uncached = select_heads(backbone, train, train[:2], means, config, seed=3, cache_prefixes=False)
+    uncached = select_heads(backbone, train, train[:2], means, config, seed=3,
+                            scorer=MaskScorer(backbone, cache_prefixes=False))
     torch.testing.assert_close(torch.tensor(uncached.loss_history), torch.tensor(fast.loss_history), **TOL)
     assert torch.equal(uncached.mask, fast.mask)
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from tiny import tiny_backbone
 
-from activation_rm import ActivationRM, BackboneMismatchError
+from activation_rm import ActivationRM, BackboneMismatchError, JudgeTemplate
 from activation_rm.artifacts import META_FILE, TENSORS_FILE, ArtifactError
 
 EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
@@ -130,13 +130,27 @@ def test_fit_options_are_config_fields_and_unknown_ones_are_named():
     from activation_rm.reward_model import fit_configs
     from activation_rm.selection import SelectionConfig
 
-    contexts, selection, template = fit_configs("c", "pointwise", None, ContextConfig(n_contexts=5),
-                                                SelectionConfig(steps=9), {"n_shots": 1, "loss": "pair",
-                                                                           "layout": "compact", "steps": None})
-    assert (contexts.n_contexts, contexts.n_shots, selection.steps, selection.loss, template.layout) == (
-        5, 1, 9, "pair", "compact")
+    template, contexts, selection = fit_configs(None, None, SelectionConfig(steps=9), {
+        "criterion": "c", "n_shots": 1, "layout": "compact", "held_out_fraction": None})
+    assert (contexts.n_shots, selection.steps, template.criterion, template.layout) == (1, 9, "c", "compact")
+    assert contexts.n_contexts == ContextConfig().n_contexts  # untouched fields keep the library default
+    template, _, _ = fit_configs("just the criterion", None, None, {"mode": "pairwise"})
+    assert (template.criterion, template.mode) == ("just the criterion", "pairwise")
     with pytest.raises(TypeError, match="n_shot"):
-        fit_configs("c", "pointwise", None, None, None, {"n_shot": 2})
+        fit_configs("c", None, None, {"n_shot": 2})
+    # a field given in an object and as a keyword is refused, never silently overridden (a lost CLI option)
+    with pytest.raises(TypeError, match=r"selection= and its field\(s\) \['steps'\]"):
+        fit_configs("c", None, SelectionConfig(steps=9), {"steps": 3})
+    with pytest.raises(TypeError, match="template= and its field"):
+        fit_configs(JudgeTemplate("c", mode="pairwise"), None, None, {"mode": "pointwise"})
+    with pytest.raises(TypeError, match="needs the judge template"):
+        fit_configs(None, ContextConfig(), None, {})
+
+
+def test_fit_keeps_a_given_templates_mode_and_length():
+    template = JudgeTemplate("correct and short", mode="pairwise", max_length=300, layout="criterion_last")
+    rm = ActivationRM.fit(tiny_backbone("llama"), EXAMPLES, template, seed=3, **FAST)
+    assert rm.template == template
 
 
 def test_fit_with_given_means_skips_them_and_gives_the_same_model(fitted):

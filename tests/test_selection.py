@@ -4,7 +4,7 @@ from tiny import tiny_backbone
 from activation_rm.batching import last_token_logits
 from activation_rm.heads import Steering
 from activation_rm.selection import (
-    PrefixCache,
+    MaskScorer,
     SelectionConfig,
     VerdictQuery,
     best_of_samples,
@@ -48,7 +48,7 @@ def test_mask_losses_match_full_passes_and_cache_changes_nothing():
     query = VerdictQuery(list(range(20, 45)), target=7, other=8)
     means = torch.randn(3, 4, 16)
     masks = torch.rand(6, 3, 4, generator=torch.Generator().manual_seed(0)) < 0.5
-    cache = PrefixCache(backbone)
+    cache = MaskScorer(backbone)
     cached_first = mask_losses(backbone, query, masks, means, cache)
     cached_again = mask_losses(backbone, query, masks, means, cache)
     uncached = mask_losses(backbone, query, masks, means)
@@ -77,10 +77,39 @@ def test_unknown_loss_or_final_rule_is_an_error_and_paper_settings_are_the_paper
         SelectionConfig(loss="hinge")
     with pytest.raises(ValueError, match="final_rule"):
         SelectionConfig(final_rule="vote")
-    paper = SelectionConfig.paper()
-    assert (paper.steps, paper.masks_per_step, paper.lr, paper.init_logit, paper.final_samples, paper.loss,
-            paper.final_rule) == (600, 32, 0.1, -1.0, 10, "vocab", "accuracy")
     assert SelectionConfig.paper(steps=5).steps == 5
+    # The paper's procedure as select_heads_with runs it (not its field values): 600 steps of 32 masks, the full-
+    # vocabulary cross-entropy as the loss, inclusion logits starting at -1 and moving by lr=0.1 (Adam's first step),
+    # then the best of 10 candidates by held-out accuracy minus 1e-3 x that cross-entropy.
+    from activation_rm.selection import select_heads_with
+
+    vocab, seen = 5, []
+
+    def logits_of(query, masks):  # head (0, 0) makes the correct verdict win; the other heads do nothing
+        seen.append(masks.clone())
+        logits = torch.zeros(masks.shape[0], vocab)
+        logits[:, query.target] = 2.0 * masks[:, 0, 0].float()
+        return logits
+
+    def vocab_ce(masks):  # cross-entropy of the target: logsumexp over the 5 logits minus the target's
+        x = 2.0 * masks[:, 0, 0].double()
+        return torch.log(vocab - 1 + torch.exp(x)) - x
+
+    query = VerdictQuery([1], 0, 1)
+    result = select_heads_with(logits_of, [query], [], (3, 4), SelectionConfig.paper(), seed=0)
+    assert len(seen) == 601 and all(m.shape == (32, 3, 4) for m in seen[:600]) and seen[600].shape == (10, 3, 4)
+    torch.testing.assert_close(torch.tensor(result.loss_history, dtype=torch.float64),
+                               torch.stack([vocab_ce(m).mean() for m in seen[:600]]))
+    candidates = seen[600]
+    expected = candidates[:, 0, 0].float() - 1e-3 * vocab_ce(candidates).float()
+    torch.testing.assert_close(torch.tensor(result.candidate_scores), expected)
+    assert result.probs[0, 0] > 0.9 and bool(result.mask[0, 0])
+    untrained = select_heads_with(logits_of, [query], [], (3, 4), SelectionConfig.paper(steps=0), seed=0).probs
+    torch.testing.assert_close(untrained, torch.sigmoid(torch.full((3, 4), -1.0)))
+    seen.clear()
+    one_step = select_heads_with(logits_of, [query], [], (3, 4), SelectionConfig.paper(steps=1), seed=0).probs
+    assert 0 < int(seen[0][:, 0, 0].sum()) < 32  # the first step sampled head (0, 0) both ways
+    torch.testing.assert_close(torch.logit(one_step[0, 0]), torch.tensor(-0.9), rtol=0, atol=1e-4)
 
 
 def test_training_units_pair_by_id_then_by_verdict_and_fall_back_to_singles():

@@ -15,17 +15,11 @@ from activation_rm.backbone import FAMILIES, BackboneMismatchError, find_output_
 from activation_rm.batching import last_token_logits
 from activation_rm.data import ExampleError, load_examples
 from activation_rm.heads import Steering
+from activation_rm.images import ImageError, load_image
+from activation_rm.queries import make_encoder
 from activation_rm.reward_model import ActivationRM
 from activation_rm.templates import JudgeItem, JudgeTemplate
-from activation_rm.vision import (
-    MROPE_FAMILIES,
-    PER_ITEM_PIXELS,
-    ImageError,
-    VisionQueryEncoder,
-    last_token_logits_mm,
-    load_image,
-    make_encoder,
-)
+from activation_rm.vision import MROPE_FAMILIES, PER_ITEM_PIXELS, VisionQueryEncoder
 
 CRITERION = "The caption mentions only what is in the image."
 
@@ -113,11 +107,11 @@ def test_family_table_hooks_language_model_layers_only(model_type):
 # ------------------------------------------------------------------------------------------------ hooks
 def test_noop_hooks_leave_logits_identical(backbone):
     queries, _ = _encoder(backbone).encode_many(_mixed_items())
-    plain = last_token_logits_mm(backbone, queries)
-    recorded = last_token_logits_mm(backbone, queries, record=True)
+    plain = last_token_logits(backbone, queries)
+    recorded = last_token_logits(backbone, queries, record=True)
     zeros = torch.zeros(backbone.num_layers, backbone.num_heads, dtype=torch.bool)
     values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim)
-    unsteered = last_token_logits_mm(backbone, queries, steering=Steering(zeros, values))
+    unsteered = last_token_logits(backbone, queries, steering=Steering(zeros, values))
     assert torch.equal(plain.logits, recorded.logits)
     assert torch.equal(plain.logits, unsteered.logits)
     # and the model's own forward on the processor output, with no hooks installed, agrees at the last token
@@ -126,7 +120,7 @@ def test_noop_hooks_leave_logits_identical(backbone):
               **query.pixels}
     with torch.no_grad():
         own = backbone.model(**inputs).logits[0, -1]
-    single = last_token_logits_mm(backbone, [query])
+    single = last_token_logits(backbone, [query])
     torch.testing.assert_close(single.logits[0], own, rtol=1e-5, atol=1e-5)
 
 
@@ -140,7 +134,7 @@ def test_recorded_heads_equal_a_manual_split_of_the_projection_input(backbone):
     handles = [proj.register_forward_pre_hook(lambda m, args, layer=layer: captured.__setitem__(layer, args[0]))
                for layer, proj in enumerate(backbone.out_projs)]
     try:
-        out = last_token_logits_mm(backbone, queries, record=True)
+        out = last_token_logits(backbone, queries, record=True)
     finally:
         for handle in handles:
             handle.remove()
@@ -163,11 +157,11 @@ def test_mixed_batches_equal_one_by_one_with_and_without_steering(backbone):
     values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
     results = []
     for steering in (None, Steering(mask, values)):
-        batched = last_token_logits_mm(backbone, queries, read_ids=encoder.verdict_ids, steering=steering,
+        batched = last_token_logits(backbone, queries, read_ids=encoder.verdict_ids, steering=steering,
                                        record=True)
         results.append(batched.logits)
         for i, query in enumerate(queries):
-            alone = last_token_logits_mm(backbone, [query], read_ids=encoder.verdict_ids, steering=steering,
+            alone = last_token_logits(backbone, [query], read_ids=encoder.verdict_ids, steering=steering,
                                          record=True)
             torch.testing.assert_close(batched.logits[i], alone.logits[0], rtol=1e-5, atol=1e-5)
             torch.testing.assert_close(batched.heads[i], alone.heads[0], rtol=1e-5, atol=1e-5)
@@ -180,22 +174,24 @@ def test_per_sequence_masks_equal_separate_runs(backbone):
     generator = torch.Generator().manual_seed(1)
     masks = torch.rand(3, backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
     values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
-    together = last_token_logits_mm(backbone, [query] * 3, steering=Steering(masks, values)).logits
+    together = last_token_logits(backbone, [query] * 3, steering=Steering(masks, values)).logits
     per_row_values = values + torch.randn(3, *values.shape, generator=generator)
-    rows = last_token_logits_mm(backbone, [query] * 3, steering=Steering(masks, per_row_values),
+    rows = last_token_logits(backbone, [query] * 3, steering=Steering(masks, per_row_values),
                                 max_batch_size=2).logits  # split into two passes: the rows' values follow them
     for i in range(3):
-        alone = last_token_logits_mm(backbone, [query], steering=Steering(masks[i], values)).logits
+        alone = last_token_logits(backbone, [query], steering=Steering(masks[i], values)).logits
         torch.testing.assert_close(together[i], alone[0], rtol=1e-5, atol=1e-5)
-        alone = last_token_logits_mm(backbone, [query], steering=Steering(masks[i], per_row_values[i])).logits
+        alone = last_token_logits(backbone, [query], steering=Steering(masks[i], per_row_values[i])).logits
         torch.testing.assert_close(rows[i], alone[0], rtol=1e-5, atol=1e-5)
 
 
 def test_shared_prefix_path_equals_full_forward_passes(backbone):
     """The REINFORCE path: the prefix (images included) encoded once, the last token run per mask, with the
     M-RoPE position of that token from the model's rope index on Qwen2-VL."""
-    from activation_rm.vision import encode_prefix_mm, logits_from_prefix_mm, mask_logits_mm
+    from activation_rm.batching import encode_prefix, last_token_logits_from_prefix
+    from activation_rm.selection import MaskScorer
 
+    full_passes = MaskScorer(backbone, shared_prefix=False)
     encoder = _encoder(backbone)
     generator = torch.Generator().manual_seed(2)
     masks = torch.rand(5, backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
@@ -203,32 +199,32 @@ def test_shared_prefix_path_equals_full_forward_passes(backbone):
     compressed = []
     for item in _mixed_items():
         query = encoder.encode(item)
-        prefix = encode_prefix_mm(backbone, query)
+        prefix = encode_prefix(backbone, query)
         assert (prefix.position is not None) == (backbone.model.config.model_type in MROPE_FAMILIES and query.has_images)
         if prefix.position is not None:
             compressed.append(int(prefix.position.max()) < prefix.length)
-        cached = logits_from_prefix_mm(backbone, prefix, masks, values, chunk=2)
-        full = mask_logits_mm(backbone, query, masks, values)
+        cached = last_token_logits_from_prefix(backbone, prefix, masks, values, chunk=2)
+        full = full_passes.logits(query, masks, values)
         torch.testing.assert_close(cached, full, rtol=1e-5, atol=1e-5)  # a 1D position is off by ~2e-4
     if backbone.model.config.model_type in MROPE_FAMILIES:  # a 2D image grid takes fewer positions than tokens
         assert any(compressed)
 
 
 def test_head_selection_with_shared_prefixes_matches_full_passes(backbone):
-    from activation_rm.selection import SelectionConfig
-    from activation_rm.vision import MMVerdictQuery, select_heads_mm
+    from activation_rm.queries import VerdictQuery
+    from activation_rm.selection import MaskScorer, SelectionConfig, select_heads
 
     encoder = _encoder(backbone)
     ids = encoder.verdict_ids
-    queries = [MMVerdictQuery(encoder.encode(item), ids[i % 2], ids[1 - i % 2])
+    queries = [VerdictQuery(encoder.encode(item), ids[i % 2], ids[1 - i % 2])
                for i, item in enumerate(_mixed_items())]
     train, held = queries[:3], queries[3:]
     # large values so that the masks' losses differ by far more than float noise, which z-scoring would amplify
     means = 30 * torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim,
                              generator=torch.Generator().manual_seed(3))
     config = SelectionConfig(steps=4, masks_per_step=6, final_samples=3)
-    cached = select_heads_mm(backbone, train, held, means, config, seed=5, shared_prefix=True)
-    full = select_heads_mm(backbone, train, held, means, config, seed=5, shared_prefix=False)
+    cached = select_heads(backbone, train, held, means, config, seed=5, scorer=MaskScorer(backbone, shared_prefix=True))
+    full = select_heads(backbone, train, held, means, config, seed=5, scorer=MaskScorer(backbone, shared_prefix=False))
     assert cached.loss_history == pytest.approx(full.loss_history, abs=1e-5)  # the same losses at every step
     # Adam scales each head's gradient to ~lr, so float noise in the centred advantages of an unsampled head
     # (theoretically 0) moves it slightly differently on the two paths: compare probabilities loosely.
@@ -237,28 +233,39 @@ def test_head_selection_with_shared_prefixes_matches_full_passes(backbone):
     assert cached.candidate_scores == pytest.approx(full.candidate_scores, abs=1e-5)
 
 
-def test_mean_activations_streamed_in_passes_equal_all_at_once(backbone):
-    from activation_rm.activations import ContextConfig, encode_contexts
-    from activation_rm.vision import mean_head_activations_mm
+def test_mean_activations_streamed_in_passes_equal_all_at_once(backbone, monkeypatch):
+    import activation_rm.activations as activations
+    from activation_rm.activations import ContextConfig, encode_contexts, mean_head_activations
 
     encoder = _encoder(backbone, max_length=1024)
     items = [(item, i % 2) for i, item in enumerate(_mixed_items())]
     config = ContextConfig(n_contexts=5, n_shots=2)
-    streamed = mean_head_activations_mm(backbone, encoder, items, config, seed=4, contexts_per_pass=2)
+    calls = []
+    record = activations.record_heads
+    monkeypatch.setattr(activations, "CONTEXTS_PER_PASS", 2)
+    monkeypatch.setattr(activations, "record_heads", lambda b, seqs, *a, **k: calls.append(len(seqs)) or record(
+        b, seqs, *a, **k))
+    streamed = mean_head_activations(backbone, encoder, items, config, seed=4)
+    assert len(calls) >= 2 and max(calls) <= 3  # contexts with images ran a few at a time
     contexts, _ = encode_contexts(encoder, items, config, seed=4)
     assert sum(q.has_images for q in contexts) >= 4  # demonstrations bring their images into the context
-    every = last_token_logits_mm(backbone, contexts, record=True).heads
+    every = last_token_logits(backbone, contexts, record=True).heads
     torch.testing.assert_close(streamed, every.mean(0), rtol=1e-5, atol=1e-6)
 
 
 def test_text_only_item_on_a_vlm_matches_the_text_path(backbone):
-    """Without images the processor path gives the same ids and logits as the plain tokenizer path."""
+    """Without images the processor path (right padded, the model's own positions) gives the same logits as the
+    plain text path (left padded, explicit positions) on the same model."""
+    import dataclasses
+
     encoder = _encoder(backbone)
     item = JudgeItem("What is two plus two?", ("Four.",))
     query = encoder.encode(item)
     assert not query.has_images
-    mm = last_token_logits_mm(backbone, [query], read_ids=encoder.verdict_ids).logits
-    text = last_token_logits(backbone, [query.ids], read_ids=encoder.verdict_ids).logits
+    text_only = dataclasses.replace(backbone, processor=None)
+    assert backbone.multimodal and not text_only.multimodal
+    mm = last_token_logits(backbone, [query], read_ids=encoder.verdict_ids).logits
+    text = last_token_logits(text_only, [query.ids], read_ids=encoder.verdict_ids).logits
     torch.testing.assert_close(mm, text, rtol=1e-5, atol=1e-5)
 
 

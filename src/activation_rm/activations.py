@@ -15,8 +15,8 @@ from typing import Any
 import torch
 
 from .backbone import Backbone
-from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from .templates import DEMO_INLINE, DEMO_STYLES, JudgeItem, QueryEncoder, context_budgets
+from .batching import DEFAULT_BATCH_TOKENS, Query, last_token_logits
+from .templates import DEMO_INLINE, DEMO_STYLES, EncodedQuery, JudgeItem, QueryEncoder, context_budgets
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]]
 
 
 def encode_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
-                    seed: int) -> tuple[list, list[int]]:
+                    seed: int) -> tuple[list[EncodedQuery], list[int]]:
     """The encoded contexts of :func:`build_contexts` as the encoder returns them (token ids, plus pixel inputs
     for a vision-language encoder), and the verdict index of each final query."""
     pairs = list(iter_contexts(encoder, items, config, seed))
@@ -70,7 +70,7 @@ def encode_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]
 
 
 def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
-                  seed: int) -> Iterator[tuple[Any, int]]:
+                  seed: int) -> Iterator[tuple[EncodedQuery, int]]:
     """(encoded context, verdict index) one at a time, so contexts with images need not all be in memory."""
     if len(items) < config.n_shots + 1:
         raise ValueError(f"{len(items)} labelled items are too few for {config.n_shots}-shot contexts")
@@ -116,9 +116,14 @@ class ContextAverage:
         return torch.stack(class_means).mean(0).float()
 
 
-def record_heads(backbone: Backbone, seqs: Sequence[Sequence[int]], max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+#: few-shot contexts with images run together when averaging (their pixel inputs, tens of MB per large image,
+#: never all sit in memory); text contexts all go to one call, bucketed by length
+CONTEXTS_PER_PASS = 16
+
+
+def record_heads(backbone: Backbone, seqs: Sequence[Query], max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                  progress: Callable[[int], None] | None = None) -> torch.Tensor:
-    """``(N, layers, heads, head_dim)`` last-token head outputs of each sequence, float32."""
+    """``(N, layers, heads, head_dim)`` last-token head outputs of each query, float32."""
     out = last_token_logits(backbone, seqs, read_ids=[0], record=True, max_batch_tokens=max_batch_tokens,
                             progress=progress)
     assert out.heads is not None
@@ -130,8 +135,22 @@ def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequ
                           max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                           progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts (class-balanced with
-    ``config.balance_classes``)."""
-    contexts, verdicts = build_contexts(encoder, items, config, seed)
+    ``config.balance_classes``). Contexts are built one at a time; those with images run
+    :data:`CONTEXTS_PER_PASS` at a time."""
     average = ContextAverage(config.balance_classes)
-    average.add(record_heads(backbone, contexts, max_batch_tokens, progress), verdicts)
+    pending: list[EncodedQuery] = []
+    verdicts: list[int] = []
+
+    def flush() -> None:
+        average.add(record_heads(backbone, pending, max_batch_tokens, progress), verdicts)
+        pending.clear()
+        verdicts.clear()
+
+    for context, verdict in iter_contexts(encoder, items, config, seed):
+        pending.append(context)
+        verdicts.append(verdict)
+        if sum(q.has_images for q in pending) >= CONTEXTS_PER_PASS:
+            flush()
+    if pending:
+        flush()
     return average.mean()

@@ -22,17 +22,10 @@ import torch
 from .activations import ContextConfig, mean_head_activations
 from .backbone import Backbone
 from .data import Example
-from .reward_model import (
-    DEFAULT_HELD_OUT_FRACTION,
-    ActivationRM,
-    _as_examples,
-    fit_configs,
-    run_selection,
-    split_held_out,
-    verdict_queries,
-)
-from .selection import PrefixCache, SelectionConfig, mask_logits, training_units
-from .templates import POINTWISE, JudgeTemplate, QueryEncoder, labelled_items
+from .queries import make_encoder, verdict_queries
+from .reward_model import ActivationRM, _as_examples, fit_configs, split_held_out
+from .selection import MaskScorer, SelectionConfig, mask_logits, select_heads, training_units
+from .templates import JudgeTemplate, labelled_items
 
 #: candidates: (name, SelectionConfig overrides over the caller's settings); the first is the default and wins ties
 AUTO_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -62,25 +55,24 @@ def unit_accuracy(logits: Sequence[torch.Tensor], queries: Sequence, units: Sequ
     return right / max(len(units), 1)
 
 
-def fit_auto(backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example], *,
-             criterion: str, mode: str = POINTWISE, seed: int = 0, template: JudgeTemplate | None = None,
-             contexts: ContextConfig | None = None, selection: SelectionConfig | None = None,
-             held_out_fraction: float = DEFAULT_HELD_OUT_FRACTION, folds: int = 2,
+def fit_auto(backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example],
+             template: JudgeTemplate | str | None = None, *, contexts: ContextConfig | None = None,
+             selection: SelectionConfig | None = None, seed: int = 0, folds: int = 2,
              grid: Sequence[tuple[str, dict[str, Any]]] = AUTO_GRID, progress: bool = True,
-             allow_network: bool = False, **overrides: Any) -> ActivationRM:
-    """Cross-validate ``grid`` over the examples, then fit the winner on all of them (same seed). The artifact's
-    ``fit_info["auto"]`` holds the grid, each candidate's cross-validated accuracy and the choice."""
-    contexts, selection, template = fit_configs(criterion, mode, template, contexts, selection, overrides)
-    parsed = _as_examples(examples)
-    if backbone.processor is not None:
-        raise ValueError("fit --auto supports text backbones; fit a vision-language backbone without --auto")
+             allow_network: bool = False, **options: Any) -> ActivationRM:
+    """Cross-validate ``grid`` over the examples, then fit the winner on all of them (same seed); the arguments
+    are :meth:`ActivationRM.fit`'s. The artifact's ``fit_info["auto"]`` holds the grid, each candidate's
+    cross-validated accuracy and the choice."""
+    template, contexts, selection = fit_configs(template, contexts, selection, options)
+    encoder = make_encoder(backbone, template, allow_network)
+    parsed = encoder.load_images(_as_examples(examples), allow_network)
     if len(parsed) < 2 * folds:
         raise ValueError(f"--auto needs at least {2 * folds} examples for {folds}-fold cross-validation, "
                          f"got {len(parsed)}")
     started = time.perf_counter()
-    encoder = QueryEncoder(backbone.tokenizer, template)
+    mode = template.mode
     means = mean_head_activations(backbone, encoder, labelled_items(parsed, mode), contexts, seed)
-    prefixes = PrefixCache(backbone)
+    scorer = MaskScorer(backbone)
     # every example's verdict queries, encoded once; pair ids are the example's index, unique across folds
     per_example = [[replace(q, pair=index) if q.pair is not None else q for q in verdict_queries(encoder, [e], mode)]
                    for index, e in enumerate(parsed)]
@@ -91,21 +83,19 @@ def fit_auto(backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str
         scores[name] = []
         for k in range(folds):
             train_index = [i for i, f in enumerate(fold) if f != k]
-            train, held = split_held_out(train_index, held_out_fraction, seed)
-            result = run_selection(backbone, [q for i in train for q in per_example[i]],
-                                   [q for i in held for q in per_example[i]], means, config, seed,
-                                   prefixes=prefixes)
+            train, held = split_held_out(train_index, config.held_out_fraction, seed)
+            result = select_heads(backbone, [q for i in train for q in per_example[i]],
+                                  [q for i in held for q in per_example[i]], means, config, seed, scorer=scorer)
             queries = [q for i, f in enumerate(fold) if f == k for q in per_example[i]]
             units = training_units(queries, "pair", seed)
-            logits = [mask_logits(backbone, q, result.mask[None], means, prefixes) for q in queries]
+            logits = [mask_logits(backbone, q, result.mask[None], means, scorer) for q in queries]
             scores[name].append(unit_accuracy(logits, queries, units))
     mean_scores = {name: sum(v) / len(v) for name, v in scores.items()}
     chosen = max(mean_scores, key=mean_scores.get)  # the first of equal scores: grid order, default first
     cv_seconds = time.perf_counter() - started
-    rm = ActivationRM.fit(backbone, parsed, criterion=criterion, mode=mode, seed=seed, template=template,
-                          contexts=contexts, selection=SelectionConfig(**{**selection.to_dict(), **dict(grid)[chosen]}),
-                          held_out_fraction=held_out_fraction, progress=progress, allow_network=allow_network,
-                          means=means)
+    rm = ActivationRM.fit(backbone, parsed, template, contexts=contexts,
+                          selection=SelectionConfig(**{**selection.to_dict(), **dict(grid)[chosen]}), seed=seed,
+                          progress=progress, allow_network=allow_network, means=means)
     rm.fit_info["auto"] = {"grid": {name: changes for name, changes in grid}, "folds": folds,
                            "cv_accuracy": {k: round(v, 4) for k, v in mean_scores.items()},
                            "cv_accuracy_per_fold": scores, "chosen": chosen,

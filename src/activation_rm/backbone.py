@@ -224,6 +224,11 @@ class Backbone:
         return len(self.out_projs)
 
     @property
+    def multimodal(self) -> bool:
+        """Whether this is a vision-language backbone (its queries go through the processor, right padded)."""
+        return self.processor is not None
+
+    @property
     def input_device(self) -> torch.device:
         return self.model.get_input_embeddings().weight.device
 

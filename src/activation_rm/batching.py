@@ -1,8 +1,13 @@
-"""Batched forward passes that read (and optionally steer) the last real token only.
+"""Batched forward passes that read (and optionally steer) the last real token only: the one path every query
+takes, text or vision-language.
 
-Sequences are bucketed by length so padding stays small, padded on the left by default so the vocabulary
-projection runs only at the final position (``logits_to_keep=1``), and given explicit position ids so a padded
-sequence is computed exactly like the same sequence alone. A CUDA out-of-memory error splits the batch and retries.
+Queries (:class:`~activation_rm.templates.EncodedQuery`, or plain token-id lists) are bucketed by length so padding
+stays small. One collate step turns a batch into model inputs: text is padded on the left by default, so the
+vocabulary projection runs only at the final position (``logits_to_keep=1``), with explicit position ids so a
+padded sequence is computed exactly like the same sequence alone; a vision-language backbone's batch is right
+padded with its pixel inputs and no position ids, so the model computes its own (M-RoPE included; see
+:mod:`activation_rm.vision`). A CUDA out-of-memory error splits the batch and retries. Prefix caches (one query's
+start encoded once, its last token run under many steerings) go through the same collate step.
 """
 
 from __future__ import annotations
@@ -11,11 +16,17 @@ import inspect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from . import vision
 from .backbone import Backbone
 from .heads import Steering, head_hooks, last_token_positions
+from .templates import EncodedQuery
+
+#: what the runner accepts: an encoded query, or a plain list of token ids (a text query without pixels)
+Query = EncodedQuery | Sequence[int]
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +93,42 @@ def _is_oom(err: BaseException) -> bool:
     return isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err).lower()
 
 
-def _run_batch(backbone: Backbone, seqs: Sequence[Sequence[int]], read_ids: torch.Tensor | None,
-               steering: Steering | None, record: bool, padding_side: str) -> LastTokenOutput:
+def as_query(query: Query) -> EncodedQuery:
+    return query if isinstance(query, EncodedQuery) else EncodedQuery(list(query))
+
+
+def _pad_id(backbone: Backbone) -> int:
     pad_id = backbone.tokenizer.pad_token_id
-    pad_id = 0 if pad_id is None else pad_id
-    ids, mask = pad_batch(seqs, pad_id, padding_side)
-    device = backbone.input_device
-    ids, mask = ids.to(device), mask.to(device)
-    positions = last_token_positions(mask)
-    if padding_side == "left":
+    return 0 if pad_id is None else pad_id
+
+
+def collate(backbone: Backbone, queries: Sequence[EncodedQuery], padding_side: str = "left") -> dict[str, Any]:
+    """Model inputs of a batch, on the model's device. Text: padded on ``padding_side`` with explicit position
+    ids. Vision-language backbones: right padded with the pixel inputs and no position ids (the model's own)."""
+    side = "right" if backbone.multimodal else padding_side
+    ids, mask = pad_batch([q.ids for q in queries], _pad_id(backbone), side)
+    if backbone.multimodal:
+        inputs = {"input_ids": ids, "attention_mask": mask,
+                  **vision.collate_pixels(queries, ids.shape[1], backbone.dtype)}
+        return {k: v.to(backbone.input_device) for k, v in inputs.items()}
+    ids, mask = ids.to(backbone.input_device), mask.to(backbone.input_device)
+    return {"input_ids": ids, "attention_mask": mask, "position_ids": position_ids_from_mask(mask)}
+
+
+def collate_prefix(backbone: Backbone, query: EncodedQuery) -> tuple[dict[str, Any], torch.Tensor | None]:
+    """Model inputs of ``query`` without its last token, and that token's position when the model's own rope index
+    gives it (M-RoPE; None: the plain position, the prefix length)."""
+    if not backbone.multimodal:
+        return {"input_ids": torch.as_tensor([query.ids[:-1]], dtype=torch.long, device=backbone.input_device)}, None
+    inputs = collate(backbone, [query])
+    return vision.prefix_inputs(inputs), vision.last_token_rope_position(backbone, query, inputs)
+
+
+def _run_batch(backbone: Backbone, queries: Sequence[EncodedQuery], read_ids: torch.Tensor | None,
+               steering: Steering | None, record: bool, padding_side: str) -> LastTokenOutput:
+    inputs = collate(backbone, queries, padding_side)
+    positions = last_token_positions(inputs["attention_mask"])
+    if "position_ids" in inputs and padding_side == "left":  # every last token sits in the final column
         keep: int | torch.Tensor = 1
         gather = torch.zeros_like(positions)
     else:
@@ -98,9 +136,8 @@ def _run_batch(backbone: Backbone, seqs: Sequence[Sequence[int]], read_ids: torc
         gather = torch.searchsorted(keep, positions)
     with head_hooks(backbone, record=record, steering=steering) as hooks:
         hooks.set_positions(positions)
-        out = backbone.model(input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask),
-                             use_cache=False, logits_to_keep=keep)
-        logits = out.logits[torch.arange(len(seqs), device=out.logits.device), gather.to(out.logits.device)]
+        out = backbone.model(**inputs, use_cache=False, logits_to_keep=keep)
+        logits = out.logits[torch.arange(len(queries), device=out.logits.device), gather.to(out.logits.device)]
         if read_ids is not None:
             logits = logits[:, read_ids.to(logits.device)]
         heads = hooks.recorded_heads() if record else None
@@ -121,32 +158,35 @@ def _run_splitting(run: Callable[[list[int]], LastTokenOutput], indices: list[in
 
 
 @torch.inference_mode()
-def last_token_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], *, read_ids: Sequence[int] | None = None,
+def last_token_logits(backbone: Backbone, queries: Sequence[Query], *, read_ids: Sequence[int] | None = None,
                       steering: Steering | None = None, record: bool = False, padding_side: str = "left",
                       max_batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch_size: int = DEFAULT_BATCH_SIZE,
                       progress: Callable[[int], None] | None = None) -> LastTokenOutput:
-    """Logits at each sequence's last token (restricted to ``read_ids`` when given), in input order.
+    """Logits at each query's last token (restricted to ``read_ids`` when given), in input order.
 
     ``steering`` replaces heads at that token; a per-sequence mask (``(N, layers, heads)``) or per-sequence values
-    (``(N, layers, heads, head_dim)``) are split with the batches. ``record`` also returns every head's activation there.
+    (``(N, layers, heads, head_dim)``) are split with the batches. ``record`` also returns every head's activation
+    there. Batches may mix image sizes, image counts and text-only items (per-item pixel layouts run those apart).
     """
-    if not seqs:
+    if not queries:
         width = len(read_ids) if read_ids is not None else backbone.model.config.get_text_config().vocab_size
         return LastTokenOutput(torch.zeros(0, width), None)
+    encoded = [as_query(q) for q in queries]
     read = torch.as_tensor(list(read_ids), dtype=torch.long) if read_ids is not None else None
 
     def run(indices: list[int], part_steering: Steering | None) -> LastTokenOutput:
-        return _run_batch(backbone, [seqs[i] for i in indices], read, part_steering, record, padding_side)
+        return _run_batch(backbone, [encoded[i] for i in indices], read, part_steering, record, padding_side)
 
-    batches = plan_batches([len(s) for s in seqs], max_batch_tokens, max_batch_size)
-    return run_batches(batches, len(seqs), run, steering=steering, record=record, progress=progress)
+    batches = [[group[i] for i in local] for group in vision.pixel_groups(backbone, encoded)
+               for local in plan_batches([len(encoded[i]) for i in group], max_batch_tokens, max_batch_size)]
+    return run_batches(batches, len(encoded), run, steering=steering, record=record, progress=progress)
 
 
 def run_batches(batches: Sequence[list[int]], count: int,
                 run: Callable[[list[int], Steering | None], LastTokenOutput], *, steering: Steering | None = None,
                 record: bool = False, progress: Callable[[int], None] | None = None) -> LastTokenOutput:
     """Run each batch of indices (halving it on out-of-memory; per-sequence steering follows its rows) and put the
-    rows back in input order. Shared by the text and the multimodal paths."""
+    rows back in input order."""
     logits: list[torch.Tensor | None] = [None] * count
     heads: list[torch.Tensor | None] = [None] * count
     for batch in batches:
@@ -169,21 +209,24 @@ def run_batches(batches: Sequence[list[int]], count: int,
 
 @dataclass
 class EncodedPrefix:
-    """The KV cache of a sequence without its last token, ready to be extended by that token many times."""
+    """The KV cache of a query without its last token (images included), ready to be extended by that token many
+    times; ``position`` is that token's M-RoPE position where the model's rope index gives it (None: ``length``)."""
 
     cache: object
     length: int
     last_token: int
+    position: torch.Tensor | None = None
 
 
 @torch.inference_mode()
-def encode_prefix(backbone: Backbone, seq: Sequence[int]) -> EncodedPrefix:
-    """Run ``seq[:-1]`` once and keep its KV cache."""
-    if len(seq) < 2:
+def encode_prefix(backbone: Backbone, query: Query) -> EncodedPrefix:
+    """Run the query without its last token once (with its pixel inputs) and keep the KV cache."""
+    query = as_query(query)
+    if len(query) < 2:
         raise ValueError("shared-prefix scoring needs a sequence of at least two tokens")
-    prefix = torch.as_tensor([list(seq[:-1])], dtype=torch.long, device=backbone.input_device)
-    out = backbone.model(input_ids=prefix, use_cache=True, logits_to_keep=1)
-    return EncodedPrefix(returned_cache(out), prefix.shape[1], int(seq[-1]))
+    inputs, position = collate_prefix(backbone, query)
+    out = backbone.model(**inputs, use_cache=True, logits_to_keep=1)
+    return EncodedPrefix(returned_cache(out), len(query) - 1, int(query.ids[-1]), position)
 
 
 @torch.inference_mode()
@@ -191,17 +234,30 @@ def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, mas
                                   values: torch.Tensor, chunk: int = 64, on_device: bool = False) -> torch.Tensor:
     """Full-vocabulary logits of the prefix's last token under each head mask, ``(n_masks, vocab)`` float32, on
     the CPU (or left on the model's device with ``on_device``, so a loss over the vocabulary needs no copy)."""
-    device = backbone.input_device
-    ones = torch.ones((1, prefix.length), dtype=torch.long, device=device)
-    lengths = torch.tensor([prefix.length], dtype=torch.long, device=device)
+    model, device = backbone.model, backbone.input_device
     results = []
     for start in range(0, masks.shape[0], chunk):
         part = masks[start:start + chunk]
-        rows = torch.zeros(part.shape[0], dtype=torch.long)
-        out = extend_cache(backbone, prefix.cache, ones, lengths, rows, [[prefix.last_token]] * part.shape[0],
-                           steering=Steering(part, values), on_device=on_device)
-        results.append(out.logits)
+        n = part.shape[0]
+        tokens = torch.full((n, 1), prefix.last_token, dtype=torch.long, device=device)
+        attention = torch.ones((n, prefix.length + 1), dtype=torch.long, device=device)
+        if prefix.position is not None:
+            position = prefix.position.to(device).expand(-1, n, -1)
+        else:
+            position = torch.full((n, 1), prefix.length, dtype=torch.long, device=device)
+        with head_hooks(backbone, steering=Steering(part, values)) as hooks:
+            hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
+            step = model(input_ids=tokens, attention_mask=attention, position_ids=position, use_cache=True,
+                         logits_to_keep=1, **{_cache_keyword(model): _repeat_cache(prefix.cache, n)})
+        logits = step.logits[:, -1].float()
+        results.append(logits if on_device else logits.cpu())
     return torch.cat(results)
+
+
+def shared_prefix_supported(backbone: Backbone) -> bool:
+    """Whether masks may be scored against a prefix cache: always for text, for vision-language families whose
+    prefix path is checked exact (:data:`activation_rm.vision.PREFIX_FAMILIES`)."""
+    return not backbone.multimodal or vision.shared_prefix_checked(backbone)
 
 
 def last_token_logits_shared_prefix(backbone: Backbone, seq: Sequence[int], masks: torch.Tensor,
@@ -279,8 +335,7 @@ def encode_prefixes(backbone: Backbone, prefixes: Sequence[Sequence[int]]) -> En
     the KV cache, to be extended later by one or more suffixes per row."""
     if any(len(p) == 0 for p in prefixes):
         raise ValueError("cannot encode an empty prefix")
-    pad_id = backbone.tokenizer.pad_token_id
-    ids, mask = pad_batch(prefixes, 0 if pad_id is None else pad_id, "left")
+    ids, mask = pad_batch(prefixes, _pad_id(backbone), "left")
     device = backbone.input_device
     ids, mask = ids.to(device), mask.to(device)
     out = backbone.model(input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask),
@@ -302,8 +357,7 @@ def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_leng
         raise ValueError("every suffix needs at least one token")
     device = backbone.input_device
     n = len(suffixes)
-    pad_id = backbone.tokenizer.pad_token_id
-    ids, suffix_mask = pad_batch(suffixes, 0 if pad_id is None else pad_id, "right")
+    ids, suffix_mask = pad_batch(suffixes, _pad_id(backbone), "right")
     ids, suffix_mask = ids.to(device), suffix_mask.to(device)
     rows_on = rows.to(cache_mask.device)
     attention = torch.cat([cache_mask.index_select(0, rows_on).to(device), suffix_mask], dim=1)

@@ -79,20 +79,19 @@ def cmd_fit(args: argparse.Namespace) -> int:
     examples = load_examples(args.examples)  # every bad line is reported before torch or the backbone loads
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise FileExistsError(f"--out {args.out} is a file; give an artifact directory")
-    from .reward_model import DEFAULT_HELD_OUT_FRACTION, ActivationRM
+    from .reward_model import ActivationRM
 
     backbone = _backbone(args)
     started = time.perf_counter()
     overrides = {key: getattr(args, key) for key in FIT_OPTIONS if getattr(args, key) is not None}
     if args.balance_classes:
         overrides["balance_classes"] = True
-    held = DEFAULT_HELD_OUT_FRACTION if args.held_out_fraction is None else args.held_out_fraction
     if args.auto:
         from .auto import fit_auto as fit
     else:
         fit = ActivationRM.fit
-    rm = fit(backbone, examples, criterion=criterion, mode=args.mode, seed=args.seed, held_out_fraction=held,
-             progress=not args.quiet, allow_network=args.allow_network, **overrides)
+    rm = fit(backbone, examples, criterion=criterion, mode=args.mode, held_out_fraction=args.held_out_fraction,
+             seed=args.seed, progress=not args.quiet, allow_network=args.allow_network, **overrides)
     path = rm.save(args.out)
     print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
           f"{int(rm.mask.sum())} of {rm.mask.numel()} heads steered; saved to {path}")

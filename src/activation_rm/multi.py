@@ -32,8 +32,10 @@ from .batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_BATCH_TOKENS,
     LastTokenOutput,
+    Query,
     _is_oom,
     _run_splitting,
+    as_query,
     encode_prefixes,
     extend_cache,
     last_token_logits,
@@ -132,7 +134,7 @@ def _stacked_steering(steerings: Sequence[Steering | None], backbone: Backbone) 
     return masks, values
 
 
-def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], keys: Sequence[Hashable], *,
+def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Query], keys: Sequence[Hashable], *,
                          read_ids: Sequence[int] | None = None, steering: Steering | None = None,
                          max_batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch_size: int = DEFAULT_BATCH_SIZE,
                          min_shared: int = DEFAULT_MIN_SHARED) -> LastTokenOutput:
@@ -142,6 +144,10 @@ def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], keys
     and single queries take the plain path."""
     if len(keys) != len(seqs):
         raise ValueError(f"{len(seqs)} sequences but {len(keys)} group keys")
+    if backbone.multimodal:  # prefix groups are left padded with explicit positions: text backbones only
+        return last_token_logits(backbone, seqs, read_ids=read_ids, steering=steering,
+                                 max_batch_tokens=max_batch_tokens, max_batch_size=max_batch_size)
+    seqs = [as_query(q).ids for q in seqs]
     read = torch.as_tensor(list(read_ids), dtype=torch.long) if read_ids is not None else None
     members: dict[Hashable, list[int]] = {}
     for index, key in enumerate(keys):
@@ -177,7 +183,7 @@ def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Sequence[int]], keys
     return LastTokenOutput(logits, None)
 
 
-def multi_steering_logits(backbone: Backbone, queries: Sequence[Sequence[Sequence[int]]],
+def multi_steering_logits(backbone: Backbone, queries: Sequence[Sequence[Query]],
                           steerings: Sequence[Steering | None], *, read_ids: Sequence[Sequence[int]] | None = None,
                           max_batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch_size: int = DEFAULT_BATCH_SIZE,
                           min_shared: int = DEFAULT_MIN_SHARED) -> torch.Tensor:
@@ -188,6 +194,7 @@ def multi_steering_logits(backbone: Backbone, queries: Sequence[Sequence[Sequenc
     once; the rest of each query runs with its own steering in one batch of per-row masks and means. Items whose
     queries share fewer than ``min_shared`` tokens run each query in full (still batched)."""
     n_steer = len(steerings)
+    queries = [[as_query(q).ids for q in item] for item in queries]
     if any(len(q) != n_steer for q in queries):
         raise ValueError(f"every item needs one query per steering ({n_steer})")
     reads = [list(r) for r in read_ids] if read_ids is not None else None

@@ -8,7 +8,7 @@ import random
 import time
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,32 +17,18 @@ import torch
 from . import __version__
 from .activations import ContextConfig, mean_head_activations
 from .artifacts import ArtifactError, read_artifact, write_artifact
-from .backbone import EMBEDDED_NAME, Backbone, UnsupportedModelError, load_backbone
+from .backbone import EMBEDDED_NAME, Backbone, load_backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from .data import MAX_SHOWN, Example, PairwiseExample, Prompt, load_examples
+from .data import MAX_SHOWN, Example, Prompt, load_examples
 from .heads import Steering
 from .multi import prompt_keys, shared_prompt_logits
-from .selection import PrefixCache, SelectionConfig, VerdictQuery, select_heads
-from .templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
-from .vision import (
-    MMVerdictQuery,
-    attach_images,
-    has_images,
-    is_multimodal,
-    last_token_logits_mm,
-    load_example_images,
-    make_encoder,
-    mean_head_activations_mm,
-    select_heads_mm,
-)
+from .queries import make_encoder, truncated_examples, verdict_queries
+from .selection import MaskScorer, SelectionConfig, select_heads
+from .templates import POINTWISE, EncodedQuery, JudgeItem, JudgeTemplate, labelled_items
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: share of the few-shot examples held out to choose the final mask (0: judge the candidates on the training set)
-DEFAULT_HELD_OUT_FRACTION = 0.0
-
 
 @dataclass(frozen=True)
 class Comparison:
@@ -92,57 +78,47 @@ class ActivationRM:
 
     # ----------------------------------------------------------------------------------------------- fitting
     @classmethod
-    def fit(cls, backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example], *,
-            criterion: str, mode: str = POINTWISE, seed: int = 0, template: JudgeTemplate | None = None,
-            contexts: ContextConfig | None = None, selection: SelectionConfig | None = None,
-            held_out_fraction: float = DEFAULT_HELD_OUT_FRACTION, progress: bool = True,
+    def fit(cls, backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str, Any]] | Sequence[Example],
+            template: JudgeTemplate | str | None = None, *, contexts: ContextConfig | None = None,
+            selection: SelectionConfig | None = None, seed: int = 0, progress: bool = True,
             max_batch_tokens: int = DEFAULT_BATCH_TOKENS, allow_network: bool = False,
-            means: torch.Tensor | None = None, **overrides: Any) -> ActivationRM:
+            means: torch.Tensor | None = None, **options: Any) -> ActivationRM:
         """Fit on labelled examples: mean activations over few-shot contexts, then REINFORCE head selection.
 
-        ``examples`` is a JSONL path, a list of dicts, or parsed examples. The same ``seed`` gives the same heads
-        and scores. ``contexts`` and ``selection`` configure the two stages; any of their fields, and the
-        template's ``max_length`` and ``layout``, can also be given as keywords (``steps=150``, ``n_contexts=60``,
-        ``layout="compact"``), which override them. Examples may carry ``images`` (vision-language backbones
-        only); image URLs are fetched only with ``allow_network``. ``means`` reuses mean activations already
-        computed for the same examples, template, contexts and seed (a sweep over selection settings).
+        ``examples`` is a JSONL path, a list of dicts, or parsed examples; ``template`` is the judge query (a
+        :class:`JudgeTemplate`, or just the criterion text). ``contexts`` and ``selection`` configure the two
+        stages (library defaults when None). The keyword form builds the same three objects from their fields
+        (``criterion="...", mode="pairwise", steps=150, n_contexts=60``); a field given both ways is an error,
+        never a silent override. The same ``seed`` gives the same heads and scores. Examples may carry ``images``
+        (vision-language backbones only); image URLs are fetched only with ``allow_network``. ``means`` reuses
+        mean activations already computed for the same examples, template, contexts and seed.
         """
-        contexts, selection, template = fit_configs(criterion, mode, template, contexts, selection, overrides)
-        parsed = _as_examples(examples)
-        multimodal = backbone.processor is not None
-        if has_images(parsed):
-            if not multimodal:
-                raise UnsupportedModelError(
-                    f"the examples carry images but backbone {backbone.name!r} is text-only; use a vision-language "
-                    "backbone (Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision, Idefics3/SmolVLM, Gemma 3)")
-            parsed = load_example_images(parsed, allow_network)
+        template, contexts, selection = fit_configs(template, contexts, selection, options)
         encoder = make_encoder(backbone, template, allow_network)
+        parsed = encoder.load_images(_as_examples(examples), allow_network)
         torch.manual_seed(seed)
-        train_examples, held_examples = split_held_out(parsed, held_out_fraction, seed)
-        all_items = labelled_items(parsed, mode)
+        train_examples, held_examples = split_held_out(parsed, selection.held_out_fraction, seed)
         _ = encoder.verdict_ids  # resolve the verdict tokens now: a bad template fails before any slow work
 
         started = time.perf_counter()
         if means is None:
             bar = _progress_bar(contexts.n_contexts, "mean activations", progress)
-            mean_fn = mean_head_activations_mm if multimodal else mean_head_activations
-            means = mean_fn(backbone, encoder, all_items, contexts, seed, max_batch_tokens,
-                            progress=bar.update if bar else None)
+            means = mean_head_activations(backbone, encoder, labelled_items(parsed, template.mode), contexts, seed,
+                                          max_batch_tokens, progress=bar.update if bar else None)
             if bar:
                 bar.close()
         means_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
-        train_queries, held_queries = verdict_queries(encoder, train_examples, mode), verdict_queries(
-            encoder, held_examples, mode)
-        result = run_selection(backbone, train_queries, held_queries, means, selection, seed, progress,
-                               max_batch_tokens)
-        truncated = truncated_examples(encoder, parsed, mode)
+        result = select_heads(backbone, verdict_queries(encoder, train_examples, template.mode),
+                              verdict_queries(encoder, held_examples, template.mode), means, selection, seed,
+                              progress, MaskScorer(backbone, max_batch_tokens=max_batch_tokens))
+        truncated = truncated_examples(encoder, parsed, template.mode)
         fit_info = {
             "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
             "contexts": contexts.to_dict(),
             "selection": selection.to_dict(),
-            "held_out_fraction": held_out_fraction, "means_seconds": round(means_seconds, 2),
+            "held_out_fraction": selection.held_out_fraction, "means_seconds": round(means_seconds, 2),
             "selection_seconds": round(time.perf_counter() - started, 2),
             "final_loss": result.loss_history[-1] if result.loss_history else None,
             "candidate_scores": result.candidate_scores,
@@ -171,7 +147,7 @@ class ActivationRM:
         """(layer, head, inclusion probability) of every replaced head, by layer then head."""
         return [(int(layer), int(head), float(self.probs[layer, head])) for layer, head in self.mask.nonzero().tolist()]
 
-    def encode(self, items: Sequence[JudgeItem]) -> list:
+    def encode(self, items: Sequence[JudgeItem]) -> list[EncodedQuery]:
         """The judge queries of ``items``; counts the truncated ones in ``last_truncated`` and warns, never silently."""
         seqs, truncated = self.encoder.encode_many(items)
         self.last_truncated = truncated
@@ -185,14 +161,13 @@ class ActivationRM:
     def verdict_probabilities(self, items: Sequence[JudgeItem]) -> torch.Tensor:
         """P(positive verdict) normalised over the two verdict tokens, one per item (float64 on the CPU)."""
         seqs = self.encode(items)
-        keys = prompt_keys(items) if self.share_prompts and not is_multimodal(self.encoder) else None
+        keys = prompt_keys(items) if self.share_prompts else None
         if keys is not None:  # responses to one prompt share its KV cache (exact; see multi.py)
             out = shared_prompt_logits(self.backbone, seqs, keys, read_ids=self.encoder.verdict_ids,
                                        steering=self.steering, max_batch_tokens=self.max_batch_tokens)
-            return torch.softmax(out.logits.double(), dim=-1)[:, 0]
-        forward = last_token_logits_mm if is_multimodal(self.encoder) else last_token_logits
-        out = forward(self.backbone, seqs, read_ids=self.encoder.verdict_ids, steering=self.steering,
-                      max_batch_tokens=self.max_batch_tokens)
+        else:
+            out = last_token_logits(self.backbone, seqs, read_ids=self.encoder.verdict_ids, steering=self.steering,
+                                    max_batch_tokens=self.max_batch_tokens)
         return torch.softmax(out.logits.double(), dim=-1)[:, 0]
 
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str],
@@ -206,10 +181,7 @@ class ActivationRM:
         return self.verdict_probabilities(items).tolist()
 
     def _with_images(self, items: list[JudgeItem], images: Sequence[Any] | None) -> list[JudgeItem]:
-        items = attach_images(items, images)
-        if any(item.images for item in items) and not is_multimodal(self.encoder):
-            raise UnsupportedModelError(f"images were given but backbone {self.backbone.name!r} is text-only")
-        return items
+        return self.encoder.attach_images(items, images)
 
     def compare(self, prompts: Sequence[Prompt], responses_a: Sequence[str], responses_b: Sequence[str], *,
                 both_orders: bool = True, images: Sequence[Any] | None = None) -> list[Comparison]:
@@ -281,67 +253,30 @@ class ActivationRM:
         return rm
 
 
-def verdict_queries(encoder: QueryEncoder, examples: Sequence[Example], mode: str) -> list:
-    """One verdict query per labelled item of ``examples`` (text or multimodal, as the encoder makes them); the
-    two items of a preference pair share a pair id (their index in ``examples``)."""
-    ids = encoder.verdict_ids
-    multimodal = is_multimodal(encoder)
-    out = []
-    for index, example in enumerate(examples):
-        pair = index if isinstance(example, PairwiseExample) else None
-        for item, v in labelled_items([example], mode):
-            encoded = encoder.encode(item)
-            if multimodal:
-                out.append(MMVerdictQuery(encoded, ids[v], ids[1 - v], pair))
-            else:
-                out.append(VerdictQuery(encoded.ids, ids[v], ids[1 - v], pair))
-    return out
-
-
-def truncated_examples(encoder: QueryEncoder, examples: Sequence[Example], mode: str) -> list[str]:
-    """Where each example whose judge query exceeds ``max_length`` was read (file:line, else its index); warns
-    once with the count, as scoring does, so a fit never cuts long examples silently."""
-    found = [example.source or f"examples[{index}]" for index, example in enumerate(examples)
-             if any(getattr(encoder.encode(item), "truncated", False) for item, _ in labelled_items([example], mode))]
-    if found:
-        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
-        message = (f"{len(found)} of {len(examples)} fit examples exceeded max_length={encoder.template.max_length} "
-                   f"tokens and were truncated inside the response(s): {shown}")
-        logger.warning(message)
-        warnings.warn(message, stacklevel=3)
-    return found
-
-
-def run_selection(backbone: Backbone, train: Sequence, held_out: Sequence, means: torch.Tensor,
-                  selection: SelectionConfig, seed: int, progress: bool = False,
-                  max_batch_tokens: int = DEFAULT_BATCH_TOKENS, prefixes: PrefixCache | None = None):
-    """Head selection on verdict queries from :func:`verdict_queries` (multimodal ones through the multimodal
-    mask scorer)."""
-    if train and isinstance(train[0], MMVerdictQuery):
-        return select_heads_mm(backbone, train, held_out, means, selection, seed, progress, max_batch_tokens)
-    return select_heads(backbone, train, held_out, means, selection, seed, progress, prefixes=prefixes)
-
-
-def fit_configs(criterion: str, mode: str, template: JudgeTemplate | None, contexts: ContextConfig | None,
+def fit_configs(template: JudgeTemplate | str | None, contexts: ContextConfig | None,
                 selection: SelectionConfig | None,
-                overrides: dict[str, Any]) -> tuple[ContextConfig, SelectionConfig, JudgeTemplate]:
-    """The three configurations of a fit: the given objects (library defaults where None) with keyword
-    ``overrides`` applied to whichever of them has that field; an unknown keyword is an error naming it."""
-    contexts = contexts or ContextConfig()
-    selection = selection or SelectionConfig()
-    template = template or JudgeTemplate(criterion=criterion, mode=mode)
-    template = replace(template, criterion=criterion, mode=mode)
-    targets = {"contexts": contexts, "selection": selection, "template": template}
-    fields = {name: {f for f in obj.__dataclass_fields__} for name, obj in targets.items()}
-    unknown = [key for key in overrides if not any(key in f for f in fields.values())]
+                options: dict[str, Any]) -> tuple[JudgeTemplate, ContextConfig, SelectionConfig]:
+    """The three configurations of a fit from the given objects (library defaults where None) or from keyword
+    ``options`` naming their fields (None values ignored). An unknown option, or a field given both in an object
+    and as a keyword, is an error naming it."""
+    if isinstance(template, str):
+        template, options = None, {"criterion": template, **options}
+    given: dict[str, Any] = {"template": template, "contexts": contexts, "selection": selection}
+    kinds: dict[str, type] = {"template": JudgeTemplate, "contexts": ContextConfig, "selection": SelectionConfig}
+    fields = {name: set(kind.__dataclass_fields__) for name, kind in kinds.items()}
+    unknown = [key for key in options if not any(key in f for f in fields.values())]
     if unknown:
-        allowed = sorted(set().union(*fields.values()) - {"criterion", "mode"})
-        raise TypeError(f"unknown fit option(s) {unknown}; options are {allowed}")
-    for name, obj in targets.items():
-        mine = {k: v for k, v in overrides.items() if k in fields[name] and v is not None}
-        if mine:
-            targets[name] = replace(obj, **mine)
-    return targets["contexts"], targets["selection"], targets["template"]
+        raise TypeError(f"unknown fit option(s) {unknown}; options are {sorted(set().union(*fields.values()))}")
+    built = {}
+    for name, kind in kinds.items():
+        mine = {k: v for k, v in options.items() if k in fields[name] and v is not None}
+        if given[name] is not None and mine:
+            raise TypeError(f"fit got {name}= and its field(s) {sorted(mine)} as keywords; give one or the other "
+                            f"(e.g. dataclasses.replace({name}, {next(iter(mine))}=...))")
+        if given[name] is None and name == "template" and "criterion" not in mine:
+            raise TypeError("fit needs the judge template: a JudgeTemplate, the criterion text, or criterion=...")
+        built[name] = given[name] if given[name] is not None else kind(**mine)
+    return built["template"], built["contexts"], built["selection"]
 
 
 def _as_examples(examples: Any) -> list[Example]:

@@ -17,7 +17,17 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .backbone import Backbone
-from .batching import EncodedPrefix, encode_prefix, last_token_logits_from_prefix
+from .batching import (
+    DEFAULT_BATCH_TOKENS,
+    EncodedPrefix,
+    encode_prefix,
+    last_token_logits,
+    last_token_logits_from_prefix,
+    shared_prefix_supported,
+)
+from .heads import Steering
+from .queries import VerdictQuery
+from .templates import EncodedQuery
 
 #: masks (n, layers, heads) bool, step index -> loss per mask (n,), lower is better
 LossFn = Callable[[torch.Tensor, int], torch.Tensor]
@@ -46,6 +56,8 @@ class SelectionConfig:
     final_samples: int = 6
     loss: str = "pair"
     final_rule: str = "loss"
+    #: share of the few-shot examples held out to choose the final mask (0: judge the candidates on the training set)
+    held_out_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if self.steps < 0 or self.masks_per_step < 2 or self.final_samples < 1:
@@ -54,12 +66,15 @@ class SelectionConfig:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if self.final_rule not in FINAL_RULES:
             raise ValueError(f"final_rule must be one of {FINAL_RULES}, got {self.final_rule!r}")
+        if not 0 <= self.held_out_fraction < 1:
+            raise ValueError(f"held_out_fraction must be in [0, 1), got {self.held_out_fraction}")
 
     @classmethod
     def paper(cls, **overrides) -> SelectionConfig:
-        """The paper's settings: 600 steps x 32 masks, vocabulary cross-entropy, best of 10 by held-out accuracy."""
+        """The paper's settings: 600 steps x 32 masks, vocabulary cross-entropy, best of 10 by accuracy on 20% of the
+        examples held out."""
         return cls(**{**dict(steps=600, masks_per_step=32, lr=0.1, init_logit=-1.0, zscore=True, final_samples=10,
-                             loss="vocab", final_rule="accuracy"), **overrides})
+                             loss="vocab", final_rule="accuracy", held_out_fraction=0.2), **overrides})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,36 +128,6 @@ def best_of_samples(probs: torch.Tensor, evaluate: Callable[[torch.Tensor], torc
     return candidates[best].clone(), [float(s) for s in scores]
 
 
-@dataclass(frozen=True)
-class VerdictQuery:
-    """A tokenized zero-shot judge query, the token id of its correct verdict (and of the wrong one), and the id of
-    the pair it came from (the chosen and rejected queries of one preference pair share it; None: unpaired)."""
-
-    ids: Sequence[int]
-    target: int
-    other: int
-    pair: int | None = None
-
-
-class PrefixCache:
-    """KV caches of the training queries' prefixes, each encoded on first use and then reused by every later step
-    that draws the same query (REINFORCE revisits each query many times)."""
-
-    def __init__(self, backbone: Backbone, enabled: bool = True) -> None:
-        self.backbone = backbone
-        self.enabled = enabled
-        self._store: dict[tuple[int, ...], EncodedPrefix] = {}
-
-    def get(self, ids: Sequence[int]) -> EncodedPrefix:
-        key = tuple(ids)
-        prefix = self._store.get(key)
-        if prefix is None:
-            prefix = encode_prefix(self.backbone, ids)
-            if self.enabled:
-                self._store[key] = prefix
-        return prefix
-
-
 def unique_masks(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The distinct masks of a batch and, for each mask, the index of its copy: once the inclusion probabilities
     saturate near 0 or 1 many sampled masks coincide, and each needs running only once."""
@@ -151,14 +136,51 @@ def unique_masks(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return unique.reshape(-1, *masks.shape[1:]), inverse
 
 
+class MaskScorer:
+    """Logits of a query under many head masks, for every step of head selection.
+
+    Only the last token is steered and attention is causal, so each query's prefix (images included) is encoded
+    once, kept (keyed by its tokens and pixel values: REINFORCE revisits each query many times) and only its last
+    token runs per mask, each distinct mask once. Vision-language families without a checked prefix path
+    (:func:`~activation_rm.batching.shared_prefix_supported`) run one full forward per mask instead. One scorer
+    can serve several selection runs on the same queries (cross-validation).
+    """
+
+    def __init__(self, backbone: Backbone, *, cache_prefixes: bool = True, shared_prefix: bool | None = None,
+                 max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> None:
+        self.backbone = backbone
+        self.cache_prefixes = cache_prefixes
+        self.shared_prefix = shared_prefix_supported(backbone) if shared_prefix is None else shared_prefix
+        self.max_batch_tokens = max_batch_tokens
+        self._prefixes: dict[object, EncodedPrefix] = {}
+
+    def prefix(self, query: EncodedQuery) -> EncodedPrefix:
+        key = query.key()
+        prefix = self._prefixes.get(key)
+        if prefix is None:
+            prefix = encode_prefix(self.backbone, query)
+            if self.cache_prefixes:
+                self._prefixes[key] = prefix
+        return prefix
+
+    def logits(self, query: EncodedQuery, masks: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+        """Full-vocabulary logits ``(n_masks, vocab)`` (on the model's device for the prefix path)."""
+        unique, inverse = unique_masks(masks)
+        if self.shared_prefix:
+            logits = last_token_logits_from_prefix(self.backbone, self.prefix(query), unique, means, on_device=True)
+        else:
+            n = unique.shape[0]
+            logits = last_token_logits(self.backbone, [query] * n, steering=Steering(unique, means),
+                                       max_batch_tokens=max(self.max_batch_tokens, len(query) * n),
+                                       max_batch_size=n).logits
+        return logits[inverse.to(logits.device)]
+
+
 def mask_logits(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, means: torch.Tensor,
-                prefixes: PrefixCache | None = None) -> torch.Tensor:
-    """Full-vocabulary logits of ``query`` under each mask, ``(n_masks, vocab)`` on the model's device: the prefix
-    once (cached), then the last token once per distinct mask."""
-    prefix = (prefixes or PrefixCache(backbone, enabled=False)).get(query.ids)
-    unique, inverse = unique_masks(masks)
-    logits = last_token_logits_from_prefix(backbone, prefix, unique, means, on_device=True)
-    return logits[inverse.to(logits.device)]
+                scorer: MaskScorer | None = None) -> torch.Tensor:
+    """Full-vocabulary logits of ``query`` under each mask, ``(n_masks, vocab)``: the prefix once (kept by
+    ``scorer``), then the last token once per distinct mask."""
+    return (scorer or MaskScorer(backbone, cache_prefixes=False)).logits(query.query, masks, means)
 
 
 def unit_losses(logits: Sequence[torch.Tensor], queries: Sequence, loss: str) -> torch.Tensor:
@@ -177,11 +199,11 @@ def unit_losses(logits: Sequence[torch.Tensor], queries: Sequence, loss: str) ->
 
 
 def mask_losses(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, means: torch.Tensor,
-                prefixes: PrefixCache | None = None, loss: str = "vocab") -> torch.Tensor:
+                scorer: MaskScorer | None = None, loss: str = "vocab") -> torch.Tensor:
     """Loss of the correct verdict under each mask, ``(n_masks,)`` (shared-prefix evaluation)."""
     if loss == "pair":
         raise ValueError("the pair loss needs two queries; use unit_losses")
-    return unit_losses([mask_logits(backbone, query, masks, means, prefixes)], [query], loss)
+    return unit_losses([mask_logits(backbone, query, masks, means, scorer)], [query], loss)
 
 
 def training_units(queries: Sequence, loss: str, seed: int = 0) -> list[tuple[int, ...]]:
@@ -236,7 +258,7 @@ def select_heads_with(logits_of: Callable[[object, torch.Tensor], torch.Tensor],
                       seed: int = 0, progress: bool = False) -> SelectionResult:
     """REINFORCE on ``train`` (one unit per step, drawn with a seeded RNG), then best-of-N on ``held_out`` (or on
     ``train`` when nothing is held out). ``logits_of(query, masks)`` gives the query's ``(n_masks, vocab)``
-    logits under each mask; it is the only thing that differs between text and vision-language queries."""
+    logits under each mask (a :class:`MaskScorer`'s, or an oracle's in the tests)."""
     if not train:
         raise ValueError("head selection needs at least one training query")
     rng = random.Random(seed)
@@ -255,11 +277,9 @@ def select_heads_with(logits_of: Callable[[object, torch.Tensor], torch.Tensor],
 
 def select_heads(backbone: Backbone, train: Sequence[VerdictQuery], held_out: Sequence[VerdictQuery],
                  means: torch.Tensor, config: SelectionConfig = SelectionConfig(), seed: int = 0,
-                 progress: bool = False, cache_prefixes: bool = True,
-                 prefixes: PrefixCache | None = None) -> SelectionResult:
-    """:func:`select_heads_with` for text queries: each query's prefix KV cache is kept for the whole run
-    (``cache_prefixes``; exact, costs memory of one cache per query) and each step runs only its last token.
-    ``prefixes`` shares one cache between several runs on the same queries (cross-validation)."""
-    prefixes = prefixes or PrefixCache(backbone, enabled=cache_prefixes)
-    return select_heads_with(lambda q, m: mask_logits(backbone, q, m, means, prefixes), train, held_out,
+                 progress: bool = False, scorer: MaskScorer | None = None) -> SelectionResult:
+    """:func:`select_heads_with` on a backbone: the masks of each step scored by ``scorer`` (a new
+    :class:`MaskScorer` by default; pass one to share its prefix caches between runs on the same queries)."""
+    scorer = scorer or MaskScorer(backbone)
+    return select_heads_with(lambda q, m: scorer.logits(q.query, m, means), train, held_out,
                              (backbone.num_layers, backbone.num_heads), config, seed, progress)

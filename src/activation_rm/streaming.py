@@ -150,7 +150,7 @@ def with_images(parse: Callable[[Path, int, dict[str, Any]], Any],
     def parse_line(path: Path, number: int, record: dict[str, Any]) -> LineFields:
         fields = LineFields(parse(path, number, record))
         if record.get("images"):
-            from .vision import record_images
+            from .images import record_images
 
             try:
                 fields.images = record_images(path, number, record, allow_network)

@@ -8,11 +8,14 @@ and the question, and every truncation is counted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .data import Prompt
+from .backbone import UnsupportedModelError
+from .data import Example, Prompt
+from .images import has_images, per_item_images
 
 POINTWISE = "pointwise"
 PAIRWISE = "pairwise"
@@ -29,6 +32,9 @@ DEMO_INLINE = "inline"
 DEMO_STYLES = (DEMO_TURNS, DEMO_INLINE)
 
 _ELLIPSIS = "\n[... truncated ...]\n"
+#: processor outputs aligned with the tokens (padded like ``input_ids``); every other entry of
+#: :attr:`EncodedQuery.pixels` is an image input
+SEQUENCE_KEYS = frozenset({"token_type_ids", "mm_token_type_ids"})
 
 
 @dataclass(frozen=True)
@@ -116,8 +122,34 @@ def prompt_text(prompt: Prompt) -> str:
 
 @dataclass
 class EncodedQuery:
+    """One judge query as the model reads it: token ids and, for items with images, the processor's pixel inputs
+    (tensors keyed by the model's argument names; empty for text)."""
+
     ids: list[int]
     truncated: bool = False
+    pixels: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def has_images(self) -> bool:
+        return any(key not in SEQUENCE_KEYS for key in self.pixels)
+
+    def key(self) -> Hashable:
+        """Equal for queries with the same tokens and the same pixel values (what a cache of their prefix
+        computation may be keyed by)."""
+        if not self.pixels:
+            return tuple(self.ids)
+        import torch
+
+        digest = hashlib.sha256()
+        for name in sorted(self.pixels):
+            value = self.pixels[name]
+            digest.update(name.encode())
+            digest.update(str((value.dtype, tuple(value.shape))).encode())
+            digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        return (tuple(self.ids), digest.hexdigest())
 
 
 @dataclass
@@ -230,10 +262,34 @@ class QueryEncoder:
         parts, truncated = self.fit_parts(self._parts(item), self.template.max_length, render)
         return EncodedQuery(render(parts), truncated)
 
-    def encode_many(self, items: Sequence[JudgeItem]) -> tuple[list[list[int]], int]:
-        """Token ids of many queries and how many were truncated."""
+    def encode_many(self, items: Sequence[JudgeItem]) -> tuple[list[EncodedQuery], int]:
+        """Many queries and how many were truncated."""
         encoded = [self.encode(item) for item in items]
-        return [e.ids for e in encoded], sum(e.truncated for e in encoded)
+        return encoded, sum(e.truncated for e in encoded)
+
+    def tokenize_turns(self, turns: Sequence[tuple[str, str | None]]) -> list[int]:
+        """Token ids of chat turns (user text, verdict or None) rendered with this encoder's chat template."""
+        return self._tokenize(self.render_text(turns))
+
+    def load_images(self, examples: Sequence[Example], allow_network: bool = False) -> list[Example]:
+        """The examples ready to encode: a text encoder refuses images (before any slow work)."""
+        if has_images(examples):
+            raise UnsupportedModelError(
+                "the examples carry images but the backbone is text-only; use a vision-language backbone "
+                "(Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision, Idefics3/SmolVLM, Gemma 3)")
+        return list(examples)
+
+    def attach_images(self, items: Sequence[JudgeItem], images: Sequence[Any] | None) -> list[JudgeItem]:
+        """Judge items with per-item images (``images[i]``: one image, a list of them, or None)."""
+        per_item = per_item_images(images, len(items))
+        if per_item is None:
+            return list(items)
+        if any(per_item) and not self.accepts_images:
+            raise UnsupportedModelError("images were given but the backbone is text-only")
+        return [replace(item, images=refs) for item, refs in zip(items, per_item)]
+
+    #: whether queries may carry images (vision-language encoders)
+    accepts_images = False
 
     def item_tokens(self, item: JudgeItem) -> int:
         """Tokens of ``item``'s query rendered alone, uncut: what a per-item budget is compared with."""
@@ -263,7 +319,7 @@ class QueryEncoder:
         or inline in one message (``style``). Each item is truncated to ``per_item_budget`` tokens first (one for
         all, or one per item with the query's last)."""
         turns, truncated = self.demo_turns([*demos, (query, None)], per_item_budget, style)
-        return EncodedQuery(self._tokenize(self.render_text(turns)), truncated)
+        return EncodedQuery(self.tokenize_turns(turns), truncated)
 
     def with_template(self, template: JudgeTemplate) -> QueryEncoder:
         return QueryEncoder(self.tokenizer, template)

@@ -139,7 +139,7 @@ class ZeroShotGroup(MethodGroup):
 def _with_demos(encoder: QueryEncoder, turns: list[tuple[str, str]], item: JudgeItem) -> tuple[list[int], bool]:
     """Demonstration turns then the query; the query keeps the full ``max_length`` budget."""
     query, truncated = encoder.demo_turns([(item, None)])
-    return encoder._tokenize(encoder.render_text([*turns, *query])), truncated
+    return encoder.tokenize_turns([*turns, *query]), truncated
 
 
 class _DemoJudge(MethodGroup):

@@ -173,13 +173,12 @@ class SweepSeed:
         if (path / META_FILE).exists():
             return ActivationRM.load(path, self.backbone)
         rm = ActivationRM.fit(
-            self.backbone, _examples(fewshot), criterion=self.criterion, mode=variant.mode,
+            self.backbone, _examples(fewshot), variant_template(variant, self.criterion, s.max_length),
             steps=variant.steps if variant.steps is not None else s.steps, seed=self.seed,
             n_contexts=variant.n_contexts or s.n_contexts,
             n_shots=variant.n_shots if variant.n_shots is not None else s.n_shots,
             balance_classes=variant.balance_classes, masks_per_step=variant.masks_per_step or s.masks_per_step,
-            held_out_fraction=s.held_out_fraction, max_length=s.max_length,
-            template=variant_template(variant, self.criterion, s.max_length), progress=False)
+            held_out_fraction=s.held_out_fraction, progress=False)
         rm.save(path)
         return rm
 

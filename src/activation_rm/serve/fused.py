@@ -34,7 +34,6 @@ from ..multi import (
 )
 from ..reward_model import ActivationRM
 from ..templates import JudgeItem
-from ..vision import attach_images, is_multimodal, last_token_logits_mm
 
 
 def _row_steering(rms: Sequence[ActivationRM], rows: list[int]) -> Steering | None:
@@ -58,7 +57,7 @@ def fused_multimodal(rms: Sequence[ActivationRM], items: Sequence[JudgeItem]) ->
         rows.extend([k] * len(encoded))
     reads = [list(rm.encoder.verdict_ids) for rm in rms]
     union = sorted({t for r in reads for t in r})
-    out = last_token_logits_mm(backbone, queries, read_ids=union, steering=_row_steering(rms, rows),
+    out = last_token_logits(backbone, queries, read_ids=union, steering=_row_steering(rms, rows),
                                max_batch_tokens=min(rm.max_batch_tokens for rm in rms))
     return _softmax_columns(out.logits.view(len(rms), len(items), -1), union, reads)
 
@@ -76,10 +75,7 @@ def fused_text_shared_prompts(rms: Sequence[ActivationRM], items: Sequence[Judge
     length-bucketed batches), and every suffix and every ungrouped query runs as a row of the same batches with its
     own criterion's steering."""
     backbone = rms[0].backbone
-    per_model = []
-    for rm in rms:
-        seqs = rm.encode(items)
-        per_model.append(seqs)
+    per_model = [[q.ids for q in rm.encode(items)] for rm in rms]
     reads = [list(rm.encoder.verdict_ids) for rm in rms]
     union = sorted({t for r in reads for t in r})
     members: dict[Any, list[int]] = {}
@@ -122,8 +118,8 @@ def score_fused(rms: dict[str, ActivationRM], prompts: Sequence[Prompt], respons
     names, models = list(rms), list(rms.values())
     if not prompts:
         return {name: [] for name in names}
-    if is_multimodal(models[0].encoder):
-        items = attach_images([JudgeItem(p, (r,)) for p, r in zip(prompts, responses)], images)
+    if models[0].backbone.multimodal:
+        items = models[0].encoder.attach_images([JudgeItem(p, (r,)) for p, r in zip(prompts, responses)], images)
         return dict(zip(names, fused_multimodal(models, items)))
     if images is not None and any(images):
         raise ValueError(f"images were given but backbone {models[0].backbone.name!r} is text-only")
