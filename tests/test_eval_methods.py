@@ -3,7 +3,7 @@ import torch
 from tiny import tiny_backbone
 
 from activation_rm.batching import last_token_logits
-from activation_rm.eval.generation import PrefixRunner, extend, generate_verdicts, parse_verdict
+from activation_rm.eval.generation import Generation, PrefixRunner, extend, generate_verdicts, parse_verdict
 from activation_rm.eval.methods import (
     ARMGroup,
     FitContext,
@@ -16,7 +16,7 @@ from activation_rm.eval.methods import (
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.reward_model import ActivationRM
-from activation_rm.templates import PAIRWISE, POINTWISE
+from activation_rm.templates import PAIRWISE, POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +78,17 @@ def test_zero_shot_and_sav(backbone):
     assert set(out) == {"zeroshot_prob", "sav"}
     for verdicts in out.values():
         assert len(verdicts) == 3 and all(v.correct in (0, 0.5, 1) for v in verdicts)
-    # zero-shot P(Yes) is the unsteered reward of the same query
+    # zero-shot P(Yes) is the unsteered reward of the same query: softmax over (Yes, No) of one plain forward pass
     v = out["zeroshot_prob"][0]
     assert 0 <= v.score_chosen <= 1 and v.correct == (1.0 if v.score_chosen > v.score_rejected else 0.0)
+    record = _records(3, offset=10)[0]
+    encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", POINTWISE, max_length=256))
+    yes, no = encoder.verdict_ids
+    for response, score in ((record.chosen, v.score_chosen), (record.rejected, v.score_rejected)):
+        ids = encoder.encode(JudgeItem(record.prompt, (response,))).ids
+        with torch.no_grad():
+            last = backbone.model(input_ids=torch.tensor([ids])).logits[0, -1].double()
+        assert abs(score - float(torch.softmax(last[[yes, no]], -1)[0])) < 1e-5
 
 
 def test_icl_uses_shared_prefix(backbone):
@@ -98,7 +106,33 @@ def test_generative_counts_parse_failures(backbone):
     assert set(out) == {"gen_fewshot", "vote_fewshot"}
     for v in out["gen_fewshot"]:
         assert v.parsed or v.correct == 0.0  # a random tiny model rarely writes A/B: counted wrong, flagged
-    assert chosen_first("x/1", 0) == chosen_first("x/1", 0)
+
+
+def test_generative_verdicts_follow_the_seeded_presentation_order(backbone, monkeypatch):
+    # The model always answers "A" (votes A, B, A): right exactly when the chosen response was shown first.
+    import activation_rm.eval.methods as methods
+
+    monkeypatch.setattr(methods, "generate_verdicts", lambda *args, **kwargs: Generation("A", ["A", "B", "A"]))
+    group = GenerativeGroup(fewshot=False, votes=True)
+    group.fit(_ctx(backbone))
+    prompts = []
+    run = group.runner.run
+    monkeypatch.setattr(group.runner, "run", lambda ids: prompts.append(backbone.tokenizer.decode(ids)) or run(ids))
+    records = _records(8, offset=10)
+    out = group.judge(records)
+    firsts = [chosen_first(r.key, SETTINGS.order_seed) for r in records]
+    assert set(firsts) == {True, False}  # both orders occur among these keys
+    for r, first, text, greedy, vote in zip(records, firsts, prompts, out["gen_zeroshot"], out["vote_zeroshot"]):
+        a, b = (r.chosen, r.rejected) if first else (r.rejected, r.chosen)
+        assert f"Response A: {a}\nResponse B: {b}\n" in text
+        assert greedy.extra["chosen_first"] == first and greedy.parsed
+        assert greedy.correct == (1.0 if first else 0.0)
+        assert vote.correct == (1.0 if first else 0.0)
+        assert vote.score_chosen == pytest.approx(2 / 3 if first else 1 / 3)
+    # the order is a per-pair coin: about half of many keys put the chosen response first, and the seed reshuffles
+    coins = [chosen_first(str(i), 0) for i in range(400)]
+    assert 160 < sum(coins) < 240
+    assert coins != [chosen_first(str(i), 1) for i in range(400)]
 
 
 def test_arm_group_and_ablations(backbone, tmp_path, monkeypatch):

@@ -2,7 +2,7 @@ import pytest
 import torch
 from tiny import VOCAB, tiny_backbone
 
-from activation_rm.batching import pad_batch, position_ids_from_mask
+from activation_rm.batching import last_token_logits, pad_batch, position_ids_from_mask
 from activation_rm.heads import Steering, head_hooks, last_token_positions
 
 FAMILIES = ["llama", "qwen2", "gemma", "gpt2", "gpt_neox"]
@@ -133,3 +133,156 @@ def test_bad_steering_shape_is_rejected():
     with pytest.raises(ValueError, match="backbone needs"):
         with head_hooks(backbone, steering=Steering(torch.zeros(3, 4, dtype=torch.bool), torch.zeros(3, 4, 8))):
             pass
+
+
+# Numerical parity of the steered forward (litgpt-style): every sequence run alone, unpadded, through the plain model
+# with a hand-written pre-hook on each layer's self_attn.o_proj that records that layer's input at the last token and
+# overwrites the chosen heads' head_dim slices there; the library's batched, padded, steered pass must match it.
+
+PARITY_FAMILIES = ["llama", "qwen2", "gemma"]  # all with self_attn.o_proj; qwen2 has GQA, gemma head_dim 24 != 64 / 4
+
+
+def _o_projs(model):
+    return [layer.self_attn.o_proj for layer in model.model.layers]
+
+
+def _reference(model, seq, heads, head_dim, mask=None, values=None):
+    """(logits at the last token, (layers, heads, head_dim) o_proj inputs there before replacement, the same after)
+    of ``seq`` alone; ``mask`` (layers, heads) and ``values`` (layers, heads, head_dim) say what to replace."""
+    before, after = {}, {}
+
+    def make_hook(layer):
+        def hook(module, args):
+            x = args[0].clone()
+            last = x.shape[1] - 1
+            before[layer] = torch.stack([x[0, last, h * head_dim:(h + 1) * head_dim].clone() for h in range(heads)])
+            if mask is not None:
+                for h in range(heads):
+                    if mask[layer, h]:
+                        x[0, last, h * head_dim:(h + 1) * head_dim] = values[layer, h]
+            after[layer] = torch.stack([x[0, last, h * head_dim:(h + 1) * head_dim].clone() for h in range(heads)])
+            return (x, *args[1:])
+        return hook
+
+    handles = [proj.register_forward_pre_hook(make_hook(i)) for i, proj in enumerate(_o_projs(model))]
+    try:
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([list(seq)])).logits[0, -1]
+    finally:
+        for handle in handles:
+            handle.remove()
+    layers = len(handles)
+    return logits, torch.stack([before[i] for i in range(layers)]), torch.stack([after[i] for i in range(layers)])
+
+
+def _references(backbone, seqs, masks=None, values=None):
+    """Per-sequence references stacked: masks/values indexed per row (None: unsteered)."""
+    refs = [_reference(backbone.model, seq, backbone.num_heads, backbone.head_dim,
+                       None if masks is None else masks[i], None if values is None else values[i])
+            for i, seq in enumerate(seqs)]
+    return tuple(torch.stack(part) for part in zip(*refs))
+
+
+def _geometry(backbone):
+    return backbone.num_layers, backbone.num_heads, backbone.head_dim
+
+
+def _parity_seqs(lengths=(5, 12, 8, 3, 10), seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    return [torch.randint(5, VOCAB, (n,), generator=gen).tolist() for n in lengths]
+
+
+def _shared_mask(backbone):
+    layers, heads, _ = _geometry(backbone)
+    mask = torch.zeros(layers, heads, dtype=torch.bool)
+    mask[0, 1] = mask[0, heads - 1] = mask[layers - 1, 0] = mask[layers - 1, 2] = True  # a middle layer untouched
+    return mask
+
+
+@pytest.mark.parametrize("family", PARITY_FAMILIES)
+def test_steered_logits_match_a_hand_replaced_reference_shared_mask(family):
+    backbone = tiny_backbone(family)
+    layers, heads, head_dim = _geometry(backbone)
+    seqs = _parity_seqs()
+    mask = _shared_mask(backbone)
+    values = torch.randn(layers, heads, head_dim, generator=torch.Generator().manual_seed(2)) * 3
+    n = len(seqs)
+    ref_logits, ref_before, ref_after = _references(backbone, seqs, [mask] * n, [values] * n)
+    plain_logits, _, _ = _references(backbone, seqs)
+    assert not torch.allclose(ref_logits, plain_logits, atol=1e-3)  # the replacement matters
+
+    out = last_token_logits(backbone, seqs, steering=Steering(mask, values), record=True)  # one left-padded batch
+    torch.testing.assert_close(out.logits, ref_logits, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(out.heads, ref_before, rtol=1e-4, atol=1e-5)  # recorded: before this layer's swap
+    # the reference did what it says: masked slices hold the values, the others are what the layer computed
+    torch.testing.assert_close(ref_after[:, mask], values[mask].expand(n, -1, -1), rtol=0, atol=0)
+    torch.testing.assert_close(ref_after[:, ~mask], ref_before[:, ~mask], rtol=0, atol=0)
+
+    for side in ("left", "right"):  # head_hooks directly on a padded batch; what o_proj really received
+        ids, attention = pad_batch(seqs, 1, side)
+        positions = last_token_positions(attention)
+        used = {}
+
+        def capture(layer, store=used):
+            def hook(module, args, output):  # returns None: the output is left alone
+                store[layer] = args[0].clone()
+            return hook
+
+        handles = [proj.register_forward_hook(capture(i)) for i, proj in enumerate(_o_projs(backbone.model))]
+        try:
+            with torch.no_grad(), head_hooks(backbone, steering=Steering(mask, values)) as hooks:
+                hooks.set_positions(positions)
+                logits = _forward(backbone, ids, attention)
+        finally:
+            for handle in handles:
+                handle.remove()
+        rows = torch.arange(n)
+        torch.testing.assert_close(logits[rows, positions], ref_logits, rtol=1e-4, atol=1e-5)
+        received = torch.stack([used[i][rows, positions].view(n, heads, head_dim) for i in range(layers)], dim=1)
+        torch.testing.assert_close(received, ref_after, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", PARITY_FAMILIES)
+@pytest.mark.parametrize("kind", ["mask", "values", "both"])
+def test_steered_logits_match_a_hand_replaced_reference_per_sequence(family, kind):
+    backbone = tiny_backbone(family)
+    layers, heads, head_dim = _geometry(backbone)
+    seqs = _parity_seqs()
+    n = len(seqs)
+    gen = torch.Generator().manual_seed(3)
+    per_masks = torch.rand(n, layers, heads, generator=gen) < 0.4
+    per_masks[0] = False  # one row steered nowhere
+    per_masks[:, 1] = False  # one layer steered in no row
+    per_masks[1:, 0, 1] = True  # the others steered somewhere
+    per_values = torch.randn(n, layers, heads, head_dim, generator=gen) * 3
+    shared_mask, shared_values = _shared_mask(backbone), per_values[1]
+    mask = per_masks if kind in ("mask", "both") else shared_mask
+    values = per_values if kind in ("values", "both") else shared_values
+    row_masks = [mask[i] if mask.dim() == 3 else mask for i in range(n)]
+    row_values = [values[i] if values.dim() == 4 else values for i in range(n)]
+    ref_logits, ref_before, _ = _references(backbone, seqs, row_masks, row_values)
+    if kind != "values":
+        plain_logits, _, _ = _references(backbone, seqs)
+        torch.testing.assert_close(ref_logits[0], plain_logits[0], rtol=0, atol=0)
+    # one batch, and batches of two (rows sorted by length, so each batch's steering rows must follow its sequences)
+    for size in (32, 2):
+        out = last_token_logits(backbone, seqs, steering=Steering(mask, values), record=True, max_batch_size=size)
+        torch.testing.assert_close(out.logits, ref_logits, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(out.heads, ref_before, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", PARITY_FAMILIES)
+def test_all_false_mask_leaves_every_head_untouched(family):
+    backbone = tiny_backbone(family)
+    layers, heads, head_dim = _geometry(backbone)
+    seqs = _parity_seqs()
+    n = len(seqs)
+    ref_logits, ref_before, _ = _references(backbone, seqs)
+    plain = last_token_logits(backbone, seqs, record=True)
+    torch.testing.assert_close(plain.logits, ref_logits, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(plain.heads, ref_before, rtol=1e-4, atol=1e-5)  # recording alone matches the capture
+    values = torch.randn(n, layers, heads, head_dim) * 3
+    for steering in (Steering(torch.zeros(layers, heads, dtype=torch.bool), values[0]),
+                     Steering(torch.zeros(n, layers, heads, dtype=torch.bool), values)):
+        out = last_token_logits(backbone, seqs, steering=steering, record=True)
+        assert torch.equal(out.logits, plain.logits) and torch.equal(out.heads, plain.heads)

@@ -1,6 +1,5 @@
 import pytest
 from tiny import tiny_tokenizer
-from transformers import PreTrainedTokenizerFast
 
 from activation_rm.bundled import bundled_names, load_bundled
 from activation_rm.data import PairwiseExample
@@ -32,9 +31,14 @@ def test_verdict_ids_resolve_for_chat_and_plain_templates():
 
 def test_plain_fallback_has_no_chat_markers():
     enc = _encoder(chat=False)
-    assert isinstance(enc.tokenizer, PreTrainedTokenizerFast)
-    text = enc.tokenizer.decode(enc.encode(JudgeItem("hi", ("there",))).ids)
-    assert text.rstrip().endswith("Assistant:") and "<|im_start|>" not in text
+    assert not enc.has_chat_template and _encoder().has_chat_template
+    ids = enc.encode(JudgeItem("hi", ("there",))).ids
+    text = enc.tokenizer.decode(ids)
+    transcript = "User: " + enc.template.user_text("hi", ["there"]) + "\n\nAssistant:"
+    assert text == transcript and "<|im_start|>" not in text
+    assert ids == enc.tokenizer(transcript)["input_ids"]  # the transcript itself, tokenized once
+    system = QueryEncoder(tiny_tokenizer(False), JudgeTemplate(criterion="be correct", system="Be fair."))
+    assert system.tokenizer.decode(system.encode(JudgeItem("hi", ("there",))).ids) == "Be fair.\n\n" + transcript
 
 
 def test_truncation_keeps_question_and_both_ends_of_response():
