@@ -3,7 +3,7 @@
 For each held-out prompt of a verifiable task set (``benchmarks/data/alignment``) the policy samples ``--n``
 completions, seeded exactly as ``activation-rm best-of-n`` seeds them (same seed and line: same samples, so the ARM
 pick here is the command's pick). Every sample is scored by the Activation RM and by the zero-shot P(Yes) judge (the
-same query with no heads replaced; both in one fused pass, ``activation_rm.multi.score_criteria``) and checked by
+same query with no heads replaced; both in one fused pass, ``activation_rm.scoring.score_criteria``) and checked by
 ``checks.check``. Per prompt the verifiable metric (0/1) of:
 
 * **ARM pick**: the sample the ARM scores highest;
@@ -67,7 +67,7 @@ def write_atomic(path: Path, text: str) -> None:
 def sample_and_judge(rm: Any, policy: Policy, config: SamplingConfig, chunk: Sequence[tuple[int, Any]],
                      records: dict[int, dict]) -> list[dict[str, Any]]:
     """One result row per prompt: its samples, both judges' scores and the check of every sample."""
-    from activation_rm.multi import score_criteria
+    from activation_rm.scoring import score_criteria
 
     started = time.perf_counter()
     samples = [policy.sample(prompt, config, prompt_seed(config.seed, number)) for number, prompt in chunk]

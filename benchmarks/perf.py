@@ -249,8 +249,8 @@ def section_shared(backbone, args) -> None:
 
 
 def section_criteria(backbone, args) -> None:
-    from activation_rm.multi import score_criteria
     from activation_rm.reward_model import ActivationRM
+    from activation_rm.scoring import score_criteria
     from activation_rm.templates import JudgeTemplate
 
     bundled, encoder, items = bundled_queries(backbone)

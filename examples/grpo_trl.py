@@ -71,7 +71,7 @@ def verifiable(prompts: Sequence[Any], completions: Sequence[Any], record: Seque
 
 def load_judge(arms: Sequence[str], weights: Sequence[float] | None, device: str = "cpu") -> ActivationRMReward:
     """The ARM reward: every artifact on one frozen backbone, weighted (the weights' order follows ``arms``)."""
-    from activation_rm.serve.models import ModelSet, parse_artifact_spec
+    from activation_rm.scoring import ModelSet, parse_artifact_spec
 
     specs = [parse_artifact_spec(a) for a in arms]
     models = ModelSet.from_artifacts(specs, device=device)

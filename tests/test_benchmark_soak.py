@@ -34,9 +34,9 @@ def test_every_kind_of_the_mix_gets_its_expected_status(soak):
     from fastapi.testclient import TestClient
     from serve_support import served
 
+    from activation_rm.scoring import ModelSet
     from activation_rm.serve.app import create_app
     from activation_rm.serve.config import ServerConfig
-    from activation_rm.serve.models import ModelSet
 
     setup = served()
     app = create_app(ModelSet.from_artifacts(setup.specs, backbone=setup.backbone), ServerConfig(**soak.LIMITS))

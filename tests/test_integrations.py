@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from serve_support import PROMPTS, RESPONSES
 
-from activation_rm.serve.client import RewardClient
+from activation_rm.integrations.client import RewardClient
 
 pytest_plugins = ["integrations_support"]  # the setup, models and server fixtures
 

@@ -12,10 +12,10 @@ import pytest
 import torch
 from integrations_support import mean_of
 
-import activation_rm.serve.models as serve_models
+import activation_rm.scoring as serve_models
 from activation_rm.integrations import openrlhf, openrlhf_reward_func
 from activation_rm.integrations.batching import GroupBatcher
-from activation_rm.integrations.openrlhf import prompt_turns, special_token_strings, split_query
+from activation_rm.openrlhf_queries import prompt_turns, special_token_strings, split_query
 
 pytest_plugins = ["integrations_support"]  # the setup fixture
 

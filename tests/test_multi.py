@@ -6,13 +6,9 @@ from tiny import VOCAB, save_tiny_model, tiny_backbone
 
 from activation_rm.batching import last_token_logits
 from activation_rm.heads import Steering
-from activation_rm.multi import (
-    common_prefix_length,
-    multi_steering_logits,
-    score_criteria,
-    shared_prompt_logits,
-)
+from activation_rm.multi import common_prefix_length, multi_steering_logits, shared_prompt_logits
 from activation_rm.reward_model import ActivationRM
+from activation_rm.scoring import score_criteria
 from activation_rm.templates import JudgeItem, JudgeTemplate
 
 FAMILIES = ["llama", "qwen2", "gemma", "gemma2", "gpt2", "gpt_neox"]

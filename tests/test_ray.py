@@ -20,7 +20,7 @@ import torch  # noqa: E402
 from serve_support import PROMPTS, RESPONSES, free_port, served  # noqa: E402
 
 from activation_rm.cli import main  # noqa: E402
-from activation_rm.serve.client import RewardClient, RewardServerError  # noqa: E402
+from activation_rm.integrations.client import RewardClient, RewardServerError  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -10,9 +10,9 @@ pd = pytest.importorskip("pandas", reason="the [ray] extra is not installed: pip
 import torch  # noqa: E402
 from tiny_vision import make_image, tiny_vision_backbone  # noqa: E402
 
-import activation_rm.serve.models as serve_models  # noqa: E402
+import activation_rm.scoring as serve_models  # noqa: E402
 from activation_rm.reward_model import ActivationRM  # noqa: E402
-from activation_rm.serve.models import ModelSet  # noqa: E402
+from activation_rm.scoring import ModelSet  # noqa: E402
 from activation_rm.serve.ray_batch import BatchScorer  # noqa: E402
 from activation_rm.templates import JudgeTemplate  # noqa: E402
 

@@ -15,11 +15,11 @@ from serve_support import PROMPTS, RESPONSES, served  # noqa: E402
 
 from activation_rm import __version__  # noqa: E402
 from activation_rm.cli import build_parser, main  # noqa: E402
+from activation_rm.scoring import ItemError, ModelSet, ScoreRequest, parse_artifact_spec, score_requests  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
 from activation_rm.serve.batcher import BatchConfig  # noqa: E402
 from activation_rm.serve.cli import build_server  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
-from activation_rm.serve.models import ItemError, ModelSet, ScoreRequest, parse_artifact_spec, score_requests  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -335,11 +335,11 @@ def test_several_criteria_run_fused_and_equal_separate_passes(setup, prompts):
 
 
 def test_fused_scoring_goes_through_score_criteria(models, monkeypatch):
-    from activation_rm.serve import fused
+    from activation_rm import scoring
 
     seen = []
-    real = fused.score_criteria
-    monkeypatch.setattr(fused, "score_criteria", lambda rms, p, r: seen.append(list(rms)) or real(rms, p, r))
+    real = scoring.score_criteria
+    monkeypatch.setattr(scoring, "score_criteria", lambda rms, p, r, **k: seen.append(list(rms)) or real(rms, p, r, **k))
     client = TestClient(make_app(models))
     assert client.post("/score", json={"prompts": DISTINCT, "responses": RESPONSES}).status_code == 200
     assert client.post("/score", json={"prompts": DISTINCT, "responses": RESPONSES,

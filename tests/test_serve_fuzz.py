@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from serve_support import served  # noqa: E402
 
+from activation_rm.scoring import ModelSet  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
-from activation_rm.serve.models import ModelSet  # noqa: E402
 
 MAX_CHARS, MAX_ITEMS, MAX_BODY = 300, 6, 64 * 1024
 POINTWISE, PAIRWISE = ["short", "honest"], ["prefer"]

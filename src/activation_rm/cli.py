@@ -245,8 +245,8 @@ def cmd_build_preferencehack(args: argparse.Namespace) -> int:
 def cmd_score_criteria(args: argparse.Namespace) -> int:
     """Several pointwise artifacts on one backbone score each line in one pass (see activation_rm.multi)."""
     from .artifacts import ArtifactError
-    from .multi import score_criteria
     from .reward_model import ActivationRM
+    from .scoring import score_criteria
     from .streaming import pointwise_fields, run_jsonl_job
 
     modes = dict.fromkeys(args.artifacts, "")

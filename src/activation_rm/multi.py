@@ -22,7 +22,7 @@ with each reward model's own steering) gives, up to float rounding; ``tests/test
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -33,7 +33,6 @@ from .batching import (
     DEFAULT_BATCH_TOKENS,
     LastTokenOutput,
     Query,
-    _is_oom,
     _run_splitting,
     as_query,
     encode_prefixes,
@@ -77,11 +76,12 @@ SteerRows = Callable[[list[int]], "Steering | None"]
 
 
 def run_prefix_groups(backbone: Backbone, prefixes: Sequence[Sequence[int]], jobs: Sequence[Job],
-                steer_rows: SteerRows, read: torch.Tensor | None, max_batch_tokens: int,
-                max_batch_size: int) -> torch.Tensor:
+                      steer_rows: SteerRows, read: torch.Tensor | None, max_batch_tokens: int,
+                      max_batch_size: int) -> torch.Tensor:
     """Logits of every job, ``(len(jobs), len(read))``: prefixes are encoded in length-bucketed batches, then all
     jobs of those prefixes run their suffixes against the cache, bucketed by length under the token budget (the
-    cache rows count: a row costs ``prefix + suffix`` tokens of memory). An out-of-memory error halves the batch."""
+    cache rows count: a row costs ``prefix + suffix`` tokens of memory). An out-of-memory error halves the batch
+    (of suffixes first, then of prefixes)."""
     by_group: dict[int, list[int]] = {}
     for index, job in enumerate(jobs):
         by_group.setdefault(job.group, []).append(index)
@@ -90,18 +90,7 @@ def run_prefix_groups(backbone: Backbone, prefixes: Sequence[Sequence[int]], job
     group_ids = sorted(by_group)
 
     def run_prefix_batch(groups: list[int]) -> None:
-        try:
-            encoded = encode_prefixes(backbone, [prefixes[g] for g in groups])
-        except (torch.OutOfMemoryError, RuntimeError) as err:
-            if not _is_oom(err) or len(groups) == 1:
-                raise
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            logger.warning("out of memory encoding %d shared prefixes; splitting them in two and retrying", len(groups))
-            half = len(groups) // 2
-            run_prefix_batch(groups[:half])
-            run_prefix_batch(groups[half:])
-            return
+        encoded = encode_prefixes(backbone, [prefixes[g] for g in groups])
         row_of = {g: r for r, g in enumerate(groups)}
         members = [i for g in groups for i in by_group[g]]
         cache_width = int(encoded.mask.shape[1])
@@ -122,33 +111,46 @@ def run_prefix_groups(backbone: Backbone, prefixes: Sequence[Sequence[int]], job
 
     prefix_lengths = [len(prefixes[g]) for g in group_ids]
     for batch in plan_batches(prefix_lengths, max_batch_tokens, max_batch_size):
-        run_prefix_batch([group_ids[i] for i in batch])
+        _run_splitting(run_prefix_batch, [group_ids[i] for i in batch])
     return logits
 
 
-def _stacked_steering(steerings: Sequence[Steering | None], backbone: Backbone) -> tuple[torch.Tensor, torch.Tensor]:
+def stacked_steering(steerings: Sequence[Steering | None], backbone: Backbone) -> SteerRows:
+    """Per-row steering from several steerings: ``rows(ids)`` steers row ``r`` with ``steerings[ids[r]]`` (masks
+    and means stacked once; an unsteered one is an empty mask), or None when none of them steers anything."""
+    if not any(s is not None and bool(s.mask.any()) for s in steerings):
+        return lambda ids: None
     shape = (backbone.num_layers, backbone.num_heads)
     masks = torch.stack([s.mask if s is not None else torch.zeros(shape, dtype=torch.bool) for s in steerings])
     values = torch.stack([s.values.float() if s is not None else torch.zeros(*shape, backbone.head_dim)
                           for s in steerings])
-    return masks, values
+
+    def rows(ids: list[int]) -> Steering:
+        index = torch.tensor(ids, dtype=torch.long)
+        return Steering(masks[index], values[index])
+
+    return rows
 
 
-def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Query], keys: Sequence[Hashable], *,
-                         read_ids: Sequence[int] | None = None, steering: Steering | None = None,
-                         max_batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch_size: int = DEFAULT_BATCH_SIZE,
-                         min_shared: int = DEFAULT_MIN_SHARED) -> LastTokenOutput:
-    """:func:`~activation_rm.batching.last_token_logits` for queries grouped by ``keys`` (e.g. the prompt text):
-    each group of two or more encodes its common token prefix once and runs only the rest of each query against
-    that KV cache. Same logits as the plain path, in input order; groups sharing fewer than ``min_shared`` tokens
-    and single queries take the plain path."""
+def grouped_logits(backbone: Backbone, seqs: Sequence[Query], keys: Sequence[Hashable], steer_rows: SteerRows, *,
+                   read_ids: Sequence[int] | None = None, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                   max_batch_size: int = DEFAULT_BATCH_SIZE, min_shared: int = DEFAULT_MIN_SHARED) -> torch.Tensor:
+    """Logits at the last token of each query, ``(len(seqs), width)`` in input order, where queries with the same
+    ``key`` share their longest common token prefix (capped one token short of the shortest), encoded once, and
+    only the rest of each runs against that KV cache; ``steer_rows(indices)`` is the steering of those queries.
+    Groups of one, groups sharing fewer than ``min_shared`` tokens, and every query on a vision-language backbone
+    (whose batches the model positions itself) take the plain path, in the same batches."""
     if len(keys) != len(seqs):
         raise ValueError(f"{len(seqs)} sequences but {len(keys)} group keys")
-    if backbone.multimodal:  # prefix groups are left padded with explicit positions: text backbones only
-        return last_token_logits(backbone, seqs, read_ids=read_ids, steering=steering,
-                                 max_batch_tokens=max_batch_tokens, max_batch_size=max_batch_size)
-    seqs = [as_query(q).ids for q in seqs]
     read = torch.as_tensor(list(read_ids), dtype=torch.long) if read_ids is not None else None
+    width = len(read) if read is not None else backbone.model.config.get_text_config().vocab_size
+    logits = torch.empty(len(seqs), width)
+    if backbone.multimodal:  # prefix groups are left padded with explicit positions: text backbones only
+        if seqs:
+            logits[:] = last_token_logits(backbone, seqs, read_ids=read_ids, steering=steer_rows(list(range(len(seqs)))),
+                                          max_batch_tokens=max_batch_tokens, max_batch_size=max_batch_size).logits
+        return logits
+    ids = [as_query(q).ids for q in seqs]
     members: dict[Hashable, list[int]] = {}
     for index, key in enumerate(keys):
         members.setdefault(key, []).append(index)
@@ -157,97 +159,76 @@ def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Query], keys: Sequen
     job_index: list[int] = []
     plain: list[int] = []
     for indices in members.values():
-        shared = min(common_prefix_length([seqs[i] for i in indices]), min(len(seqs[i]) for i in indices) - 1)
+        shared = min(common_prefix_length([ids[i] for i in indices]), min(len(ids[i]) for i in indices) - 1)
         if len(indices) < 2 or shared < min_shared:
             plain.extend(indices)
             continue
-        group = len(prefixes)
-        prefixes.append(list(seqs[indices[0]][:shared]))
+        prefixes.append(list(ids[indices[0]][:shared]))
         for i in indices:
-            jobs.append(Job(group, tuple(seqs[i][shared:]), 0))
+            jobs.append(Job(len(prefixes) - 1, tuple(ids[i][shared:]), i))
             job_index.append(i)
-    width = len(read) if read is not None else backbone.model.config.get_text_config().vocab_size
-    logits = torch.empty(len(seqs), width)
     if plain:
-        rows = steering.rows(plain) if steering is not None and steering.per_sequence else steering
-        out = last_token_logits(backbone, [seqs[i] for i in plain], read_ids=read_ids, steering=rows,
-                                max_batch_tokens=max_batch_tokens, max_batch_size=max_batch_size)
-        logits[plain] = out.logits
+        logits[plain] = last_token_logits(backbone, [ids[i] for i in plain], read_ids=read_ids,
+                                          steering=steer_rows(plain), max_batch_tokens=max_batch_tokens,
+                                          max_batch_size=max_batch_size).logits
     if jobs:
-        def steer_rows(chosen: list[int]) -> Steering | None:
-            if steering is None or not steering.per_sequence:
-                return steering
-            return steering.rows([job_index[j] for j in chosen])
+        logits[job_index] = run_prefix_groups(backbone, prefixes, jobs, lambda chosen: steer_rows(
+            [jobs[j].steer for j in chosen]), read, max_batch_tokens, max_batch_size)
+    return logits
 
-        logits[job_index] = run_prefix_groups(backbone, prefixes, jobs, steer_rows, read, max_batch_tokens, max_batch_size)
-    return LastTokenOutput(logits, None)
+
+def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Query], keys: Sequence[Hashable], *,
+                         read_ids: Sequence[int] | None = None, steering: Steering | None = None,
+                         max_batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch_size: int = DEFAULT_BATCH_SIZE,
+                         min_shared: int = DEFAULT_MIN_SHARED) -> LastTokenOutput:
+    """:func:`~activation_rm.batching.last_token_logits` for queries grouped by ``keys`` (e.g. the prompt text):
+    each group of two or more encodes its common token prefix once and runs only the rest of each query against
+    that KV cache (:func:`grouped_logits`). Same logits as the plain path, in input order."""
+    def steer_rows(rows: list[int]) -> Steering | None:
+        return steering.rows(rows) if steering is not None and steering.per_sequence else steering
+
+    return LastTokenOutput(grouped_logits(backbone, seqs, keys, steer_rows, read_ids=read_ids,
+                                          max_batch_tokens=max_batch_tokens, max_batch_size=max_batch_size,
+                                          min_shared=min_shared), None)
 
 
 def multi_steering_logits(backbone: Backbone, queries: Sequence[Sequence[Query]],
                           steerings: Sequence[Steering | None], *, read_ids: Sequence[Sequence[int]] | None = None,
-                          max_batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch_size: int = DEFAULT_BATCH_SIZE,
+                          keys: Sequence[Hashable] | None = None, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                          max_batch_size: int = DEFAULT_BATCH_SIZE,
                           min_shared: int = DEFAULT_MIN_SHARED) -> torch.Tensor:
     """Read ``K`` steerings on ``N`` items in one pass: ``queries[n][k]`` is item ``n``'s query for steering ``k``
     and ``read_ids[k]`` the tokens read for it. Returns ``(N, K, R)`` logits (all ``read_ids[k]`` have length R).
 
-    Each item's K queries share their longest common token prefix (capped one token short of the shortest), encoded
-    once; the rest of each query runs with its own steering in one batch of per-row masks and means. Items whose
-    queries share fewer than ``min_shared`` tokens run each query in full (still batched)."""
+    By default each item's K queries share their longest common token prefix (encoded once); with ``keys`` (one
+    per item, e.g. its prompt) the queries of one steering whose items share a key share it instead (many
+    responses to one prompt). The rest of each query runs with its own steering as rows of the same batches."""
     n_steer = len(steerings)
-    queries = [[as_query(q).ids for q in item] for item in queries]
     if any(len(q) != n_steer for q in queries):
         raise ValueError(f"every item needs one query per steering ({n_steer})")
     reads = [list(r) for r in read_ids] if read_ids is not None else None
     if reads is not None and (len(reads) != n_steer or len({len(r) for r in reads}) != 1):
         raise ValueError("read_ids needs one list per steering, all of the same length")
-    masks, values = _stacked_steering(steerings, backbone)
-    any_steered = any(s is not None and bool(s.mask.any()) for s in steerings)
     # Read the union of all steerings' tokens, then pick each steering's own columns.
     union = sorted({t for r in reads for t in r}) if reads is not None else None
-    column = {t: c for c, t in enumerate(union)} if union is not None else None
-
-    prefixes: list[list[int]] = []
-    jobs: list[Job] = []
-    where: list[tuple[int, int]] = []
-    plain_seqs: list[Sequence[int]] = []
-    plain_where: list[tuple[int, int]] = []
-    for n, item_queries in enumerate(queries):
-        shared = min(common_prefix_length(item_queries), min(len(q) for q in item_queries) - 1)
-        if n_steer < 2 or shared < min_shared:  # one steering: nothing to share
-            for k, q in enumerate(item_queries):
-                plain_seqs.append(q)
-                plain_where.append((n, k))
-            continue
-        group = len(prefixes)
-        prefixes.append(list(item_queries[0][:shared]))
-        for k, q in enumerate(item_queries):
-            jobs.append(Job(group, tuple(q[shared:]), k))
-            where.append((n, k))
-
-    width = len(union) if union is not None else backbone.model.config.get_text_config().vocab_size
-    flat = torch.empty(len(queries), n_steer, width)
-
-    def steering_for(steer_ids: list[int]) -> Steering | None:
-        if not any_steered:
-            return None
-        index = torch.tensor(steer_ids, dtype=torch.long)
-        return Steering(masks[index], values[index])
-
-    if plain_seqs:
-        out = last_token_logits(backbone, plain_seqs, read_ids=union, steering=steering_for([k for _, k in plain_where]),
-                                max_batch_tokens=max_batch_tokens, max_batch_size=max_batch_size)
-        for (n, k), row in zip(plain_where, out.logits):
-            flat[n, k] = row
-    if jobs:
-        read = torch.as_tensor(union, dtype=torch.long) if union is not None else None
-        out = run_prefix_groups(backbone, prefixes, jobs, lambda chosen: steering_for([jobs[j].steer for j in chosen]),
-                          read, max_batch_tokens, max_batch_size)
-        for (n, k), row in zip(where, out):
-            flat[n, k] = row
-    if column is None:
-        return flat
+    if keys is None:  # rows item by item; one steering alone shares nothing
+        order = [(n, k) for n in range(len(queries)) for k in range(n_steer)]
+        row_keys: list[Hashable] = [n if n_steer > 1 else (n, k) for n, k in order]
+    else:  # rows steering by steering, so that a steering's groups run in prompt order
+        order = [(n, k) for k in range(n_steer) for n in range(len(queries))]
+        row_keys = [(k, keys[n]) for n, k in order]
+    steer = stacked_steering(steerings, backbone)
+    flat = grouped_logits(backbone, [queries[n][k] for n, k in order], row_keys,
+                          lambda rows: steer([order[r][1] for r in rows]), read_ids=union,
+                          max_batch_tokens=max_batch_tokens, max_batch_size=max_batch_size, min_shared=min_shared)
+    out = torch.empty(len(queries), n_steer, flat.shape[1])
+    for (n, k), row in zip(order, flat):
+        out[n, k] = row
+    if union is None:
+        return out
+    column = {t: c for c, t in enumerate(union)}
     picks = torch.tensor([[column[t] for t in r] for r in reads], dtype=torch.long)  # (K, R)
-    return torch.gather(flat, 2, picks.unsqueeze(0).expand(len(queries), -1, -1))
+    return torch.gather(out, 2, picks.unsqueeze(0).expand(len(queries), -1, -1))
 
 
 def prompt_keys(items: Sequence) -> list[Hashable] | None:
@@ -259,55 +240,3 @@ def prompt_keys(items: Sequence) -> list[Hashable] | None:
         return None
     keys = [prompt_text(item.prompt) for item in items]
     return keys if len(set(keys)) < len(keys) else None
-
-
-def _criterion_names(rms: Sequence | Mapping) -> tuple[list[str], list]:
-    if isinstance(rms, Mapping):
-        return [str(k) for k in rms], list(rms.values())
-    names: list[str] = []
-    for rm in rms:
-        name = rm.criterion
-        suffix = 2
-        while name in names:
-            name = f"{rm.criterion} ({suffix})"
-            suffix += 1
-        names.append(name)
-    return names, list(rms)
-
-
-def score_criteria(rms, prompts: Sequence, responses: Sequence[str], *,
-                   max_batch_tokens: int | None = None, min_shared: int = DEFAULT_MIN_SHARED) -> dict[str, list[float]]:
-    """Score every (prompt, response) under several pointwise reward models on one backbone in one pass.
-
-    ``rms`` is a list of :class:`~activation_rm.reward_model.ActivationRM` (keyed by criterion text) or a mapping
-    name -> reward model. Returns ``{name: [reward per item]}``, each list equal to ``rm.score(prompts,
-    responses)`` of that reward model alone (up to float rounding); see the module docstring for what is shared.
-    """
-    from .templates import POINTWISE, JudgeItem
-
-    names, models = _criterion_names(rms)
-    if not models:
-        raise ValueError("score_criteria needs at least one reward model")
-    if len(prompts) != len(responses):
-        raise ValueError(f"inputs differ in length: prompts {len(prompts)}, responses {len(responses)}")
-    backbone = models[0].backbone
-    for name, rm in zip(names, models):
-        if rm.backbone is not backbone:
-            raise ValueError(f"reward model {name!r} is on a different backbone object; load all of them with the "
-                             "same backbone (ActivationRM.load(path, backbone=...))")
-        if rm.mode != POINTWISE:
-            raise ValueError(f"reward model {name!r} is pairwise; score_criteria scores pointwise reward models")
-    items = [JudgeItem(p, (r,)) for p, r in zip(prompts, responses)]
-    if not items:
-        return {name: [] for name in names}
-    per_model = []
-    for rm in models:
-        seqs = rm.encode(items)
-        per_model.append(seqs)
-    queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
-    budget = max_batch_tokens or min(rm.max_batch_tokens for rm in models)
-    logits = multi_steering_logits(backbone, queries, [rm.steering for rm in models],
-                                   read_ids=[rm.encoder.verdict_ids for rm in models], max_batch_tokens=budget,
-                                   min_shared=min_shared)
-    probs = torch.softmax(logits.double(), dim=-1)[..., 0]  # (N, K)
-    return {name: probs[:, k].tolist() for k, name in enumerate(names)}

@@ -38,8 +38,8 @@ from typing import Any
 
 from ..data import Prompt, check_prompt
 from ..reward_model import ActivationRM
-from ..serve.client import RewardClient, RewardServerError, combine
-from ..serve.models import ModelSet
+from ..scoring import ModelSet, combine
+from .client import RewardClient, RewardServerError
 
 logger = logging.getLogger(__name__)
 

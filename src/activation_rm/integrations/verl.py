@@ -236,7 +236,7 @@ def _local_scorer(kwargs: dict[str, Any]) -> Any:
     with _LOCAL_LOCK:
         if key not in _LOCAL:
             from activation_rm.integrations.batching import GroupBatcher
-            from activation_rm.serve.models import ModelSet
+            from activation_rm.scoring import ModelSet
 
             models = ModelSet.from_artifacts(list(artifacts), device=key[1], dtype=key[2])
             _LOCAL[key] = GroupBatcher(lambda p, r: models.score(p, r, criteria or None))

@@ -3,7 +3,7 @@
 Bodies must be JSON objects sent as ``application/json`` (:mod:`.body` says why and reads them). Every request is
 validated item by item before it can join a batch (its images decoded too), so a bad item is answered with a 4xx
 that names it and never reaches the model; a failure inside a batch is narrowed down to the request and item that
-cause it (see :func:`~activation_rm.serve.models.run_requests`). Errors are JSON, the message starting with the
+cause it (see :func:`~activation_rm.scoring.run_requests`). Errors are JSON, the message starting with the
 field and item to blame: ``{"error": "responses[3] has 70000 characters; ...", "item": 3, "field": "responses"}``.
 """
 
@@ -26,12 +26,8 @@ from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..integrations.openrlhf import reward_response, special_token_strings, split_query
-from .batcher import DynamicBatcher
-from .body import ApiError, JsonBodyRoute, json_kind
-from .config import ServerConfig
-from .images import RequestImageError, load_request_images
-from .models import (
+from ..openrlhf_queries import reward_response, special_token_strings, split_query
+from ..scoring import (
     CompareRequest,
     CriterionModeError,
     ItemError,
@@ -41,6 +37,10 @@ from .models import (
     request_cost,
     run_requests,
 )
+from .batcher import DynamicBatcher
+from .body import ApiError, JsonBodyRoute, json_kind
+from .config import ServerConfig
+from .images import RequestImageError, load_request_images
 
 logger = logging.getLogger(__name__)
 

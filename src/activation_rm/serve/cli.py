@@ -90,7 +90,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def load_models(args: argparse.Namespace):
-    from .models import load_model_set
+    from ..scoring import load_model_set
 
     models = load_model_set(args.artifacts, **backbone_kwargs(args))
     models.fuse_criteria = not args.no_fuse

@@ -31,7 +31,7 @@ class BatchScorer:
 
     def __init__(self, artifacts: list[str], backbone_kwargs: dict[str, Any], criteria: list[str] | None,
                  image_root: str | None = None) -> None:
-        from activation_rm.serve.models import load_model_set
+        from activation_rm.scoring import load_model_set
 
         self.models = load_model_set(artifacts, **backbone_kwargs)
         self.criteria = criteria
@@ -49,7 +49,7 @@ class BatchScorer:
 
     def __call__(self, batch):
         from activation_rm.data import check_prompt
-        from activation_rm.serve.client import combine
+        from activation_rm.scoring import combine
 
         prompts, responses = [], []
         for prompt, response in zip(batch["prompt"], batch["response"]):

@@ -1,25 +1,32 @@
-"""Several Activation RMs on one backbone, addressed by name: what the server, the adapters and Ray workers score.
+"""The scoring core: several Activation RMs on one backbone, addressed by name, scored together.
 
-Each artifact is loaded once onto a shared backbone (``ActivationRM.load(path, backbone=shared)``). Pointwise
-criteria asked for together are scored in one pass (:mod:`.fused`); pairwise artifacts only compare pairs.
-Requests of both kinds (:class:`ScoreRequest`, :class:`CompareRequest`) are run together by :func:`run_requests`,
-which the dynamic batcher calls with whatever requests it gathered.
+What the server, the trainer integrations, Ray workers and the command line all call. Each artifact is loaded once
+onto a shared backbone (``ActivationRM.load(path, backbone=shared)``). Pointwise criteria asked for together are
+scored in one pass (:func:`score_criteria`): every (item, criterion) query is a row of the same batches with its
+own reward model's mask and means, and queries that start alike share one KV cache of that start
+(:func:`activation_rm.multi.multi_steering_logits`): the queries of one item under different criteria, or, when
+prompts repeat (GRPO groups), the queries of one criterion for responses to the same prompt. Pairwise artifacts
+only compare pairs. Requests of both kinds (:class:`ScoreRequest`, :class:`CompareRequest`) are run together by
+:func:`run_requests`, which the server's dynamic batcher calls with whatever requests it gathered. Every score
+equals the reward model's own ``score`` up to float rounding (the tests check it).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..backbone import Backbone
-from ..data import Prompt
-from ..reward_model import ActivationRM
-from ..templates import PAIRWISE, POINTWISE
-from .fused import score_fused
+import torch
+
+from . import __version__
+from .backbone import Backbone
+from .data import Prompt
+from .multi import DEFAULT_MIN_SHARED, common_prefix_length, multi_steering_logits, prompt_keys
+from .reward_model import ActivationRM
+from .templates import PAIRWISE, POINTWISE, JudgeItem
 
 
 class UnknownCriterionError(KeyError):
@@ -187,7 +194,7 @@ class ModelSet:
 
     @property
     def multimodal(self) -> bool:
-        return self.backbone.processor is not None
+        return self.backbone.multimodal
 
     def resolve(self, criteria: Sequence[str] | None, *, pairwise_ok: bool = False) -> tuple[str, ...]:
         """The criteria to use: the named ones (each must be served), or with none named every pointwise one
@@ -220,7 +227,7 @@ class ModelSet:
         if images is not None and not self.multimodal:
             raise ValueError(f"images were given but backbone {self.backbone.name!r} is text-only")
         if len(names) > 1 and self.fuse_criteria:
-            return score_fused({n: self.models[n] for n in names}, list(prompts), list(responses), images)
+            return score_criteria({n: self.models[n] for n in names}, list(prompts), list(responses), images=images)
         # images only when there are some, so scorers without an ``images`` argument keep working
         extra = {"images": images} if images is not None else {}
         return {n: self.models[n].score(list(prompts), list(responses), **extra) for n in names}
@@ -256,7 +263,7 @@ class ModelSet:
 def load_model_set(artifacts: Sequence[str | ArtifactSpec], model: str | None = None,
                    **backbone_kwargs: Any) -> ModelSet:
     """Artifacts on ``model`` (a backbone id, directory or .gguf), or on the backbone the first was fitted on."""
-    from ..backbone import load_backbone
+    from .backbone import load_backbone
 
     backbone = load_backbone(model, **backbone_kwargs) if model else None
     return ModelSet.from_artifacts(artifacts, backbone, **backbone_kwargs)
@@ -366,3 +373,81 @@ def _locate_bad_item(models: ModelSet, request: Request) -> Exception:
         except Exception as err:  # the first item that fails alone is the bad one
             return ItemError(index, f"{type(err).__name__}: {err}")
     return RuntimeError("scoring failed for this request, but no single item fails alone; retry")
+
+
+def combine(scores: dict[str, list[float]], weights: dict[str, float] | None = None) -> list[float]:
+    """One reward per item: the (weighted) mean of the criteria's scores."""
+    names = list(scores)
+    if not names:
+        return []
+    w = {n: (weights or {}).get(n, 1.0 if not weights else 0.0) for n in names}
+    total = sum(w.values())
+    if total <= 0:
+        raise ValueError(f"weights {weights} give no weight to the scored criteria {names}")
+    n = len(scores[names[0]])
+    return [sum(w[c] * scores[c][i] for c in names) / total for i in range(n)]
+
+
+def _criterion_names(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM]) -> tuple[list[str], list[ActivationRM]]:
+    if isinstance(rms, Mapping):
+        return [str(k) for k in rms], list(rms.values())
+    names: list[str] = []
+    for rm in rms:
+        name = rm.criterion
+        suffix = 2
+        while name in names:
+            name = f"{rm.criterion} ({suffix})"
+            suffix += 1
+        names.append(name)
+    return names, list(rms)
+
+
+def shared_tokens(queries: Sequence[Sequence[Any]], keys: Sequence[Any] | None) -> int:
+    """Tokens a plan does not run again: sharing each item's common start across its criteria (``keys`` None), or
+    each criterion's common start across the items of one key (responses to a repeated prompt). The criterion
+    sits near the end of the default query, so the first usually wins; criterion-first artifacts favour the second."""
+    ids = [[q.ids for q in item] for item in queries]
+    if keys is None:
+        return sum((len(item) - 1) * common_prefix_length(item) for item in ids)
+    groups: dict[Any, list[int]] = {}
+    for n, key in enumerate(keys):
+        groups.setdefault(key, []).append(n)
+    return sum((len(g) - 1) * common_prefix_length([ids[n][k] for n in g]) for k in range(len(ids[0]))
+               for g in groups.values())
+
+
+def score_criteria(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM], prompts: Sequence[Prompt],
+                   responses: Sequence[str], *, images: Sequence[Any] | None = None,
+                   max_batch_tokens: int | None = None, min_shared: int = DEFAULT_MIN_SHARED) -> dict[str, list[float]]:
+    """Score every (prompt, response[, images]) under several pointwise reward models on one backbone in one pass.
+
+    ``rms`` is a list of reward models (keyed by criterion text) or a mapping name -> reward model. Returns
+    ``{name: [reward per item]}``, each list equal to ``rm.score(prompts, responses)`` of that reward model alone
+    (up to float rounding). Of the two ways to share prefix caches (:func:`shared_tokens`) the one that saves more
+    tokens is taken."""
+    names, models = _criterion_names(rms)
+    if not models:
+        raise ValueError("score_criteria needs at least one reward model")
+    if len(prompts) != len(responses):
+        raise ValueError(f"inputs differ in length: prompts {len(prompts)}, responses {len(responses)}")
+    backbone = models[0].backbone
+    for name, rm in zip(names, models):
+        if rm.backbone is not backbone:
+            raise ValueError(f"reward model {name!r} is on a different backbone object; load all of them with the "
+                             "same backbone (ActivationRM.load(path, backbone=...))")
+        if rm.mode != POINTWISE:
+            raise ValueError(f"reward model {name!r} is pairwise; score_criteria scores pointwise reward models")
+    items = models[0].encoder.attach_images([JudgeItem(p, (r,)) for p, r in zip(prompts, responses)], images)
+    if not items:
+        return {name: [] for name in names}
+    per_model = [rm.encode(items) for rm in models]
+    queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
+    keys = prompt_keys(items) if all(rm.share_prompts for rm in models) else None
+    if keys is not None and shared_tokens(queries, None) >= shared_tokens(queries, keys):
+        keys = None
+    logits = multi_steering_logits(backbone, queries, [rm.steering for rm in models],
+                                   read_ids=[rm.encoder.verdict_ids for rm in models], keys=keys,
+                                   max_batch_tokens=max_batch_tokens or min(rm.max_batch_tokens for rm in models),
+                                   min_shared=min_shared)
+    probs = torch.softmax(logits.double(), dim=-1)[..., 0]  # (N, K)
+    return {name: probs[:, k].tolist() for k, name in enumerate(names)}

@@ -83,16 +83,3 @@ class RewardClient:
                    labels: Sequence[Any] | None = None) -> dict[str, Any]:
         return self._request("POST", "/get_reward", {"query": list(query), "prompts": list(prompts),
                                                      "labels": list(labels) if labels is not None else None})
-
-
-def combine(scores: dict[str, list[float]], weights: dict[str, float] | None = None) -> list[float]:
-    """One reward per item: the (weighted) mean of the criteria's scores."""
-    names = list(scores)
-    if not names:
-        return []
-    w = {n: (weights or {}).get(n, 1.0 if not weights else 0.0) for n in names}
-    total = sum(w.values())
-    if total <= 0:
-        raise ValueError(f"weights {weights} give no weight to the scored criteria {names}")
-    n = len(scores[names[0]])
-    return [sum(w[c] * scores[c][i] for c in names) / total for i in range(n)]
