@@ -114,32 +114,6 @@ PROMPTS = ["What is two plus two?", "The capital of France?", "What is two plus 
 RESPONSES = ["Four.", "Paris is the capital of France.", "It is 5, the quick brown fox."]
 
 
-def test_score_criteria_equals_each_reward_model_alone():
-    backbone = tiny_backbone("llama")
-    shared_text = JudgeTemplate(criterion="the preference shown in the examples")
-    rms = [_rm(backbone, "the answer is correct", 0), _rm(backbone, "the answer is short", 1),
-           _rm(backbone, "x", 2, shared_text), _rm(backbone, "y", 3, shared_text)]
-    rms.append(rms[0].without_steering())
-    scores = score_criteria(rms, PROMPTS, RESPONSES, min_shared=4)
-    assert list(scores) == ["the answer is correct", "the answer is short", "the preference shown in the examples",
-                            "the preference shown in the examples (2)", "the answer is correct (2)"]
-    for name, rm in zip(scores, rms):
-        torch.testing.assert_close(torch.tensor(scores[name]), torch.tensor(rm.score(PROMPTS, RESPONSES)),
-                                   rtol=1e-5, atol=1e-5)
-    named = score_criteria({"a": rms[2], "b": rms[3]}, PROMPTS, RESPONSES)
-    assert list(named) == ["a", "b"]
-
-
-def test_score_criteria_rejects_mixed_backbones_and_pairwise():
-    a, b = tiny_backbone("llama"), tiny_backbone("llama")
-    with pytest.raises(ValueError, match="different backbone"):
-        score_criteria([_rm(a, "c", 0), _rm(b, "d", 1)], PROMPTS, RESPONSES)
-    pairwise = _rm(a, "c", 0, JudgeTemplate(criterion="c", mode="pairwise"))
-    with pytest.raises(ValueError, match="pairwise"):
-        score_criteria([pairwise], PROMPTS, RESPONSES)
-    assert score_criteria([_rm(a, "c", 0)], [], []) == {"c": []}
-
-
 def test_oom_while_extending_splits_and_says_so(monkeypatch, caplog):
     import activation_rm.multi as multi
 

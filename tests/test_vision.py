@@ -15,7 +15,6 @@ from activation_rm.backbone import FAMILIES, BackboneMismatchError, find_output_
 from activation_rm.batching import last_token_logits
 from activation_rm.data import ExampleError, load_examples
 from activation_rm.heads import Steering
-from activation_rm.images import ImageError, load_image
 from activation_rm.queries import make_encoder
 from activation_rm.reward_model import ActivationRM
 from activation_rm.templates import JudgeItem, JudgeTemplate
@@ -293,20 +292,6 @@ def test_images_larger_than_max_length_are_an_error():
     images = tuple(make_image(56, 84, s) for s in range(6))  # 6 images x 6 tokens + texts
     with pytest.raises(ValueError, match="image"):
         _encoder(backbone, max_length=64).encode(JudgeItem("Describe.", ("Noise.",), images))
-
-
-# ------------------------------------------------------------------------------------------------ images
-def test_load_image_errors_name_the_path(tmp_path):
-    bad = tmp_path / "bad.png"
-    bad.write_bytes(b"not a png at all")
-    with pytest.raises(ImageError, match=r"data.jsonl:3: cannot read image .*bad\.png"):
-        load_image(str(bad), where="data.jsonl:3")
-    with pytest.raises(ImageError, match=r"image file not found: .*missing\.png"):
-        load_image(str(tmp_path / "missing.png"))
-    with pytest.raises(ImageError, match="allow_network"):
-        load_image("https://example.com/cat.png")
-    make_image(8, 8).convert("L").save(tmp_path / "gray.png")
-    assert load_image(str(tmp_path / "gray.png")).mode == "RGB"
 
 
 def _write_examples(tmp_path, n: int = 6) -> str:

@@ -12,10 +12,11 @@ httpx = pytest.importorskip("httpx", reason="the [server] extra is not installed
 import torch  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from serve_support import PROMPTS, RESPONSES, served  # noqa: E402
+from test_scoring import DISTINCT  # noqa: E402
 
 from activation_rm import __version__  # noqa: E402
 from activation_rm.cli import build_parser, main  # noqa: E402
-from activation_rm.scoring import ItemError, ModelSet, ScoreRequest, parse_artifact_spec, score_requests  # noqa: E402
+from activation_rm.scoring import ModelSet, parse_artifact_spec  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
 from activation_rm.serve.batcher import BatchConfig  # noqa: E402
 from activation_rm.serve.cli import build_server  # noqa: E402
@@ -293,45 +294,8 @@ def test_model_set_rules(setup, tmp_path):
                  "--dtype", "float32"]) == 2
 
 
-def test_single_item_failure_is_an_item_error(models, monkeypatch):
-    monkeypatch.setattr(models.models["short"], "score", lambda p, r: 1 / 0)
-    [result] = score_requests(models, [ScoreRequest(["q"], ["a"], ("short",))])
-    assert isinstance(result, ItemError) and result.item == 0 and "ZeroDivisionError" in result.message
-
-
 # ------------------------------------------------------------------------------------- fused criteria
-DISTINCT = ["What is two plus two?", "The capital of France is?", "Name a prime number.",
-            [{"role": "system", "content": "Be short."}, {"role": "user", "content": "What is three plus one?"}]]
-
-
-def _passes(backbone, run):
-    calls = []
-    hook = backbone.model.register_forward_hook(lambda *_: calls.append(1))
-    try:
-        return run(), len(calls)
-    finally:
-        hook.remove()
-
-
-@pytest.mark.parametrize("prompts", [DISTINCT, PROMPTS], ids=["distinct-prompts", "repeated-prompts"])
-def test_several_criteria_run_fused_and_equal_separate_passes(setup, prompts):
-    """Several criteria run fused: with distinct prompts in one forward pass over all (item, criterion) rows; with
-    a repeated prompt also keeping each (criterion, prompt) group's shared KV cache, in fewer passes than one
-    criterion after the other. The scores equal one pass per criterion and each reward model alone."""
-    fused, separate = (ModelSet(dict(setup.rms), fuse_criteria=flag) for flag in (True, False))
-    got, fused_passes = _passes(setup.backbone, lambda: fused.score(prompts, RESPONSES))
-    want, separate_passes = _passes(setup.backbone, lambda: separate.score(prompts, RESPONSES))
-    if prompts is DISTINCT:
-        assert (fused_passes, separate_passes) == (1, 2)
-    else:  # one plain pass, one for the prefixes, one for the suffixes; each criterion alone takes those three
-        assert (fused_passes, separate_passes) == (3, 6)
-    assert list(got) == ["short", "honest"]
-    for name, rm in setup.rms.items():
-        torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(want[name]), rtol=1e-6, atol=1e-7)
-        torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(rm.score(prompts, RESPONSES)),
-                                   rtol=1e-6, atol=1e-7)
-        alone = [rm.score([p], [r])[0] for p, r in zip(prompts, RESPONSES)]  # no sharing at all
-        torch.testing.assert_close(torch.tensor(got[name]), torch.tensor(alone), rtol=1e-6, atol=1e-7)
+# (DISTINCT, the prompts with no shared prefix, comes from test_scoring.py)
 
 
 def test_fused_scoring_goes_through_score_criteria(models, monkeypatch):
