@@ -52,3 +52,20 @@ def test_fit_auto_reports_the_grid_and_shares_the_means(monkeypatch):
 def test_fit_auto_needs_enough_examples():
     with pytest.raises(ValueError, match="at least 4 examples"):
         auto.fit_auto(tiny_backbone("llama"), EXAMPLES[:3], criterion="correct", folds=2, **FAST)
+
+
+def test_fit_auto_on_a_vision_language_backbone_with_images():
+    """The one forward path serves --auto too: examples with images cross-validate on a VLM."""
+    from tiny_vision import make_image, tiny_vision_backbone
+
+    backbone = tiny_vision_backbone("qwen2_vl")
+    torch.set_num_threads(1)
+    examples = [{"prompt": "Describe the image.", "chosen": f"Noise number {i}.", "rejected": f"A cat, {i} of them.",
+                 "images": [make_image(28, 28, i)]} for i in range(4)]
+    rm = auto.fit_auto(backbone, examples, criterion="The caption is accurate.", seed=1, folds=2,
+                       steps=2, n_contexts=2, n_shots=1, masks_per_step=4, final_samples=2, progress=False)
+    info = rm.fit_info["auto"]
+    assert set(info["cv_accuracy"]) == {name for name, _ in auto.AUTO_GRID} and info["chosen"] in info["cv_accuracy"]
+    assert all(0.0 <= v <= 1.0 for v in info["cv_accuracy"].values())
+    with pytest.raises(Exception, match="text-only"):
+        auto.fit_auto(tiny_backbone("llama"), examples, criterion="c", folds=2, **FAST)

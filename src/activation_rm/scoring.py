@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import torch
 
@@ -67,9 +67,22 @@ def parse_artifact_spec(text: str) -> ArtifactSpec:
 
 Images = tuple[Any, ...]
 
+class _Items:
+    """A request whose per-item fields are lists with one entry per item (``prompts`` first)."""
+
+    prompts: list[Prompt]
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+    def item(self, i: int) -> Self:
+        """The request for item ``i`` alone: every per-item list cut to that entry (the criteria stay)."""
+        return replace(self, **{f.name: [value[i]] for f in fields(self)  # type: ignore[arg-type]
+                                if isinstance(value := getattr(self, f.name), list)})
+
 
 @dataclass(frozen=True)
-class ScoreRequest:
+class ScoreRequest(_Items):
     """One request's items and the (pointwise) criteria it wants scored; ``images[i]`` go with item ``i``."""
 
     prompts: list[Prompt]
@@ -77,16 +90,10 @@ class ScoreRequest:
     criteria: tuple[str, ...]
     images: list[Images] | None = None
 
-    def __len__(self) -> int:
-        return len(self.responses)
-
-    def item(self, i: int) -> ScoreRequest:
-        return ScoreRequest([self.prompts[i]], [self.responses[i]], self.criteria,
-                            None if self.images is None else [self.images[i]])
 
 
 @dataclass(frozen=True)
-class CompareRequest:
+class CompareRequest(_Items):
     """Pairs of responses to compare under each criterion (pointwise or pairwise); ``images[i]`` go with pair
     ``i``."""
 
@@ -96,17 +103,11 @@ class CompareRequest:
     criteria: tuple[str, ...]
     images: list[Images] | None = None
 
-    def __len__(self) -> int:
-        return len(self.responses_a)
-
     @property
     def cost(self) -> int:
         """Judge queries it adds to a batch: both responses (pointwise) or both orders (pairwise) of each pair."""
         return 2 * len(self)
 
-    def item(self, i: int) -> CompareRequest:
-        return CompareRequest([self.prompts[i]], [self.responses_a[i]], [self.responses_b[i]], self.criteria,
-                              None if self.images is None else [self.images[i]])
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,13 @@ class BatchConfig:
 
 @dataclass
 class BatchStats:
-    batches: int = 0
-    requests: int = 0
-    items: int = 0
-    largest_batch: int = 0
-    busy_seconds: float = 0.0
+    """What the batcher has done since it started (reported by ``/info``)."""
+
+    batches: int = 0  # model calls
+    requests: int = 0  # requests they served
+    items: int = 0  # judge items in them
+    largest_batch: int = 0  # most items in one call
+    busy_seconds: float = 0.0  # time spent inside model calls
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
