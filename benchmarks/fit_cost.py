@@ -83,7 +83,7 @@ def unchanged_contexts(backbone, variant_fit: dict, seeds: range = range(5), siz
                 examples = examples_of(draw_fewshot(task, n, seed))
                 built = []
                 for fit in ({**default.fit, **(base or {})}, {**variant_fit, **(base or {})}):
-                    contexts, _, template, _ = resolved(type(default)("v", fit), task.criterion)
+                    contexts, _, template = resolved(type(default)("v", fit), task.criterion)
                     items = labelled_items(examples, template.mode)
                     built.append(build_contexts(make_encoder(backbone, template), items, contexts, seed)[0])
                 differ = sum(a != b for a, b in zip(*built))
