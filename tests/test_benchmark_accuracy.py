@@ -1,24 +1,15 @@
 """The accuracy benchmark's protocol (benchmarks/accuracy.py) on a tiny random model: splits, draws, label
 noise, pooling, and a resumable end-to-end run with the curve and the noise levels."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
-from tiny import save_tiny_model
-
-ROOT = Path(__file__).resolve().parents[1]
+from tiny import load_benchmark, save_tiny_model
 
 
 @pytest.fixture(scope="module")
 def accuracy():
-    spec = importlib.util.spec_from_file_location("accuracy_benchmark", ROOT / "benchmarks" / "accuracy.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["accuracy_benchmark"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("accuracy")
 
 
 def test_own_tasks_keep_evaluated_questions_out_of_the_pool(accuracy):

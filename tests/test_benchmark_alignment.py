@@ -2,30 +2,17 @@
 the reward and the check logged at weight 0, the before/after summary follows from the rows, and the
 reward-hacking check fails exactly when the reward rises while the verifiable metric falls."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
-from tiny import save_tiny_model
-
-from activation_rm.cli import main as cli
+from tiny import fit_artifact, load_benchmark, save_tiny_model
 
 pytest.importorskip("trl")
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
-             "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(6)]
-FAST = ["--steps", "4", "--n-contexts", "4", "--n-shots", "2", "--masks-per-step", "4", "--quiet"]
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("alignment_benchmark", ROOT / "benchmarks" / "alignment.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["alignment_benchmark"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("alignment")
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +20,8 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("align")
     model_dir = root / "model"
     save_tiny_model(model_dir)
-    examples = root / "ex.jsonl"
-    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
     for name in ("short_correct", "no_markdown"):
-        assert cli(["fit", str(examples), "--criterion", name, "--out", str(root / name), "--model", str(model_dir),
-                    *FAST]) == 0
+        fit_artifact(model_dir, root / name, criterion=name)
     return root, model_dir
 
 

@@ -1,29 +1,18 @@
 """benchmarks/best_of_n.py on a tiny random model: its ARM pick is the `best-of-n` command's pick, the summary's
 numbers follow from the rows, and a rerun resumes."""
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import pytest
-from tiny import save_tiny_model
+from tiny import ROOT, fit_artifact, load_benchmark, save_tiny_model
 
 from activation_rm.cli import main as cli
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
-             "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(6)]
-FAST = ["--steps", "4", "--n-contexts", "4", "--n-shots", "2", "--masks-per-step", "4", "--quiet"]
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("best_of_n_benchmark", ROOT / "benchmarks" / "best_of_n.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["best_of_n_benchmark"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("best_of_n")
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +20,7 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("bon")
     model_dir = root / "model"
     save_tiny_model(model_dir)
-    examples = root / "ex.jsonl"
-    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
-    assert cli(["fit", str(examples), "--criterion", "correct", "--out", str(root / "arm"), "--model", str(model_dir),
-                *FAST]) == 0
-    return root, model_dir, root / "arm"
+    return root, model_dir, fit_artifact(model_dir, root / "arm")
 
 
 def _row(metric, words, arm, zero):

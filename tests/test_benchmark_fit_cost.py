@@ -1,24 +1,18 @@
 """benchmarks/fit_cost.py on a tiny random model: the real-length pair draw, the timed fit rows and the check
 that a context budget leaves the accuracy benchmark's contexts as they were."""
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import pytest
-from tiny import save_tiny_model
+from tiny import ROOT, load_benchmark, save_tiny_model
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 @pytest.fixture(scope="module")
 def fit_cost():
-    spec = importlib.util.spec_from_file_location("fit_cost_benchmark", ROOT / "benchmarks" / "fit_cost.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("fit_cost")
 
 
 @pytest.fixture(scope="module")

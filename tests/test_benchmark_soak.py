@@ -4,27 +4,20 @@ zero 5xx."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
+from tiny import load_benchmark
 
 pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
 pytest.importorskip("uvicorn", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
 pytest.importorskip("httpx", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def soak():
-    spec = importlib.util.spec_from_file_location("soak_benchmark", ROOT / "benchmarks" / "soak.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["soak_benchmark"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("soak")
 
 
 def test_every_kind_of_the_mix_gets_its_expected_status(soak):

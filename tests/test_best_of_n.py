@@ -5,15 +5,20 @@ import json
 
 import pytest
 import torch
-from tiny import save_tiny_model, tiny_backbone, tiny_model, tiny_tokenizer
+from tiny import (
+    ARITHMETIC_PAIRS,
+    FAST_FIT,
+    fit_artifact,
+    save_tiny_model,
+    tiny_backbone,
+    tiny_model,
+    tiny_tokenizer,
+)
 
 from activation_rm.best_of_n import Policy, SamplingConfig, best_of_n, pick, prompt_seed
 from activation_rm.cli import main
 from activation_rm.reward_model import ActivationRM
 
-EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
-             "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(6)]
-FAST = ["--steps", "4", "--n-contexts", "4", "--n-shots", "2", "--masks-per-step", "4", "--quiet"]
 PROMPTS = ["What is two plus two?", "The capital of France is?", "Water boils at?", "What is 3 plus 3?"]
 SAMPLE = ["--n", "3", "--max-new-tokens", "6", "--temperature", "1.0"]
 
@@ -27,13 +32,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def artifact(model_dir, tmp_path_factory):
-    root = tmp_path_factory.mktemp("fit")
-    examples = root / "ex.jsonl"
-    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
-    out = root / "arm"
-    assert main(["fit", str(examples), "--criterion", "correct", "--out", str(out), "--model", str(model_dir),
-                 *FAST]) == 0
-    return out
+    return fit_artifact(model_dir, tmp_path_factory.mktemp("fit") / "arm")
 
 
 def _prompts(path, prompts=PROMPTS):
@@ -153,10 +152,10 @@ def test_a_rerun_with_other_settings_is_refused(artifact, model_dir, tmp_path, c
 
 def test_a_pairwise_artifact_is_refused(model_dir, tmp_path, capsys):
     examples = tmp_path / "ex.jsonl"
-    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    examples.write_text("".join(json.dumps(e) + "\n" for e in ARITHMETIC_PAIRS))
     pairwise = tmp_path / "pairwise"
     assert main(["fit", str(examples), "--criterion", "correct", "--mode", "pairwise", "--out", str(pairwise),
-                 "--model", str(model_dir), *FAST]) == 0
+                 "--model", str(model_dir), *FAST_FIT]) == 0
     src = _prompts(tmp_path / "prompts.jsonl", PROMPTS[:1])
     assert main(["best-of-n", str(pairwise), str(src), "-o", str(tmp_path / "o.jsonl")]) == 2
     assert "needs a pointwise artifact" in capsys.readouterr().err

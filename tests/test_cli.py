@@ -1,13 +1,9 @@
 import json
 
 import pytest
-from tiny import save_tiny_model
+from tiny import ARITHMETIC_PAIRS, FAST_FIT, fit_artifact, save_tiny_model
 
 from activation_rm.cli import main
-
-EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
-             "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(6)]
-FAST = ["--steps", "4", "--n-contexts", "4", "--n-shots", "2", "--masks-per-step", "4", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -19,21 +15,15 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def artifact(model_dir, tmp_path_factory):
-    root = tmp_path_factory.mktemp("fit")
-    examples = root / "ex.jsonl"
-    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
-    out = root / "arm"
-    assert main(["fit", str(examples), "--criterion", "correct", "--out", str(out), "--model", str(model_dir),
-                 *FAST]) == 0
-    return out
+    return fit_artifact(model_dir, tmp_path_factory.mktemp("fit") / "arm")
 
 
 def test_fit_options_reach_the_artifact(model_dir, tmp_path):
     examples = tmp_path / "ex.jsonl"
-    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    examples.write_text("".join(json.dumps(e) + "\n" for e in ARITHMETIC_PAIRS))
     out = tmp_path / "arm"
     assert main(["fit", str(examples), "--criterion", "correct", "--out", str(out), "--model", str(model_dir),
-                 "--layout", "criterion_last", "--balance-classes", "--max-length", "300", *FAST]) == 0
+                 "--layout", "criterion_last", "--balance-classes", "--max-length", "300", *FAST_FIT]) == 0
     meta = json.loads((out / "arm.json").read_text())
     assert meta["template"]["layout"] == "criterion_last" and meta["template"]["max_length"] == 300
     assert meta["fit"]["contexts"]["balance_classes"] is True
@@ -41,7 +31,7 @@ def test_fit_options_reach_the_artifact(model_dir, tmp_path):
 
 def test_fit_score_resume(artifact, model_dir, tmp_path, capsys):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    src.write_text("".join(json.dumps({"prompt": e["prompt"], "response": e["chosen"]}) + "\n" for e in EXAMPLES))
+    src.write_text("".join(json.dumps({"prompt": e["prompt"], "response": e["chosen"]}) + "\n" for e in ARITHMETIC_PAIRS))
     assert main(["score", str(artifact), str(src), "-o", str(out), "--chunk-size", "4"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 6 and all(0 <= r["score"] <= 1 for r in rows)
@@ -55,7 +45,7 @@ def test_fit_score_resume(artifact, model_dir, tmp_path, capsys):
 
 def test_compare_reports_accuracy(artifact, tmp_path, capsys):
     src, out = tmp_path / "pairs.jsonl", tmp_path / "cmp.jsonl"
-    src.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    src.write_text("".join(json.dumps(e) + "\n" for e in ARITHMETIC_PAIRS))
     assert main(["compare", str(artifact), str(src), "-o", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["preferred"] for r in rows} <= {"a", "b", "tie"} and len(rows) == 6
@@ -72,8 +62,8 @@ def test_inspect_prints_table_and_writes_png(artifact, tmp_path, capsys):
 
 def test_bad_examples_exit_2_naming_the_line(model_dir, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps(EXAMPLES[0]) + "\n" + json.dumps({"prompt": "x", "chosen": "y"}) + "\n")
-    code = main(["fit", str(bad), "--criterion", "c", "--out", str(tmp_path / "a"), "--model", str(model_dir), *FAST])
+    bad.write_text(json.dumps(ARITHMETIC_PAIRS[0]) + "\n" + json.dumps({"prompt": "x", "chosen": "y"}) + "\n")
+    code = main(["fit", str(bad), "--criterion", "c", "--out", str(tmp_path / "a"), "--model", str(model_dir), *FAST_FIT])
     assert code == 2 and "bad.jsonl:2" in capsys.readouterr().err
 
 
@@ -86,11 +76,11 @@ def test_missing_artifact_exit_2(tmp_path, capsys):
 
 def test_fit_auto_and_selection_options_reach_the_artifact_and_inspect(model_dir, tmp_path, capsys):
     examples = tmp_path / "ex.jsonl"
-    examples.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    examples.write_text("".join(json.dumps(e) + "\n" for e in ARITHMETIC_PAIRS))
     out = tmp_path / "arm"
     assert main(["fit", str(examples), "--criterion", "correct", "--out", str(out), "--model", str(model_dir),
                  "--auto", "--demos", "inline", "--layout", "compact", "--final-rule", "loss",
-                 "--held-out-fraction", "0", *FAST]) == 0
+                 "--held-out-fraction", "0", *FAST_FIT]) == 0
     meta = json.loads((out / "arm.json").read_text())
     assert meta["fit"]["contexts"]["demos"] == "inline" and meta["template"]["layout"] == "compact"
     assert meta["fit"]["selection"]["final_rule"] == "loss" and meta["fit"]["held_out_fraction"] == 0
@@ -131,7 +121,7 @@ def test_bad_input_is_refused_before_any_model_loads(artifact, model_dir, tmp_pa
     assert code == 2 and "input file not found" in err and "missing.jsonl" in err
     mixed = tmp_path / "mixed.jsonl"
     mixed.write_text('{"prompt": "p", "chosen": "a"\n' + json.dumps({"prompt": "p", "chosen": "a"}) + "\n"
-                     + json.dumps(EXAMPLES[0]) + "\n" + json.dumps({"prompt": 3, "chosen": "a", "rejected": "b"}) + "\n")
+                     + json.dumps(ARITHMETIC_PAIRS[0]) + "\n" + json.dumps({"prompt": 3, "chosen": "a", "rejected": "b"}) + "\n")
     code, err = _run(capsys, ["compare", str(artifact), str(mixed), "-o", str(out)])
     assert code == 2 and "3 bad input line(s)" in err
     assert all(f"mixed.jsonl:{n}:" in err for n in (1, 2, 4)) and "mixed.jsonl:3:" not in err
@@ -162,12 +152,12 @@ def test_score_names_a_missing_response_and_a_foreign_output_file(artifact, tmp_
 
 def test_fit_warns_about_and_records_truncated_examples(model_dir, tmp_path, capsys):
     examples = tmp_path / "long.jsonl"
-    long = dict(EXAMPLES[0], chosen="word " * 2000)
-    examples.write_text("".join(json.dumps(e) + "\n" for e in [long, *EXAMPLES[1:]]))
+    long = dict(ARITHMETIC_PAIRS[0], chosen="word " * 2000)
+    examples.write_text("".join(json.dumps(e) + "\n" for e in [long, *ARITHMETIC_PAIRS[1:]]))
     out = tmp_path / "arm"
     with pytest.warns(UserWarning, match="1 of 6 fit examples exceeded max_length=300"):
         code = main(["fit", str(examples), "--criterion", "c", "--out", str(out), "--model", str(model_dir),
-                     "--max-length", "300", *FAST])
+                     "--max-length", "300", *FAST_FIT])
     assert code == 0 and "warning: 1 of 6 examples exceeded max_length=300" in capsys.readouterr().err
     meta = json.loads((out / "arm.json").read_text())
     assert meta["fit"]["truncated_examples"] == 1 and meta["fit"]["truncated_sources"] == [f"{examples}:1"]

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -88,3 +93,36 @@ def save_tiny_model(path, family: str = "llama"):
     tiny_model(family).save_pretrained(path)
     tiny_tokenizer().save_pretrained(path)
     return path
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: few-shot pairs for command-line fits on tiny models: a short correct sum beats a longer wrong one
+ARITHMETIC_PAIRS = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
+                     "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(6)]
+#: ``fit`` options that keep a command-line fit on a tiny model to about a second
+FAST_FIT = ["--steps", "4", "--n-contexts", "4", "--n-shots", "2", "--masks-per-step", "4", "--quiet"]
+
+
+def write_jsonl(path, records) -> Path:
+    path = Path(path)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def fit_artifact(model_dir, out, criterion: str = "correct", examples=ARITHMETIC_PAIRS) -> Path:
+    """``activation-rm fit`` of ``examples`` (written beside ``out`` as ``out.jsonl``) on a saved tiny model."""
+    from activation_rm.cli import main
+
+    source = write_jsonl(Path(out).with_suffix(".jsonl"), examples)
+    assert main(["fit", str(source), "--criterion", criterion, "--out", str(out), "--model", str(model_dir),
+                 *FAST_FIT]) == 0
+    return Path(out)
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """``benchmarks/<name>.py`` as a module, registered as ``<name>_benchmark`` (its dataclasses need a module)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
