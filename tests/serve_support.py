@@ -29,6 +29,9 @@ EXAMPLES = [
 PROMPTS = ["What is two plus two?", "The capital of France is?", "What is two plus two?",
            [{"role": "system", "content": "Be short."}, {"role": "user", "content": "What is two plus two?"}]]
 RESPONSES = ["Four.", "Paris, the capital of France.", "The quick brown fox jumps over the lazy dog. " * 3, "4"]
+#: prompts that do not repeat (so nothing is shared between responses to one prompt)
+DISTINCT = ["What is two plus two?", "The capital of France is?", "Name a prime number.",
+            [{"role": "system", "content": "Be short."}, {"role": "user", "content": "What is three plus one?"}]]
 
 
 @dataclass

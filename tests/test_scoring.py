@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from serve_support import PROMPTS, RESPONSES
+from serve_support import DISTINCT, PROMPTS, RESPONSES
 from test_multi import PROMPTS as TEXT_PROMPTS
 from test_multi import RESPONSES as TEXT_RESPONSES
 from test_multi import _rm
@@ -16,8 +16,6 @@ from activation_rm.templates import JudgeTemplate
 
 pytest_plugins = ["integrations_support"]  # the setup and models fixtures (the tiny served artifacts)
 
-DISTINCT = ["What is two plus two?", "The capital of France is?", "Name a prime number.",
-            [{"role": "system", "content": "Be short."}, {"role": "user", "content": "What is three plus one?"}]]
 
 
 def test_score_criteria_equals_each_reward_model_alone():

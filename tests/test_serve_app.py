@@ -11,8 +11,7 @@ httpx = pytest.importorskip("httpx", reason="the [server] extra is not installed
 
 import torch  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from serve_support import PROMPTS, RESPONSES, served  # noqa: E402
-from test_scoring import DISTINCT  # noqa: E402
+from serve_support import DISTINCT, PROMPTS, RESPONSES  # noqa: E402
 
 from activation_rm import __version__  # noqa: E402
 from activation_rm.cli import build_parser, main  # noqa: E402
@@ -22,15 +21,7 @@ from activation_rm.serve.batcher import BatchConfig  # noqa: E402
 from activation_rm.serve.cli import build_server  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def setup():
-    return served()
-
-
-@pytest.fixture(scope="module")
-def models(setup):
-    return ModelSet.from_artifacts(setup.specs, backbone=setup.backbone)
+pytest_plugins = ["integrations_support"]  # the setup and models fixtures (the tiny served artifacts)
 
 
 def make_app(models, **config):
@@ -295,7 +286,7 @@ def test_model_set_rules(setup, tmp_path):
 
 
 # ------------------------------------------------------------------------------------- fused criteria
-# (DISTINCT, the prompts with no shared prefix, comes from test_scoring.py)
+# (DISTINCT, the prompts with no shared prefix, comes from serve_support.py)
 
 
 def test_fused_scoring_goes_through_score_criteria(models, monkeypatch):
