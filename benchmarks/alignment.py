@@ -299,12 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-limit", type=int, help="only the first N training prompts")
     parser.add_argument("--out", required=True)
     parser.add_argument("--policy", help="policy model (default: the embedded SmolLM2-135M-Instruct)")
-    for name, value in vars(grpo.GRPOSettings()).items():
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
-        else:
-            parser.add_argument(flag, type=type(value), default=value)
+    grpo.add_settings_arguments(parser)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--resummarize", action="store_true",
                         help="only rebuild the summary and plot from the files in --out (no model loads)")

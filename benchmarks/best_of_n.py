@@ -43,6 +43,7 @@ sys.path.insert(0, str(DATA))
 from checks import check  # noqa: E402
 
 from activation_rm.best_of_n import Policy, SamplingConfig, pick, prompt_line, prompt_seed  # noqa: E402
+from activation_rm.cli import add_sampling_arguments  # noqa: E402
 from activation_rm.eval.stats import mean_ci, paired_test  # noqa: E402
 from activation_rm.streaming import check_input, run_jsonl_job  # noqa: E402
 
@@ -186,8 +187,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     backbone = load_backbone(args.model, device=args.device) if args.model else None
     rm = ActivationRM.load(args.artifact, backbone=backbone, device=args.device)
     policy = Policy.from_backbone(rm.backbone) if not args.policy else Policy.load(args.policy, device=args.device)
-    config = SamplingConfig(n=args.n, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
-                            top_p=args.top_p, seed=args.seed)
+    config = SamplingConfig.from_args(args)
     out = Path(args.out)
     rows_path = out / "samples.jsonl"
     run_jsonl_job(prompts, rows_path, prompt_line, lambda chunk: sample_and_judge(rm, policy, config, chunk, records),
@@ -228,11 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="judge backbone (default: the artifact's)")
     parser.add_argument("--policy", help="policy model (default: the judge's backbone)")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--n", type=int, default=8)
-    parser.add_argument("--max-new-tokens", type=int, default=40)
-    parser.add_argument("--temperature", type=float, default=0.8)
-    parser.add_argument("--top-p", type=float, default=0.95)
-    parser.add_argument("--seed", type=int, default=0)
+    add_sampling_arguments(parser)
     parser.add_argument("--chunk-size", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--verbose", action="store_true")

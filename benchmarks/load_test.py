@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -83,26 +84,26 @@ def free_port() -> int:
 
 
 class Server:
-    """``activation-rm serve`` in a child process on 127.0.0.1 (stopped by its own pid)."""
+    """``activation-rm serve`` in a child process on 127.0.0.1 (stopped by its own pid); its output goes to
+    ``log_path`` (a pipe could fill up during a long run and stall the server). ``serve_args`` are extra options."""
 
-    def __init__(self, artifact: str, batching: bool, max_batch_size: int, max_wait_ms: float,
-                 threads: int | None = None) -> None:
+    def __init__(self, artifact: str, log_path: Path, serve_args: Sequence[str] = (), threads: int | None = None,
+                 device: str = "cpu", dtype: str = "float32") -> None:
         self.port = free_port()
-        command = [sys.executable, "-m", "activation_rm.cli", "serve", artifact, "--host", "127.0.0.1",
-                   "--port", str(self.port), "--max-batch-size", str(max_batch_size), "--max-wait-ms",
-                   str(max_wait_ms), "--device", "cpu", "--dtype", "float32", "--log-level", "warning"]
-        if not batching:
-            command.append("--no-batching")
-        if threads:
-            command += ["--threads", str(threads)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        command = [sys.executable, "-m", "activation_rm.cli", "serve", artifact, "--host", "127.0.0.1",
+                   "--port", str(self.port), "--device", device, "--dtype", dtype, "--log-level", "warning",
+                   *serve_args]
+        command += ["--threads", str(threads)] if threads else []
+        self.log = log_path.open("w", encoding="utf-8")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, text=True)
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.log_path.read_text(encoding='utf-8')[-2000:]}")
             try:
                 if httpx.get(self.url + "/health", timeout=1).status_code == 200:
                     return
@@ -117,6 +118,8 @@ class Server:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+        self.log.close()
 
 
 async def run_load(url: str, clients: int, requests: int, max_seconds: float) -> dict:
@@ -183,7 +186,9 @@ def main() -> int:
             artifact, label = tiny_artifact(Path(workdir)), "tiny random Llama (3 layers, 64 wide; CPU)"
         results = {}
         for mode, batching in (("batched", True), ("unbatched", False)):
-            server = Server(artifact, batching, args.max_batch_size, args.max_wait_ms, args.server_threads)
+            options = ["--max-batch-size", str(args.max_batch_size), "--max-wait-ms", str(args.max_wait_ms)]
+            server = Server(artifact, Path(workdir) / f"server-{mode}.log",
+                            options + ([] if batching else ["--no-batching"]), args.server_threads)
             try:
                 server.wait_ready()
                 asyncio.run(run_load(server.url, min(args.clients, 8), args.warmup, args.max_seconds))

@@ -22,7 +22,6 @@ import json
 import math
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,8 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from load_test import embedded_artifact, free_port, samples, tiny_artifact  # noqa: E402
+from load_test import Server as ServeProcess  # noqa: E402
+from load_test import embedded_artifact, samples, tiny_artifact  # noqa: E402
 
 MIB = 1024 * 1024
 #: server limits the invalid bodies are sized against (small, so "too large" bodies stay cheap to send)
@@ -43,46 +43,17 @@ JSON_TYPE = {"content-type": "application/json"}
 
 
 # ------------------------------------------------------------------------------------------------ the server
-class Server:
-    """``activation-rm serve`` in a child process on 127.0.0.1; its log goes to a file (a pipe could fill up
-    during a long soak and stall the server)."""
+class Server(ServeProcess):
+    """The load test's server process, with the server limits the invalid bodies are sized against and its
+    resident memory."""
 
     def __init__(self, artifact: str, log_path: Path, threads: int | None, device: str, dtype: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        command = [sys.executable, "-m", "activation_rm.cli", "serve", artifact, "--host", "127.0.0.1",
-                   "--port", str(self.port), "--device", device, "--dtype", dtype, "--log-level", "warning",
-                   "--max-chars", str(LIMITS["max_chars"]), "--max-items", str(LIMITS["max_items"]),
-                   "--max-body-bytes", str(LIMITS["max_body_bytes"])]
-        command += ["--threads", str(threads)] if threads else []
-        self.log = log_path.open("w", encoding="utf-8")
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, text=True)
-
-    def wait_ready(self, timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text(encoding='utf-8')[-2000:]}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError("server did not become healthy")
+        limits = ["--max-chars", str(LIMITS["max_chars"]), "--max-items", str(LIMITS["max_items"]),
+                  "--max-body-bytes", str(LIMITS["max_body_bytes"])]
+        super().__init__(artifact, log_path, limits, threads, device, dtype)
 
     def rss_bytes(self) -> int:
         return rss_bytes(self.process.pid)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 def rss_bytes(pid: int) -> int:
@@ -382,7 +353,7 @@ def soak(args: argparse.Namespace, artifact: str, label: str, workdir: Path) -> 
     load_start = os.getloadavg()[0]
     server = Server(artifact, workdir / "server.log", args.server_threads, args.device, args.dtype)
     try:
-        server.wait_ready()
+        server.wait_ready(timeout=300)
         rss = {"start": server.rss_bytes()}
         warm = plan(args.warmup, args.invalid_share, args.abandon_share, args.seed + 1)
         asyncio.run(run_phase(server.url, warm, args.clients, args.max_seconds))

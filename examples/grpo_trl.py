@@ -189,6 +189,17 @@ def train(policy: Any, tokenizer: Any, judge: ActivationRMReward, records: Seque
     return trainer.model, rows
 
 
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """One option per :class:`GRPOSettings` field (``--lora-rank``, ``--no-lora`` ...), defaulting to its value;
+    ``settings_from`` reads them back (benchmarks/alignment.py uses both)."""
+    for name, value in vars(GRPOSettings()).items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--arm", action="append", required=True, help="ARM artifact, PATH or NAME=PATH (repeatable)")
@@ -196,12 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train", nargs="+", required=True, help="training prompt files (task records)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--policy", help="policy model (default: the embedded SmolLM2-135M-Instruct)")
-    for name, value in vars(GRPOSettings()).items():
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
-        else:
-            parser.add_argument(flag, type=type(value), default=value)
+    add_settings_arguments(parser)
     parser.add_argument("--threads", type=int, default=1)
     return parser
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,11 @@ class SamplingConfig:
     temperature: float = 0.8
     top_p: float = 0.95
     seed: int = 0
+
+    @classmethod
+    def from_args(cls, args: Any) -> SamplingConfig:
+        """From parsed command-line options of the same names (``add_sampling_arguments``)."""
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
 
     def __post_init__(self) -> None:
         if self.n < 1:

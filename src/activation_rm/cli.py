@@ -283,8 +283,7 @@ def cmd_best_of_n(args: argparse.Namespace) -> int:
     )
     from .streaming import run_jsonl_job
 
-    config = SamplingConfig(n=args.n, max_new_tokens=args.max_new_tokens, temperature=args.temperature,
-                            top_p=args.top_p, seed=args.seed)
+    config = SamplingConfig.from_args(args)
     settings = run_settings(config, args.policy or "artifact backbone", args.artifact, args.without_steering)
     check_job(args.artifact, args.input, args.output, settings)  # before any model loads
     rm = _load_rm(args)
@@ -310,15 +309,27 @@ def _add_best_of_n_parser(sub: Any) -> None:
     p.add_argument("input", help="input JSONL with a prompt per line (other fields are copied to the output)")
     p.add_argument("--output", "-o", required=True, help="output JSONL: response, score, pick, samples, scores")
     p.add_argument("--policy", help="policy model: HF id, local directory or .gguf (default: the artifact's backbone)")
-    p.add_argument("--n", type=int, default=8, help="completions sampled per prompt (default 8)")
-    p.add_argument("--max-new-tokens", type=int, default=40, help="tokens per completion (default 40)")
-    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default 0.8)")
-    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass (default 0.95)")
-    p.add_argument("--seed", type=int, default=0, help="run seed; each prompt's seed is fixed by it and its line")
+    add_sampling_arguments(p)
     p.add_argument("--chunk-size", type=int, default=4, help="prompts sampled, scored and written per chunk")
     p.add_argument("--without-steering", action="store_true", help="pick with the zero-shot judge (no heads replaced)")
     _add_backbone_args(p)
     p.set_defaults(func=cmd_best_of_n)
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--n``, ``--max-new-tokens``, ``--temperature``, ``--top-p``, ``--seed`` with
+    :class:`~activation_rm.best_of_n.SamplingConfig`'s defaults (also used by benchmarks/best_of_n.py)."""
+    from .best_of_n import SamplingConfig
+
+    d = SamplingConfig()
+    parser.add_argument("--n", type=int, default=d.n, help=f"completions sampled per prompt (default {d.n})")
+    parser.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens,
+                        help=f"tokens per completion (default {d.max_new_tokens})")
+    parser.add_argument("--temperature", type=float, default=d.temperature,
+                        help=f"sampling temperature (default {d.temperature})")
+    parser.add_argument("--top-p", type=float, default=d.top_p, help=f"nucleus sampling mass (default {d.top_p})")
+    parser.add_argument("--seed", type=int, default=d.seed,
+                        help="run seed; each prompt's seed is fixed by it and its line")
 
 
 def _add_chunk_size(parser: argparse.ArgumentParser) -> None:
