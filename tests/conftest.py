@@ -10,6 +10,22 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
 
 
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny random Llama and the tiny tokenizer saved as a model directory (what a user's ``--model`` is)."""
+    from tiny import save_tiny_model
+
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="module")
+def artifact(model_dir, tmp_path_factory):
+    """A pointwise artifact fitted by ``activation-rm fit`` on ``model_dir`` (fast settings)."""
+    from tiny import fit_artifact
+
+    return fit_artifact(model_dir, tmp_path_factory.mktemp("fit") / "arm")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> str:
     if not os.path.isdir(SHARED):

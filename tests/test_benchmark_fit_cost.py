@@ -5,7 +5,7 @@ import json
 import sys
 
 import pytest
-from tiny import ROOT, load_benchmark, save_tiny_model
+from tiny import ROOT, load_benchmark
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -13,13 +13,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 @pytest.fixture(scope="module")
 def fit_cost():
     return load_benchmark("fit_cost")
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-llama")
-    save_tiny_model(path)
-    return path
 
 
 def test_long_pairs_are_seeded_disjoint_and_real_length(fit_cost, shared_data):

@@ -3,13 +3,10 @@ picks, and bad input is refused before any model loads."""
 
 import json
 
-import pytest
 import torch
 from tiny import (
     ARITHMETIC_PAIRS,
     FAST_FIT,
-    fit_artifact,
-    save_tiny_model,
     tiny_backbone,
     tiny_model,
     tiny_tokenizer,
@@ -21,18 +18,6 @@ from activation_rm.reward_model import ActivationRM
 
 PROMPTS = ["What is two plus two?", "The capital of France is?", "Water boils at?", "What is 3 plus 3?"]
 SAMPLE = ["--n", "3", "--max-new-tokens", "6", "--temperature", "1.0"]
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-llama")
-    save_tiny_model(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def artifact(model_dir, tmp_path_factory):
-    return fit_artifact(model_dir, tmp_path_factory.mktemp("fit") / "arm")
 
 
 def _prompts(path, prompts=PROMPTS):

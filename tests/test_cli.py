@@ -1,21 +1,9 @@
 import json
 
 import pytest
-from tiny import ARITHMETIC_PAIRS, FAST_FIT, fit_artifact, save_tiny_model
+from tiny import ARITHMETIC_PAIRS, FAST_FIT
 
 from activation_rm.cli import main
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-llama")
-    save_tiny_model(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def artifact(model_dir, tmp_path_factory):
-    return fit_artifact(model_dir, tmp_path_factory.mktemp("fit") / "arm")
 
 
 def test_fit_options_reach_the_artifact(model_dir, tmp_path):

@@ -9,14 +9,6 @@ import sys
 import time
 
 import pytest
-from tiny import save_tiny_model
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny-llama")
-    save_tiny_model(path)
-    return path
 
 
 def _command(model_dir, pairs, out):
