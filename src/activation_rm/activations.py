@@ -140,6 +140,7 @@ def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequ
     average = ContextAverage(config.balance_classes)
     pending: list[EncodedQuery] = []
     verdicts: list[int] = []
+    with_images = 0
 
     def flush() -> None:
         average.add(record_heads(backbone, pending, max_batch_tokens, progress), verdicts)
@@ -149,8 +150,10 @@ def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequ
     for context, verdict in iter_contexts(encoder, items, config, seed):
         pending.append(context)
         verdicts.append(verdict)
-        if sum(q.has_images for q in pending) >= CONTEXTS_PER_PASS:
+        with_images += context.has_images
+        if with_images >= CONTEXTS_PER_PASS:
             flush()
+            with_images = 0
     if pending:
         flush()
     return average.mean()

@@ -403,18 +403,19 @@ def _criterion_names(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM]) -
     return names, list(rms)
 
 
-def shared_tokens(queries: Sequence[Sequence[Any]], keys: Sequence[Any] | None) -> int:
-    """Tokens a plan does not run again: sharing each item's common start across its criteria (``keys`` None), or
-    each criterion's common start across the items of one key (responses to a repeated prompt). The criterion
-    sits near the end of the default query, so the first usually wins; criterion-first artifacts favour the second."""
-    ids = [[q.ids for q in item] for item in queries]
-    if keys is None:
-        return sum((len(item) - 1) * common_prefix_length(item) for item in ids)
+def share_by_prompt(queries: Sequence[Sequence[Any]], keys: Sequence[Any]) -> bool:
+    """Whether sharing each criterion's common start across responses to one prompt saves more tokens than
+    sharing each item's common start across its criteria, estimated from the largest prompt group: the criterion
+    sits near the end of the default query (so sharing per item usually wins); criterion-first artifacts favour
+    sharing per prompt."""
     groups: dict[Any, list[int]] = {}
     for n, key in enumerate(keys):
         groups.setdefault(key, []).append(n)
-    return sum((len(g) - 1) * common_prefix_length([ids[n][k] for n in g]) for k in range(len(ids[0]))
-               for g in groups.values())
+    group = max(groups.values(), key=len)
+    per_item = common_prefix_length([q.ids for q in queries[group[0]]])
+    per_prompt = common_prefix_length([queries[n][0].ids for n in group])
+    criteria = len(queries[0])
+    return criteria * (len(queries) - len(groups)) * per_prompt > len(queries) * (criteria - 1) * per_item
 
 
 def score_criteria(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM], prompts: Sequence[Prompt],
@@ -424,8 +425,8 @@ def score_criteria(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM], pro
 
     ``rms`` is a list of reward models (keyed by criterion text) or a mapping name -> reward model. Returns
     ``{name: [reward per item]}``, each list equal to ``rm.score(prompts, responses)`` of that reward model alone
-    (up to float rounding). Of the two ways to share prefix caches (:func:`shared_tokens`) the one that saves more
-    tokens is taken."""
+    (up to float rounding). Of the two ways to share prefix caches the one that saves more tokens is taken
+    (:func:`share_by_prompt`)."""
     names, models = _criterion_names(rms)
     if not models:
         raise ValueError("score_criteria needs at least one reward model")
@@ -444,7 +445,7 @@ def score_criteria(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM], pro
     per_model = [rm.encode(items) for rm in models]
     queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
     keys = prompt_keys(items) if all(rm.share_prompts for rm in models) else None
-    if keys is not None and shared_tokens(queries, None) >= shared_tokens(queries, keys):
+    if keys is not None and not share_by_prompt(queries, keys):
         keys = None
     logits = multi_steering_logits(backbone, queries, [rm.steering for rm in models],
                                    read_ids=[rm.encoder.verdict_ids for rm in models], keys=keys,

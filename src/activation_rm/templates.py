@@ -128,6 +128,7 @@ class EncodedQuery:
     ids: list[int]
     truncated: bool = False
     pixels: dict[str, Any] = field(default_factory=dict)
+    _key: Hashable | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -138,7 +139,12 @@ class EncodedQuery:
 
     def key(self) -> Hashable:
         """Equal for queries with the same tokens and the same pixel values (what a cache of their prefix
-        computation may be keyed by)."""
+        computation may be keyed by); computed once, since head selection asks for it every step."""
+        if self._key is None:
+            self._key = self._content_key()
+        return self._key
+
+    def _content_key(self) -> Hashable:
         if not self.pixels:
             return tuple(self.ids)
         import torch
