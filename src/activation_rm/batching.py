@@ -346,7 +346,7 @@ def encode_prefixes(backbone: Backbone, prefixes: Sequence[Sequence[int]]) -> En
 @torch.inference_mode()
 def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_lengths: torch.Tensor,
                  rows: torch.Tensor, suffixes: Sequence[Sequence[int]], *, read_ids: torch.Tensor | None = None,
-                 steering: Steering | None = None, on_device: bool = False) -> LastTokenOutput:
+                 steering: Steering | None = None) -> LastTokenOutput:
     """Logits at the last token of ``prefix[rows[i]] + suffixes[i]`` for each ``i``, reusing the prefixes' KV cache.
 
     Suffixes are right padded after the (left-padded) prefixes; each token gets the position it would have in the
@@ -378,4 +378,4 @@ def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_leng
     logits = out.logits[torch.arange(n, device=out.logits.device), gather.to(out.logits.device)]
     if read_ids is not None:
         logits = logits[:, read_ids.to(logits.device)]
-    return LastTokenOutput(logits.float() if on_device else logits.float().cpu(), None)
+    return LastTokenOutput(logits.float().cpu(), None)

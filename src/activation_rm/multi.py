@@ -4,19 +4,19 @@ The model is causal and steering acts only at the last token, so two queries tha
 the same keys and values there. Both features below encode that common start once (a KV cache) and run only the
 rest of each query against it:
 
-* **Shared prompts** (pairwise evaluation, GRPO groups): a judge query is ``header + criterion + prompt +
-  response + question``, so all responses to one prompt share everything up to the response. Items are grouped by
-  prompt text; the shared part is the longest common *token* prefix of the group's encoded queries (taken from the
-  real token ids, so tokenizer merges at the boundary cannot make it inexact).
-* **Many criteria** (:func:`score_criteria`): several reward models on one backbone score the same items. Each
-  item's queries (one per reward model) share their longest common token prefix; the rest runs once per criterion
-  with that criterion's own steering (per-row masks and means in one batch). When the reward models were fitted
-  with the same query text (e.g. a criteria set whose criterion wording is shared and whose examples differ), the
-  queries are identical and only the last token runs once per criterion. With the default template the criterion
-  text comes first, so only the chat header is shared and the cost is close to one pass per criterion.
+* **Shared prompts** (pairwise evaluation, GRPO groups): all responses to one prompt share everything up to the
+  response. Items are grouped by prompt text; the shared part is the longest common *token* prefix of the group's
+  encoded queries (taken from the real token ids, so tokenizer merges at the boundary cannot make it inexact).
+* **Many criteria** (:func:`multi_steering_logits`, behind :func:`activation_rm.scoring.score_criteria`): several
+  reward models on one backbone score the same items. Each item's queries (one per reward model) share their
+  longest common token prefix (with the default compact template, everything up to the criterion); the rest runs
+  once per criterion with that criterion's own steering (per-row masks and means in one batch). When the reward
+  models were fitted with the same query text, the queries are identical and only the last token runs once per
+  criterion.
 
-Every result equals what the plain path (:func:`~activation_rm.batching.last_token_logits` on each full query,
-with each reward model's own steering) gives, up to float rounding; ``tests/test_multi.py`` checks it.
+Both go through one planner, :func:`grouped_logits`. Every result equals what the plain path
+(:func:`~activation_rm.batching.last_token_logits` on each full query, with each reward model's own steering)
+gives, up to float rounding; ``tests/test_multi.py`` checks it.
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def multi_steering_logits(backbone: Backbone, queries: Sequence[Sequence[Query]]
 
 def prompt_keys(items: Sequence) -> list[Hashable] | None:
     """Group keys for :func:`shared_prompt_logits` (the prompt text of each judge item), or None when no prompt
-    repeats or an item carries images (those go through the vision path)."""
+    repeats or an item carries images (a prompt's images make its tokens alike but its inputs not)."""
     from .templates import prompt_text
 
     if any(getattr(item, "images", ()) for item in items):
