@@ -411,19 +411,62 @@ def summarise(rows: Sequence[dict], reference: str = "zeroshot") -> dict[str, An
     return out
 
 
+def bias_and_control(task: str, splits: dict[str, float]) -> tuple[float, float]:
+    """The bias and control accuracies of a cell (the pooled task averages its three tasks' splits)."""
+    if task == POOLED:
+        return (sum(v for k, v in splits.items() if k.endswith("/bias")) / len(BIASES),
+                sum(v for k, v in splits.items() if k.endswith("/control")) / len(BIASES))
+    return splits.get("bias", splits.get("all", float("nan"))), splits.get("control", float("nan"))
+
+
+def curve_markdown(rows: Sequence[dict], n_fit: int) -> str:
+    """Compact few-shot and label-noise curves, one table per (half, task, curve): each point's mean accuracy
+    (bias / control) over the seeds that every point of that curve has for the Activation RM, so the columns
+    compare the same draws. Zero-shot P(Yes) reads no few-shot examples, so its one value stands at every point."""
+    by_task: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in [*rows, *pooled(rows)]:
+        by_task[(row["tag"], row["task"])].append(row)
+    lines = []
+    for (tag, task), task_rows in sorted(by_task.items()):
+        for title, axis, fixed, value in (("few-shot pairs per split", "n_fit", "noise", 0.0),
+                                          ("% of the few-shot labels flipped", "noise", "n_fit", n_fit)):
+            on_curve = [r for r in task_rows if r[fixed] == value]
+            points = sorted({r[axis] for r in on_curve})
+            seed_sets = [{r["seed"] for r in on_curve if r[axis] == x and r["method"] == "default"} for x in points]
+            seeds = sorted(set.intersection(*seed_sets)) if seed_sets else []
+            if len(points) < 2 or not seeds:
+                continue
+            kept = [r for r in on_curve if r["seed"] in seeds]
+            cells = {x: summarise([r for r in kept if r[axis] == x]) for x in points}
+            methods = sorted({m for c in cells.values() for cell in c.values() for m in cell})
+            header = [f"{100 * x:.0f}%" if axis == "noise" else str(x) for x in points]
+            lines += [f"\n#### {tag} half, {task}: {title} (seeds {', '.join(map(str, seeds))})\n",
+                      "| method | " + " | ".join(header) + " |", "|---" * (len(points) + 1) + "|"]
+            def at(x: float, method: str, cells: dict = cells) -> dict | None:
+                return next(iter(cells[x].values()), {}).get(method)
+
+            for method in methods:
+                shown = []
+                for x in points:
+                    stats = at(x, method)
+                    if stats is None and method == "zeroshot":
+                        stats = next((s for y in points if (s := at(y, method)) is not None), None)
+                    if stats is None:
+                        shown.append("")
+                        continue
+                    bias, control = bias_and_control(task, stats["splits"])
+                    shown.append(f"{stats['mean']:.1f} ({bias:.0f} / {control:.0f})")
+                lines.append(f"| {method} | " + " | ".join(shown) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(summary: dict[str, Any]) -> str:
     """One table per (tag, n, noise): per task and method, bias / control / mean and the paired differences."""
     blocks: dict[str, list[str]] = defaultdict(list)
     for key, cell in summary.items():
         tag, n_fit, noise, task = key.split("|")
         for method, stats in sorted(cell.items(), key=lambda kv: -kv[1]["mean"]):
-            splits = stats["splits"]
-            if task == POOLED:
-                bias = sum(v for k, v in splits.items() if k.endswith("/bias")) / 3
-                control = sum(v for k, v in splits.items() if k.endswith("/control")) / 3
-            else:
-                bias = splits.get("bias", splits.get("all", float("nan")))
-                control = splits.get("control", float("nan"))
+            bias, control = bias_and_control(task, stats["splits"])
             def diff(other: str, vs: dict = stats["vs"]) -> str:
                 if other not in vs:
                     return ""
@@ -451,9 +494,7 @@ def print_summary(summary: dict[str, Any]) -> str:
         lines.append(f"{'method':<34} {'bias':>6} {'control':>8} {'mean':>6}  {'per-seed means':<30} "
                      f"{'vs zero-shot (p)':>18} {'vs icl (p)':>16} heads")
         for method, stats in sorted(cell.items(), key=lambda kv: -kv[1]["mean"]):
-            splits = stats["splits"]
-            bias = splits.get("bias", splits.get("all", float("nan")))
-            control = splits.get("control", float("nan"))
+            bias, control = bias_and_control(key.split("|")[-1], stats["splits"])
             per_seed = " ".join(f"{x:.0f}" for x in stats["per_seed_mean"])
             vs = stats["vs"]
             zs = f"{100 * vs['zeroshot']['diff']:+.1f} ({vs['zeroshot']['p_value']:.2g})" if "zeroshot" in vs else ""
@@ -542,7 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp.write_text(json.dumps({"summary": summary, "argv": sys.argv[1:]}, indent=1), encoding="utf-8")
     os.replace(tmp, args.out / "summary.json")
     (args.out / "summary.txt").write_text(text + "\n", encoding="utf-8")
-    (args.out / "summary.md").write_text(markdown(summary), encoding="utf-8")
+    (args.out / "summary.md").write_text(markdown(summary) + curve_markdown(list(merged.values()), args.n_fit),
+                                         encoding="utf-8")
     return 0
 
 

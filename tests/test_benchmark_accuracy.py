@@ -50,6 +50,23 @@ def test_pooled_rows_average_the_six_splits(accuracy):
     assert summary["t|n10|noise0.0|format"]["m"]["splits"] == {"bias": 50.0, "control": 100.0}
 
 
+def test_curve_tables_use_the_seeds_every_point_has(accuracy):
+    def row(method, seed, n_fit, noise, bias, control):
+        return {"key": f"t|length|{seed}|{n_fit}|{noise}|{method}", "tag": "t", "task": "length", "seed": seed,
+                "n_fit": n_fit, "noise": noise, "method": method, "correct": [bias, control],
+                "splits": ["bias", "control"]}
+
+    rows = [row("zeroshot", 0, 10, 0.0, 0.0, 1.0), row("zeroshot", 1, 10, 0.0, 0.0, 1.0),
+            row("default", 0, 10, 0.0, 1.0, 1.0), row("default", 1, 10, 0.0, 0.0, 0.0),  # seed 1 only at n=10
+            row("default", 0, 4, 0.0, 1.0, 0.0), row("default", 0, 10, 0.3, 0.0, 1.0)]
+    text = accuracy.curve_markdown(rows, n_fit=10)
+    few_shot, noise = text.split("####")[1:]
+    assert "(seeds 0)" in few_shot and "| default | 50.0 (100 / 0) | 100.0 (100 / 100) |" in few_shot
+    assert "| zeroshot | 50.0 (0 / 100) | 50.0 (0 / 100) |" in few_shot  # read once, shown at every point
+    assert "| 0% | 30% |" in noise and "| default | 100.0 (100 / 100) | 50.0 (0 / 100) |" in noise
+    assert accuracy.curve_markdown(rows[:4], n_fit=10) == "\n"  # one point is no curve
+
+
 def test_end_to_end_on_a_tiny_model_with_curve_noise_and_resume(accuracy, tmp_path):
     model_dir = tmp_path / "tiny"
     save_tiny_model(model_dir)
@@ -64,6 +81,8 @@ def test_end_to_end_on_a_tiny_model_with_curve_noise_and_resume(accuracy, tmp_pa
                                                                                    "sav"}
     assert all(len(r["correct"]) == 6 for r in rows)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())["summary"]
-    assert "dev|n10|noise0.2|format" in summary and (tmp_path / "out" / "summary.md").exists()
+    assert "dev|n10|noise0.2|format" in summary
+    tables = (tmp_path / "out" / "summary.md").read_text()
+    assert "| method | 4 | 10 | 20 | 30 |" in tables and "| method | 0% | 10% | 20% | 30% |" in tables
     assert accuracy.main(args) == 0  # a rerun finds every row done and adds none
     assert len((tmp_path / "out" / "rows.jsonl").read_text().splitlines()) == len(rows)
