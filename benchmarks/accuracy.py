@@ -378,6 +378,10 @@ def summarise(rows: Sequence[dict], reference: str = "zeroshot") -> dict[str, An
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for row in [*rows, *pooled(rows)]:
         groups[(row["tag"], row["n_fit"], row["noise"], row["task"])][row["method"]].append(row)
+    # zero-shot P(Yes) reads no few-shot examples: runs with extra few-shot settings skip it and are tested
+    # against the task's one zero-shot result
+    zeroshot = {(tag, task): methods["zeroshot"] for (tag, _, _, task), methods in groups.items()
+                if "zeroshot" in methods}
     out: dict[str, Any] = {}
     for (tag, n_fit, noise, task), methods in sorted(groups.items()):
         cell: dict[str, Any] = {}
@@ -401,6 +405,9 @@ def summarise(rows: Sequence[dict], reference: str = "zeroshot") -> dict[str, An
                             "ci": [100 * x for x in mean_ci(per_item)[1:]],
                             "heads": [r.get("heads") for r in method_rows if r.get("heads") is not None],
                             "fit_seconds": [r.get("fit_seconds") for r in method_rows if r.get("fit_seconds")]}
+        if "zeroshot" not in averaged and (tag, task) in zeroshot:
+            averaged["zeroshot"] = torch.tensor([r["correct"] for r in zeroshot[(tag, task)]],
+                                                dtype=torch.float64).mean(0).tolist()
         for method in cell:
             tests = {}
             for other in ("zeroshot", "icl", "sav"):

@@ -65,6 +65,9 @@ def test_curve_tables_use_the_seeds_every_point_has(accuracy):
     assert "| zeroshot | 50.0 (0 / 100) | 50.0 (0 / 100) |" in few_shot  # read once, shown at every point
     assert "| 0% | 30% |" in noise and "| default | 100.0 (100 / 100) | 50.0 (0 / 100) |" in noise
     assert accuracy.curve_markdown(rows[:4], n_fit=10) == "\n"  # one point is no curve
+    summary = accuracy.summarise(rows)  # the noisy fit is tested against the task's one zero-shot result
+    assert summary["t|n10|noise0.3|length"]["default"]["vs"]["zeroshot"]["diff"] == 0.0
+    assert "zeroshot" not in summary["t|n10|noise0.3|length"]
 
 
 def test_end_to_end_on_a_tiny_model_with_curve_noise_and_resume(accuracy, tmp_path):
