@@ -353,22 +353,25 @@ def style_matched(backbone: Backbone, half: str, path: Path = BIAS_PAIRS) -> dic
 
 # ------------------------------------------------------------------------------------------------ summary
 POOLED = "3 biases"
+POOLED_TASKS = {POOLED: BIASES, f"ph: {POOLED}": tuple(f"ph-{b}" for b in BIASES)}
 
 
-def pooled(rows: Sequence[dict], tasks: Sequence[str] = BIASES) -> list[dict]:
-    """Rows of the three hand-written bias tasks concatenated per (tag, n, noise, seed, method), so the pooled
-    "mean" is the mean of the six bias and control splits and the paired test runs over all their items."""
-    parts: dict[tuple, dict[str, dict]] = defaultdict(dict)
-    for row in rows:
-        if row["task"] in tasks:
-            parts[(row["tag"], row["n_fit"], row["noise"], row["seed"], row["method"])][row["task"]] = row
+def pooled(rows: Sequence[dict]) -> list[dict]:
+    """Rows of each set's three bias tasks (this project's, PreferenceHack's) concatenated per (tag, n, noise,
+    seed, method), so the pooled "mean" is the mean of the six bias and control splits and the paired test runs
+    over all their items."""
     out = []
-    for (tag, _, _, seed, method), by_task in parts.items():
-        if len(by_task) == len(tasks):
-            ordered = [by_task[t] for t in tasks]
-            out.append({**ordered[0], "key": f"{tag}|pooled|{seed}|{method}", "task": POOLED,
-                        "correct": [c for r in ordered for c in r["correct"]],
-                        "splits": [f"{r['task']}/{s}" for r in ordered for s in r["splits"]]})
+    for name, tasks in POOLED_TASKS.items():
+        parts: dict[tuple, dict[str, dict]] = defaultdict(dict)
+        for row in rows:
+            if row["task"] in tasks:
+                parts[(row["tag"], row["n_fit"], row["noise"], row["seed"], row["method"])][row["task"]] = row
+        for (tag, _, _, seed, method), by_task in parts.items():
+            if len(by_task) == len(tasks):
+                ordered = [by_task[t] for t in tasks]
+                out.append({**ordered[0], "key": f"{tag}|{name}|{seed}|{method}", "task": name,
+                            "correct": [c for r in ordered for c in r["correct"]],
+                            "splits": [f"{r['task']}/{s}" for r in ordered for s in r["splits"]]})
     return out
 
 
@@ -420,9 +423,10 @@ def summarise(rows: Sequence[dict], reference: str = "zeroshot") -> dict[str, An
 
 def bias_and_control(task: str, splits: dict[str, float]) -> tuple[float, float]:
     """The bias and control accuracies of a cell (the pooled task averages its three tasks' splits)."""
-    if task == POOLED:
-        return (sum(v for k, v in splits.items() if k.endswith("/bias")) / len(BIASES),
-                sum(v for k, v in splits.items() if k.endswith("/control")) / len(BIASES))
+    if task in POOLED_TASKS:
+        n = len(POOLED_TASKS[task])
+        return (sum(v for k, v in splits.items() if k.endswith("/bias")) / n,
+                sum(v for k, v in splits.items() if k.endswith("/control")) / n)
     return splits.get("bias", splits.get("all", float("nan"))), splits.get("control", float("nan"))
 
 

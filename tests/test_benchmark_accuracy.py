@@ -44,10 +44,14 @@ def test_pooled_rows_average_the_six_splits(accuracy):
     for task, score in zip(accuracy.BIASES, (1.0, 0.5, 0.0)):
         rows.append({"key": f"t|{task}|0|m", "tag": "t", "task": task, "seed": 0, "n_fit": 10, "noise": 0.0,
                      "method": "m", "correct": [score, 1.0], "splits": ["bias", "control"]})
+        rows.append({**rows[-1], "key": f"t|ph-{task}|0|m", "task": f"ph-{task}", "correct": [0.0, score]})
     summary = accuracy.summarise(rows)
     pooled = summary[f"t|n10|noise0.0|{accuracy.POOLED}"]["m"]
     assert pooled["mean"] == pytest.approx(100 * (1.0 + 0.5 + 0.0 + 3) / 6)
     assert summary["t|n10|noise0.0|format"]["m"]["splits"] == {"bias": 50.0, "control": 100.0}
+    ph = summary[f"t|n10|noise0.0|ph: {accuracy.POOLED}"]["m"]  # each set pooled on its own
+    assert accuracy.bias_and_control(f"ph: {accuracy.POOLED}", ph["splits"]) == (0.0, 50.0)
+    assert accuracy.bias_and_control(accuracy.POOLED, pooled["splits"]) == (50.0, 100.0)
 
 
 def test_curve_tables_use_the_seeds_every_point_has(accuracy):
