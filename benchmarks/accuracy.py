@@ -456,12 +456,11 @@ def curve_markdown(rows: Sequence[dict], n_fit: int) -> str:
             def at(x: float, method: str, cells: dict = cells) -> dict | None:
                 return next(iter(cells[x].values()), {}).get(method)
 
+            zeroshot = next((s for x in points if (s := at(x, "zeroshot")) is not None), None)
             for method in methods:
                 shown = []
                 for x in points:
-                    stats = at(x, method)
-                    if stats is None and method == "zeroshot":
-                        stats = next((s for y in points if (s := at(y, method)) is not None), None)
+                    stats = at(x, method) or (zeroshot if method == "zeroshot" else None)
                     if stats is None:
                         shown.append("")
                         continue
