@@ -37,7 +37,7 @@ PATHS = sorted(FIELDS)
 #: words a 4xx about the body as a whole (not one field) must use
 BODY_WORDS = ("body", "JSON", "Content-Type", "items")
 
-FUZZ = settings(max_examples=40, deadline=None, database=None,
+FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.large_base_example])
 
@@ -219,6 +219,12 @@ def test_one_bad_field_is_named(client, path, data):
     result = check_reply(path, body, reply)
     if reply.status_code not in (200, 413):  # 413: too large a body or too many items, whatever the field
         assert key in result["error"], (key, result)
+
+
+def test_get_reward_without_prompts_names_the_field(client):
+    """The draw the fuzzer found: the message began with a quote instead of the field's name."""
+    reply = post_json(client, "/get_reward", {"query": ["0"], "prompts": None})
+    assert reply.status_code == 422 and check_reply("/get_reward", {}, reply)["field"] == "prompts"
 
 
 @pytest.mark.parametrize("path", PATHS)

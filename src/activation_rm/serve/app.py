@@ -391,7 +391,7 @@ def _add_get_reward_route(app: FastAPI, server: _Server) -> None:
     async def get_reward(body: RewardBody) -> dict[str, Any]:
         """OpenRLHF remote reward model; see :mod:`activation_rm.integrations.openrlhf` for the splitting rule."""
         if body.prompts is None:
-            raise ApiError(422, "'prompts' is required to split each query into prompt and response", field="prompts")
+            raise ApiError(422, "prompts: required to split each query into prompt and response", field="prompts")
         server.check_items(body.prompts, body.query, "prompts", "query")
         prompts, responses = _reward_pairs(server, body.query, body.prompts)
         criteria = server.criteria_of(body.criteria, server.reward_criteria)
