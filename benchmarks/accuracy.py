@@ -52,7 +52,11 @@ from activation_rm.selection import SelectionConfig
 from activation_rm.templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from backbones import BACKBONES, resolve_backbone  # noqa: E402  (a sibling script, not a package)
+
 BIAS_PAIRS = HERE / "data" / "bias_pairs.jsonl"
+NATURAL_PAIRS = HERE / "data" / "natural_pairs.jsonl"
 BIASES = ("length", "format", "positivity")
 CRITERION = "A good response answers the question correctly. Judge correctness only, not length, format or tone."
 EVAL_SPLIT_SEED = 1234  # which questions are evaluated and which form the few-shot pool (fixed for every run)
@@ -70,9 +74,10 @@ class Task:
     split_of: dict[str, str] = field(default_factory=dict)  # record key -> "bias" | "control" | "all"
 
 
-def own_tasks(half: str, n_eval: int, path: Path = BIAS_PAIRS) -> list[Task]:
+def own_tasks(half: str, n_eval: int, path: Path = BIAS_PAIRS, prefix: str = "") -> list[Task]:
     """The hand-written sets: per bias, ``n_eval`` questions of the half evaluated (both their pairs), the rest
-    form the few-shot pool."""
+    form the few-shot pool. The strict set (``bias_pairs.jsonl``) names its tasks by the bias; the natural-response
+    set (``natural_pairs.jsonl``, ``prefix="nat-"``) by ``nat-<bias>``."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     tasks = []
     for bias in BIASES:
@@ -80,7 +85,7 @@ def own_tasks(half: str, n_eval: int, path: Path = BIAS_PAIRS) -> list[Task]:
         questions = sorted({r["question_id"] for r in mine})
         random.Random(f"{EVAL_SPLIT_SEED}/{bias}/{half}").shuffle(questions)
         held = set(questions[:n_eval])
-        task = Task(f"{bias}", CRITERION, {"bias": [], "control": []}, [])
+        task = Task(f"{prefix}{bias}", CRITERION, {"bias": [], "control": []}, [])
         for r in sorted(mine, key=lambda r: r["id"]):
             record = PairRecord(r["id"], f"{bias}-{r['split']}", r["prompt"], r["chosen"], r["rejected"], bias)
             task.split_of[record.key] = r["split"]
@@ -353,7 +358,8 @@ def style_matched(backbone: Backbone, half: str, path: Path = BIAS_PAIRS) -> dic
 
 # ------------------------------------------------------------------------------------------------ summary
 POOLED = "3 biases"
-POOLED_TASKS = {POOLED: BIASES, f"ph: {POOLED}": tuple(f"ph-{b}" for b in BIASES)}
+POOLED_TASKS = {POOLED: BIASES, f"ph: {POOLED}": tuple(f"ph-{b}" for b in BIASES),
+                f"nat: {POOLED}": tuple(f"nat-{b}" for b in BIASES)}
 
 
 def pooled(rows: Sequence[dict]) -> list[dict]:
@@ -520,13 +526,17 @@ def print_summary(summary: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--half", choices=("dev", "test"), default="dev")
-    parser.add_argument("--sets", nargs="+", default=["own"], choices=("own", "preferencehack", "bundled"))
+    parser.add_argument("--sets", nargs="+", default=["own"], choices=("own", "natural", "preferencehack", "bundled"),
+                        help="own: the strict set (bias_pairs.jsonl); natural: independently written responses "
+                        "(natural_pairs.jsonl); preferencehack; bundled")
     parser.add_argument("--preferencehack", type=Path, help="built PreferenceHack JSONL (activation-rm "
                         "build-preferencehack); built into OUT from ../shared RewardBench when missing")
     parser.add_argument("--biases", nargs="+", default=list(BIASES), choices=BIASES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--n-fit", type=int, default=10, help="few-shot pairs per split (bias and control)")
-    parser.add_argument("--n-eval", type=int, default=50, help="evaluated questions per bias (own sets)")
+    parser.add_argument("--n-eval", type=int, default=50, help="evaluated questions per bias (strict set)")
+    parser.add_argument("--n-eval-natural", type=int, default=40,
+                        help="evaluated questions per bias (natural-response set)")
     parser.add_argument("--variants", nargs="+", default=["default"],
                         help="named variants or name:key=value,... over the library defaults")
     parser.add_argument("--baselines", nargs="*", default=["zeroshot", "icl", "sav"])
@@ -534,7 +544,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--curve", action="store_true", help="also n-fit = 4, 10, 20, 30 per split (defaults)")
     parser.add_argument("--noise", action="store_true", help="also 10/20/30%% of few-shot labels flipped")
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--model", default=None, help="backbone: HF id, local dir or .gguf (default: embedded)")
+    parser.add_argument("--backbone", "--model", dest="model", default=None,
+                        help="HF id, local dir, .gguf path, or an offline name of benchmarks/backbones.py "
+                        f"({', '.join(BACKBONES)}); default: the embedded SmolLM2-135M-Instruct")
     parser.add_argument("--out", type=Path, default=Path("results/accuracy"))
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--style-matched", action="store_true",
@@ -542,6 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--merge", nargs="*", type=Path, default=[],
                         help="also summarise the rows.jsonl of these output folders (runs split by process)")
     args = parser.parse_args(argv)
+    args.model = resolve_backbone(args.model)
     if args.threads:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -556,6 +569,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         tasks: list[Task] = []
         if "own" in args.sets:
             tasks += [t for t in own_tasks(args.half, args.n_eval) if t.name in args.biases]
+        if "natural" in args.sets:
+            tasks += [t for t in own_tasks(args.half, args.n_eval_natural, NATURAL_PAIRS, "nat-")
+                      if t.name[4:] in args.biases]
         if "preferencehack" in args.sets:
             path = args.preferencehack or args.out / "preferencehack.jsonl"
             if not path.exists():
