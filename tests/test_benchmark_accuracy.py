@@ -93,3 +93,39 @@ def test_end_to_end_on_a_tiny_model_with_curve_noise_and_resume(accuracy, tmp_pa
     assert "| method | 4 | 10 | 20 | 30 |" in tables and "| method | 0% | 10% | 20% | 30% |" in tables
     assert accuracy.main(args) == 0  # a rerun finds every row done and adds none
     assert len((tmp_path / "out" / "rows.jsonl").read_text().splitlines()) == len(rows)
+
+
+def test_natural_tasks_are_prefixed_split_and_disjoint_across_halves(accuracy):
+    tasks = {half: accuracy.own_tasks(half, 40, accuracy.NATURAL_PAIRS, "nat-") for half in ("dev", "test")}
+    for half_tasks in tasks.values():
+        assert [t.name for t in half_tasks] == [f"nat-{b}" for b in accuracy.BIASES]
+        for task in half_tasks:
+            assert len(task.evaluate) == 80 and {k: len(v) for k, v in task.pool.items()} == {"bias": 20,
+                                                                                            "control": 20}
+            assert sorted(task.split_of[r.key] for r in task.evaluate).count("bias") == 40
+            pool_prompts = {r.prompt for rs in task.pool.values() for r in rs}
+            assert not pool_prompts & {r.prompt for r in task.evaluate}
+    assert not {r.prompt for r in tasks["dev"][0].evaluate} & {r.prompt for r in tasks["test"][0].evaluate}
+    assert accuracy.POOLED_TASKS["nat: 3 biases"] == tuple(t.name for t in tasks["test"])
+
+
+def test_natural_pairs_file_is_the_generators_output_and_keeps_its_rules():
+    """natural_pairs.jsonl is rebuilt from the hand-written content files (``--check``), every content rule holds,
+    and the cue sits on the wrong side in bias pairs and on the right side in control pairs."""
+    import importlib.util
+
+    from tiny import ROOT
+
+    spec = importlib.util.spec_from_file_location("make_natural_pairs", ROOT / "benchmarks/data/make_natural_pairs.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    questions = make.load_questions()
+    assert len(questions) == 120 and make.validate(questions) == []
+    assert make.main(["--check"]) == 0
+    records = make.build_records(questions)
+    for record in records:
+        chosen_field, rejected_field = make.PAIRS[(record["bias"], record["split"])]
+        cued = {"length": "long", "format": "markdown", "positivity": "warm"}[record["bias"]]
+        assert (cued in rejected_field) == (record["split"] == "bias") and chosen_field.endswith("_correct")
+    bad = dict(questions[0], markdown_wrong="no markdown at all here")
+    assert any("markdown_wrong has no markdown" in p for p in make.validate([bad]))
