@@ -537,8 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-eval", type=int, default=50, help="evaluated questions per bias (strict set)")
     parser.add_argument("--n-eval-natural", type=int, default=40,
                         help="evaluated questions per bias (natural-response set)")
-    parser.add_argument("--variants", nargs="+", default=["default"],
-                        help="named variants or name:key=value,... over the library defaults")
+    parser.add_argument("--variants", nargs="*", default=["default"],
+                        help="named variants or name:key=value,... over the library defaults (none: baselines only)")
     parser.add_argument("--baselines", nargs="*", default=["zeroshot", "icl", "sav"])
     parser.add_argument("--icl-pairs", type=int, default=4)
     parser.add_argument("--curve", action="store_true", help="also n-fit = 4, 10, 20, 30 per split (defaults)")
