@@ -15,6 +15,7 @@ from tiny import (
 from activation_rm.best_of_n import Policy, SamplingConfig, best_of_n, pick, prompt_seed
 from activation_rm.cli import main
 from activation_rm.reward_model import ActivationRM
+from activation_rm.streaming import job_file
 
 PROMPTS = ["What is two plus two?", "The capital of France is?", "Water boils at?", "What is 3 plus 3?"]
 SAMPLE = ["--n", "3", "--max-new-tokens", "6", "--temperature", "1.0"]
@@ -71,7 +72,7 @@ def test_cli_writes_picks_and_a_resumed_run_gives_the_same_ones(artifact, model_
     common = [str(artifact), str(src), *SAMPLE, "--model", str(model_dir), "--chunk-size", "1"]
     assert main(["best-of-n", *common, "-o", str(whole)]) == 0
     rows = _read(whole)
-    assert [r["line"] for r in rows] == [1, 2, 3, 4] and [r["id"] for r in rows] == [0, 1, 2, 3]
+    assert [r["activation_rm"]["line"] for r in rows] == [1, 2, 3, 4] and [r["id"] for r in rows] == [0, 1, 2, 3]
     for row in rows:
         assert len(row["samples"]) == len(row["scores"]) == 3
         assert row["pick"] == pick(row["scores"]) and row["response"] == row["samples"][row["pick"]]
@@ -79,6 +80,7 @@ def test_cli_writes_picks_and_a_resumed_run_gives_the_same_ones(artifact, model_
     # a crash after two prompts, with a torn third line: the rerun redoes only what is missing
     lines = whole.read_text().splitlines(keepends=True)
     part.write_text("".join(lines[:2]) + lines[2][:25])
+    job_file(part).write_bytes(job_file(whole).read_bytes())
     assert main(["best-of-n", *common, "-o", str(part)]) == 0
     assert "resumed after line 2" in capsys.readouterr().err
     assert _read(part) == rows
@@ -101,7 +103,7 @@ def test_cli_policy_option_and_zero_shot_picks(artifact, model_dir, tmp_path):
     assert main(["best-of-n", *base, "--without-steering", "-o", str(zero)]) == 0
     rm = ActivationRM.load(artifact, backbone=_backbone(model_dir)).without_steering()
     for row in _read(zero):
-        assert row["samples"] == _read(own)[row["line"] - 1]["samples"]  # same policy and seed: same samples
+        assert row["samples"] == _read(own)[row["activation_rm"]["line"] - 1]["samples"]  # same policy and seed: same samples
         expected = rm.score([row["prompt"]] * 3, row["samples"])
         torch.testing.assert_close(torch.tensor(row["scores"]), torch.tensor(expected), rtol=0, atol=1e-6)
 

@@ -26,7 +26,7 @@ def test_fit_score_resume(artifact, model_dir, tmp_path, capsys):
     out.write_text("".join(line + "\n" for line in out.read_text().splitlines()[:2]))
     assert main(["score", str(artifact), str(src), "-o", str(out)]) == 0
     resumed = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["line"] for r in resumed] == list(range(1, 7))
+    assert [r["activation_rm"]["line"] for r in resumed] == list(range(1, 7))
     assert [r["score"] for r in resumed] == pytest.approx([r["score"] for r in rows], abs=1e-6)
     assert "resumed after line 2" in capsys.readouterr().err
 

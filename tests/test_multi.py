@@ -166,7 +166,7 @@ def test_cli_score_criteria(tmp_path, capsys):
     src.write_text("".join(json.dumps({"prompt": p, "response": r}) + "\n" for p, r in zip(PROMPTS, RESPONSES)))
     assert main(["score-criteria", *paths, "-i", str(src), "-o", str(out), "--chunk-size", "2"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["line"] for r in rows] == [1, 2, 3]
+    assert [r["activation_rm"]["line"] for r in rows] == [1, 2, 3]
     for path, name in zip(paths, ["arm_correct", "arm_short"]):
         alone = ActivationRM.load(path, backbone=backbone).score(PROMPTS, RESPONSES)
         torch.testing.assert_close(torch.tensor([r["scores"][name] for r in rows]), torch.tensor(alone),

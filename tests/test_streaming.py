@@ -1,12 +1,22 @@
+"""Resumable JSONL jobs: streaming and resume, and the output's safety: nothing of the user's is overwritten or
+dropped (a foreign file, the input itself, a field named like the bookkeeping), another job never appends to an
+output, and no NaN is ever written."""
+
 import json
+import math
 
 import pytest
 
 from activation_rm.data import EmptyInputError
 from activation_rm.streaming import (
+    BOOKKEEPING_KEY,
     InputError,
+    Job,
+    OutputError,
     check_input,
+    check_output,
     completed_lines,
+    job_file,
     pair_fields,
     pointwise_fields,
     run_jsonl_job,
@@ -15,6 +25,7 @@ from activation_rm.streaming import (
 
 def _write(path, records):
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
 
 
 def _scorer(calls):
@@ -24,21 +35,35 @@ def _scorer(calls):
     return score_chunk
 
 
+def _strict_rows(path):
+    """The output's lines as JSON, refusing NaN and Infinity (which ``json.loads`` would accept)."""
+    def refuse(constant):
+        raise AssertionError(f"{path} holds {constant}, which is not JSON")
+    return [json.loads(line, parse_constant=refuse) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _lines(path):
+    return [row[BOOKKEEPING_KEY]["line"] for row in _strict_rows(path)]
+
+
 def test_job_streams_in_chunks_and_resumes(tmp_path):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     _write(src, [{"prompt": "p", "response": "x" * i, "id": i} for i in range(7)])
     calls = []
     stats = run_jsonl_job(src, out, pointwise_fields, _scorer(calls), chunk_size=3)
     assert stats.scored == 7 and calls == [3, 3, 1]
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["line"] for r in lines] == list(range(1, 8)) and lines[2]["id"] == 2 and lines[2]["score"] == 0.2
+    rows = _strict_rows(out)
+    assert _lines(out) == list(range(1, 8))
+    assert rows[2] == {"prompt": "p", "response": "xx", "id": 2, "score": 0.2, BOOKKEEPING_KEY: {"line": 3}}
+    record = json.loads(job_file(out).read_text())
+    assert record["done"]["line"] == 7 and record["done"]["bytes"] == src.stat().st_size
     # a crash left a torn last line: it is dropped and redone, nothing else is rescored
     text = out.read_text().splitlines(keepends=True)
     out.write_text("".join(text[:4]) + text[4][:10])
     calls.clear()
     stats = run_jsonl_job(src, out, pointwise_fields, _scorer(calls), chunk_size=3)
     assert stats.done_before == 4 and stats.scored == 3
-    assert [json.loads(line)["line"] for line in out.read_text().splitlines()] == list(range(1, 8))
+    assert _strict_rows(out) == rows
 
 
 def test_bad_line_stops_after_writing_earlier_results(tmp_path):
@@ -46,14 +71,166 @@ def test_bad_line_stops_after_writing_earlier_results(tmp_path):
     src.write_text(json.dumps({"prompt": "p", "response": "a"}) + "\n" + json.dumps({"prompt": "p"}) + "\n")
     with pytest.raises(InputError, match=r"in.jsonl:2: missing field 'response'"):
         run_jsonl_job(src, out, pointwise_fields, _scorer([]), chunk_size=10)
-    assert [json.loads(line)["line"] for line in out.read_text().splitlines()] == [1]
+    assert _lines(out) == [1]
 
 
-def test_refuses_to_append_to_a_foreign_file(tmp_path):
+# ------------------------------------------------------------------------------------ nothing of the user's lost
+def test_the_input_itself_as_output_is_refused_and_left_alone(tmp_path):
+    """`head -1 resp.jsonl > self.jsonl; score ART self.jsonl -o self.jsonl` emptied the file: its one line is not
+    a result line, and the last line was taken for a torn one."""
+    src = _write(tmp_path / "self.jsonl", [{"prompt": "p", "response": "a"}])
+    before = src.read_bytes()
+    link = tmp_path / "alias.jsonl"
+    link.symlink_to(src)
+    for output in (src, link):
+        with pytest.raises(OutputError, match="is the input file itself"):
+            check_output(output, src)
+        with pytest.raises(OutputError, match="is the input file itself"):
+            run_jsonl_job(src, output, pointwise_fields, _scorer([]))
+    assert src.read_bytes() == before
+
+
+def test_a_complete_foreign_line_is_refused_never_dropped(tmp_path):
+    """`printf 'my note\\n' > note.txt; score ART resp.jsonl -o note.txt` wiped the note with exit 0."""
+    src = _write(tmp_path / "in.jsonl", [{"prompt": "p", "response": "a"}, {"prompt": "p", "response": "b"}])
+    note = tmp_path / "note.txt"
+    for content in ("my note\n", '{"prompt": "p", "response": "a"}\n', "\n", '{"x": 1}\n{"y": 2}'):
+        note.write_text(content)
+        with pytest.raises(OutputError, match=r"note.txt:1: not a result line of this tool"):
+            run_jsonl_job(src, note, pointwise_fields, _scorer([]))
+        assert note.read_text() == content and not job_file(note).exists()
+    # a complete foreign line after this tool's own results, or as the last line, is refused too
     out = tmp_path / "out.jsonl"
-    out.write_text("hello\nworld\n")
-    with pytest.raises(InputError, match="not a result line"):
-        completed_lines(out)
+    run_jsonl_job(src, out, pointwise_fields, _scorer([]), chunk_size=1)
+    first = out.read_text().splitlines(keepends=True)[0]
+    for content in (first + "my note\n", first + "my note", first + "my note\n" + first):
+        out.write_text(content)
+        with pytest.raises(OutputError, match=r"out.jsonl:2: not a result line"):
+            run_jsonl_job(src, out, pointwise_fields, _scorer([]))
+        assert out.read_text() == content
+    # only a last line without its newline that starts like a result line is torn, dropped and redone
+    out.write_text(first + first[:7])
+    assert run_jsonl_job(src, out, pointwise_fields, _scorer([])).scored == 1 and _lines(out) == [1, 2]
+
+
+def test_an_output_without_its_job_record_is_refused(tmp_path):
+    src = _write(tmp_path / "in.jsonl", [{"prompt": "p", "response": "a"}, {"prompt": "p", "response": "b"}])
+    out = tmp_path / "out.jsonl"
+    run_jsonl_job(src, out, pointwise_fields, _scorer([]))
+    job_file(out).unlink()
+    before = out.read_bytes()
+    with pytest.raises(OutputError, match=r"out.jsonl has no job record out.jsonl.job.json"):
+        run_jsonl_job(src, out, pointwise_fields, _scorer([]))
+    assert out.read_bytes() == before
+    # an empty output holds nothing to lose: it is simply used
+    out.write_bytes(b"")
+    assert run_jsonl_job(src, out, pointwise_fields, _scorer([])).scored == 2
+
+
+def test_an_input_field_named_like_the_bookkeeping_cannot_move_the_resume_point(tmp_path):
+    """`{"line": n, **record, **result}` let an input field `line` overwrite the resume counter: a rerun skipped
+    lines silently or refused the tool's own output. The user's fields now come through untouched."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    records = [{"prompt": "p", "response": "x" * i, "line": line} for i, line in enumerate([40, "two", 1, None])]
+    _write(src, records)
+    run_jsonl_job(src, out, pointwise_fields, _scorer([]), chunk_size=2)
+    assert [row["line"] for row in _strict_rows(out)] == [40, "two", 1, None] and _lines(out) == [1, 2, 3, 4]
+    out.write_text("".join(out.read_text().splitlines(keepends=True)[:1]))
+    calls = []
+    stats = run_jsonl_job(src, out, pointwise_fields, _scorer(calls), chunk_size=2)
+    assert stats.done_before == 1 and calls == [2, 1] and _lines(out) == [1, 2, 3, 4]
+
+
+def test_rescoring_an_earlier_output_keeps_every_value_it_replaces(tmp_path):
+    src, first, second = tmp_path / "in.jsonl", tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    _write(src, [{"prompt": "p", "response": "ab", "line": 7}, {"prompt": "q", "response": "abc", "score": "A+"}])
+    run_jsonl_job(src, first, pointwise_fields, lambda chunk: [{"score": 0.25}] * len(chunk))
+    run_jsonl_job(first, second, pointwise_fields, lambda chunk: [{"score": 0.75}] * len(chunk))
+    earlier, rows = _strict_rows(first), _strict_rows(second)
+    assert earlier[1]["score"] == 0.25 and earlier[1][BOOKKEEPING_KEY]["replaced"] == {"score": "A+"}
+    assert [row["score"] for row in rows] == [0.75, 0.75] and rows[0]["line"] == 7
+    for before, row in zip(earlier, rows):
+        assert row[BOOKKEEPING_KEY]["replaced"] == {"score": before["score"], BOOKKEEPING_KEY: before[BOOKKEEPING_KEY]}
+    assert completed_lines(second) == 2
+
+
+# ------------------------------------------------------------------------------------ nothing of another job mixed in
+def _fake_artifact(path, text):
+    path.mkdir()
+    (path / "arm.json").write_text(text)
+    return path
+
+
+def test_another_job_never_appends_to_an_output(tmp_path):
+    src = _write(tmp_path / "in.jsonl", [{"prompt": "p", "response": c} for c in "abcd"])
+    other_input = _write(tmp_path / "other.jsonl", [{"prompt": "p", "response": c} for c in "abcd"])
+    art_a, art_b = _fake_artifact(tmp_path / "a", '{"criterion": "a"}'), _fake_artifact(tmp_path / "b", '{"c": "b"}')
+    job = Job("score", (art_a,), {"without_steering": False})
+    out = tmp_path / "out.jsonl"
+    run_jsonl_job(src, out, pointwise_fields, _scorer([]), job=job)
+    out.write_text("".join(out.read_text().splitlines(keepends=True)[:2]))  # an interrupted run
+    before = out.read_bytes()
+    refused = {"artifact": (src, Job("score", (art_b,), {"without_steering": False})),
+               "without_steering": (src, Job("score", (art_a,), {"without_steering": True})),
+               "command": (src, Job("compare", (art_a,), {"without_steering": False})),
+               "input": (other_input, job)}
+    for differ, (source, other) in refused.items():
+        with pytest.raises(OutputError, match=rf"out.jsonl was written by another job, with other settings "
+                                              rf"\({differ} differ"):
+            run_jsonl_job(source, out, pointwise_fields, _scorer([]), job=other)
+        assert out.read_bytes() == before
+    # the same artifact under another path is the same job: it resumes
+    moved = tmp_path / "moved"
+    art_a.rename(moved)
+    stats = run_jsonl_job(src, out, pointwise_fields, _scorer([]), job=Job("score", (moved,), {"without_steering": False}))
+    assert stats.done_before == 2 and _lines(out) == [1, 2, 3, 4]
+
+
+def test_an_input_changed_under_its_consumed_prefix_is_refused(tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _write(src, [{"prompt": "p", "response": c} for c in "ab"])
+    run_jsonl_job(src, out, pointwise_fields, _scorer([]))
+    # lines appended to the input are new work: the rerun scores just those
+    with open(src, "a") as handle:
+        handle.write(json.dumps({"prompt": "p", "response": "c"}) + "\n")
+    assert run_jsonl_job(src, out, pointwise_fields, _scorer([])).scored == 1 and _lines(out) == [1, 2, 3]
+    # an edit inside the part already scored is refused: those results answer other lines
+    _write(src, [{"prompt": "p", "response": c} for c in "xbcd"])
+    before = out.read_bytes()
+    with pytest.raises(OutputError, match=r"in.jsonl changed since .*out.jsonl was written from it"):
+        check_output(out, src)
+    with pytest.raises(OutputError, match="changed since"):
+        run_jsonl_job(src, out, pointwise_fields, _scorer([]))
+    assert out.read_bytes() == before
+
+
+# ------------------------------------------------------------------------------------------------ no NaN written
+def test_a_result_that_is_not_a_finite_number_fails_the_item_with_a_reason(tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _write(src, [{"prompt": "p", "response": c} for c in "abc"])
+    results = iter([{"score": 0.5}, {"score": math.nan, "extra": "x"}, {"scores": [0.1, -math.inf]}])
+    stats = run_jsonl_job(src, out, pointwise_fields, lambda chunk: [next(results) for _ in chunk])
+    rows = _strict_rows(out)
+    assert stats.failed == 2 and "2 item(s) failed" in stats.failure_note()
+    assert rows[0]["score"] == 0.5 and "error" not in rows[0][BOOKKEEPING_KEY]
+    assert rows[1]["score"] is None and rows[1]["extra"] is None
+    assert rows[1][BOOKKEEPING_KEY]["error"] == "no result: score is NaN, not a finite number"
+    assert rows[2]["scores"] is None and rows[2][BOOKKEEPING_KEY]["error"] == (
+        "no result: scores[1] is -Infinity, not a finite number")
+
+
+def test_input_numbers_that_are_not_valid_json_are_refused(tmp_path):
+    """Python's json reads NaN and Infinity; copied to the output they made it invalid JSON."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"prompt": "p", "response": "a", "meta": {"w": [1, NaN]}}\n'
+                   '{"prompt": "p", "response": "a", "x": -Infinity}\n')
+    with pytest.raises(InputError) as info:
+        check_input(src, pointwise_fields)
+    assert str(info.value).splitlines()[1:] == [
+        f"{src}:1: field 'meta.w[1]' is NaN, which is not valid JSON",
+        f"{src}:2: field 'x' is -Infinity, which is not valid JSON"]
+    with pytest.raises(InputError, match="is NaN"):
+        run_jsonl_job(src, tmp_path / "out.jsonl", pointwise_fields, _scorer([]))
 
 
 def test_check_input_reports_every_bad_line_at_once(tmp_path):
@@ -121,7 +298,7 @@ def test_fuzzed_inputs_are_refused_whole_or_scored_line_for_line(tmp_path, lines
         return
     stats = run_jsonl_job(src, out, parse, lambda chunk: [{"n": len(fields)} for fields in chunk], chunk_size=3)
     written = [json.loads(line) for line in out.read_bytes().decode("utf-8").split("\n")[:-1]]
-    assert stats.scored == len(filled) and [row["line"] for row in written] == filled
+    assert stats.scored == len(filled) and [row[BOOKKEEPING_KEY]["line"] for row in written] == filled
 
 
 def test_resume_keeps_records_holding_unicode_line_separators(tmp_path):
@@ -135,3 +312,55 @@ def test_resume_keeps_records_holding_unicode_line_separators(tmp_path):
     src.write_text('{"prompt": "p", "response": "a\\ud800b"}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"in.jsonl:1: a lone UTF-16 surrogate escape \(\\ud800\)"):
         check_input(src, pointwise_fields)
+
+
+# ------------------------------------------------------------------------------------------ the score command
+def test_score_refuses_unsafe_outputs_before_the_model_loads(artifact, model_dir, tmp_path, capsys, monkeypatch):
+    from activation_rm import reward_model
+    from activation_rm.cli import main
+
+    src = _write(tmp_path / "resp.jsonl", [{"prompt": "What is 2 plus 2?", "response": r} for r in ("4.", "5.")])
+    out = tmp_path / "scores.jsonl"
+    common = ["--model", str(model_dir), "--chunk-size", "1"]
+    assert main(["score", str(artifact), str(src), "-o", str(out), *common]) == 0
+    out.write_text(out.read_text().splitlines(keepends=True)[0])  # an interrupted run
+    capsys.readouterr()
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr(reward_model.ActivationRM, "load", no_load)
+    note = tmp_path / "note.txt"
+    note.write_text("my note\n")
+    other = _write(tmp_path / "other.jsonl", [{"prompt": "q", "response": "r"}])
+    refusals = [(["score", str(artifact), str(src), "-o", str(src)], "is the input file itself"),
+                (["score", str(artifact), str(src), "-o", str(note)], "note.txt:1: not a result line"),
+                (["score", str(artifact), str(other), "-o", str(out)], "other settings (input differ"),
+                (["score", str(artifact), str(src), "-o", str(out), "--without-steering"],
+                 "other settings (without_steering differ")]
+    for argv, message in refusals:
+        before = {path: path.read_bytes() for path in (src, note, out)}
+        assert main([*argv, *common]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+        assert {path: path.read_bytes() for path in (src, note, out)} == before
+
+
+def test_score_writes_a_nan_score_as_a_failed_item(artifact, model_dir, tmp_path, capsys, monkeypatch):
+    from activation_rm import reward_model
+    from activation_rm.cli import main
+
+    real_score = reward_model.ActivationRM.score
+
+    def score_with_a_nan(self, prompts, responses, **kwargs):
+        scores = real_score(self, prompts, responses, **kwargs)
+        return [math.nan if response == "broken" else score for response, score in zip(responses, scores)]
+
+    monkeypatch.setattr(reward_model.ActivationRM, "score", score_with_a_nan)
+    src = _write(tmp_path / "resp.jsonl", [{"prompt": "p", "response": r} for r in ("4.", "broken", "5.")])
+    out = tmp_path / "scores.jsonl"
+    assert main(["score", str(artifact), str(src), "-o", str(out), "--model", str(model_dir)]) == 1
+    rows = _strict_rows(out)
+    assert [row["score"] is None for row in rows] == [False, True, False] and 0 < rows[0]["score"] < 1
+    assert rows[1][BOOKKEEPING_KEY]["error"] == "no result: score is NaN, not a finite number"
+    assert "1 item(s) failed" in capsys.readouterr().err

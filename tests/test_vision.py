@@ -436,7 +436,7 @@ def test_cli_fit_score_compare_with_image_jsonl(tmp_path, capsys):
     out = tmp_path / "scores.jsonl"
     assert main(["score", str(artifact), str(inputs), "-o", str(out), "--chunk-size", "2"]) == 0
     scored = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["line"] for r in scored] == [1, 2, 3] and all(0 < r["score"] < 1 for r in scored)
+    assert [r["activation_rm"]["line"] for r in scored] == [1, 2, 3] and all(0 < r["score"] < 1 for r in scored)
     rm = ActivationRM.load(artifact)
     assert rm.backbone.processor is not None
     expected = rm.score([line["prompt"] for line in lines], [line["response"] for line in lines],

@@ -6,13 +6,12 @@ generated alone, so a prompt's samples do not depend on the chunk it falls in: a
 and picks as an uninterrupted one (same machine, torch build and thread count). The global torch RNG is left as it
 was. Jobs stream through :func:`~activation_rm.streaming.run_jsonl_job` (one output line per prompt, appended and
 fsynced per chunk; a rerun continues after the last complete line), and :func:`check_job` refuses bad input before
-any model loads. Each output line records the sampling settings, and a rerun with different settings is refused
-instead of mixing two runs in one file.
+any model loads. Each output line records the sampling settings, and the output's job record (:func:`job_of`)
+makes a rerun with different settings refused instead of mixing two runs in one file.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -22,7 +21,7 @@ from typing import Any
 import torch
 
 from .data import InputProblem, Prompt
-from .streaming import check_input, check_output, prompt_field
+from .streaming import Job, check_input, check_output, prompt_field
 
 #: output field holding the sampling settings of the run that wrote a line
 SETTINGS_KEY = "best_of_n"
@@ -192,6 +191,11 @@ def run_settings(config: SamplingConfig, policy: str, artifact: str, without_ste
     return {**asdict(config), "policy": policy, "artifact": str(artifact), "without_steering": without_steering}
 
 
+def job_of(artifact: str | os.PathLike, settings: dict[str, Any]) -> Job:
+    """What a best-of-N output answers (its job record): the artifact and the run's settings."""
+    return Job("best-of-n", (artifact,), settings)
+
+
 def check_job(artifact: str | os.PathLike, input_path: str | os.PathLike, output_path: str | os.PathLike,
               settings: dict[str, Any]) -> int:
     """Refuse a best-of-N job's bad input before any model loads: a pairwise or broken artifact, bad input lines
@@ -203,12 +207,5 @@ def check_job(artifact: str | os.PathLike, input_path: str | os.PathLike, output
     if mode != "pointwise":
         raise InputProblem(f"best-of-n needs a pointwise artifact; {artifact} is {mode}")
     lines = check_input(input_path, prompt_line)
-    output = Path(output_path)
-    if check_output(output):
-        with open(output, encoding="utf-8") as handle:
-            earlier = json.loads(handle.readline()).get(SETTINGS_KEY)
-        if earlier != settings:
-            changed = sorted(k for k in settings if (earlier or {}).get(k) != settings[k])
-            raise InputProblem(f"{output} was written by a best-of-n run with other settings ({', '.join(changed)}"
-                               " differ); give a new output file or the same settings")
+    check_output(output_path, input_path, job_of(artifact, settings))
     return lines

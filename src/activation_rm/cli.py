@@ -48,10 +48,19 @@ def _criterion(args: argparse.Namespace) -> str:
     raise SystemExit("error: give the criterion with --criterion TEXT or --criterion-file PATH")
 
 
+def _job(args: argparse.Namespace, artifacts: Sequence[str]) -> Any:
+    """What a scoring command's output answers (streaming.Job): its artifacts and the options that change scores,
+    so a rerun with others is refused instead of mixing two jobs in one file."""
+    from .streaming import Job
+
+    return Job(args.command, tuple(artifacts), {"without_steering": getattr(args, "without_steering", False),
+                                                "dtype": args.dtype})
+
+
 def _check_job(input_path: str, output_path: str, artifact_modes: dict[str, str], allow_network: bool = False,
-               pairs: bool | None = None) -> None:
+               pairs: bool | None = None, job: Any = None) -> None:
     """Refuse a scoring job's bad input before any model loads: the artifacts' metadata, every input line (all
-    problems in one message), an empty input, and an output file this tool did not write."""
+    problems in one message), an empty input, and an output this job must not append to (streaming.check_output)."""
     from .artifacts import ArtifactError, read_artifact_meta
     from .streaming import check_input, check_output, pair_fields, pointwise_fields, with_images
 
@@ -64,7 +73,7 @@ def _check_job(input_path: str, output_path: str, artifact_modes: dict[str, str]
     if pairs is None:
         pairs = modes == {"pairwise"}
     check_input(input_path, with_images(pair_fields if pairs else pointwise_fields, allow_network))
-    check_output(output_path)
+    check_output(output_path, input_path, job)
 
 
 #: ``fit`` options that map one-to-one onto ContextConfig / SelectionConfig / JudgeTemplate fields
@@ -107,7 +116,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    _check_job(args.input, args.output, {args.artifact: ""}, args.allow_network)
+    _check_job(args.input, args.output, {args.artifact: ""}, args.allow_network, job=_job(args, [args.artifact]))
     if getattr(args, "ray", False):  # Ray Data batch scoring (the [ray] extra); imported only when asked for
         from .serve.cli import run_score_ray
 
@@ -135,17 +144,19 @@ def cmd_score(args: argparse.Namespace) -> int:
             return [{"score_a": r.score_a, "score_b": r.score_b, "preferred": r.preferred} for r in result]
         parse = pair_fields
     stats = run_jsonl_job(args.input, args.output, with_images(parse, args.allow_network), score_chunk,
-                          chunk_size=args.chunk_size)
+                          chunk_size=args.chunk_size, job=_job(args, [args.artifact]))
     print(f"scored {stats.scored} new line(s) into {args.output}"
           + (f" (resumed after line {stats.done_before})" if stats.done_before else "")
-          + (f"; {truncated} input(s) were truncated to max_length" if truncated else ""), file=sys.stderr)
-    return 0
+          + (f"; {truncated} input(s) were truncated to max_length" if truncated else "") + stats.failure_note(),
+          file=sys.stderr)
+    return 1 if stats.failed else 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .streaming import chunk_images, pair_fields, run_jsonl_job, with_images
 
-    _check_job(args.input, args.output, {args.artifact: ""}, args.allow_network, pairs=True)
+    _check_job(args.input, args.output, {args.artifact: ""}, args.allow_network, pairs=True,
+               job=_job(args, [args.artifact]))
     rm = _load_rm(args)
     if args.without_steering:
         rm = rm.without_steering()
@@ -164,12 +175,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return [{"score_a": r.score_a, "score_b": r.score_b, "preferred": r.preferred} for r in result]
 
     stats = run_jsonl_job(args.input, args.output, with_images(parse, args.allow_network), score_chunk,
-                          chunk_size=args.chunk_size)
+                          chunk_size=args.chunk_size, job=_job(args, [args.artifact]))
     message = f"compared {stats.scored} new pair(s) into {args.output}"
     if labelled["n"]:
         message += f"; accuracy on chosen/rejected pairs this run: {labelled['right'] / labelled['n']:.3f} ({labelled['n']})"
-    print(message, file=sys.stderr)
-    return 0
+    print(message + stats.failure_note(), file=sys.stderr)
+    return 1 if stats.failed else 0
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -250,7 +261,7 @@ def cmd_score_criteria(args: argparse.Namespace) -> int:
     from .streaming import pointwise_fields, run_jsonl_job
 
     modes = dict.fromkeys(args.artifacts, "")
-    _check_job(args.input, args.output, modes)
+    _check_job(args.input, args.output, modes, job=_job(args, args.artifacts))
     if set(modes.values()) != {"pointwise"}:
         raise ArtifactError("score-criteria needs pointwise artifacts; pairwise: "
                             + ", ".join(path for path, mode in modes.items() if mode != "pointwise"))
@@ -264,10 +275,12 @@ def cmd_score_criteria(args: argparse.Namespace) -> int:
         scores = score_criteria(dict(zip(names, rms)), [p for p, _ in chunk], [r for _, r in chunk])
         return [{"scores": {name: scores[name][i] for name in names}} for i in range(len(chunk))]
 
-    stats = run_jsonl_job(args.input, args.output, pointwise_fields, score_chunk, chunk_size=args.chunk_size)
+    stats = run_jsonl_job(args.input, args.output, pointwise_fields, score_chunk, chunk_size=args.chunk_size,
+                          job=_job(args, args.artifacts))
     print(f"scored {stats.scored} new line(s) under {len(rms)} criteria into {args.output}"
-          + (f" (resumed after line {stats.done_before})" if stats.done_before else ""), file=sys.stderr)
-    return 0
+          + (f" (resumed after line {stats.done_before})" if stats.done_before else "") + stats.failure_note(),
+          file=sys.stderr)
+    return 1 if stats.failed else 0
 
 
 def cmd_best_of_n(args: argparse.Namespace) -> int:
@@ -278,6 +291,7 @@ def cmd_best_of_n(args: argparse.Namespace) -> int:
         SamplingConfig,
         best_of_n,
         check_job,
+        job_of,
         prompt_line,
         run_settings,
     )
@@ -296,10 +310,12 @@ def cmd_best_of_n(args: argparse.Namespace) -> int:
         picks = best_of_n(rm, policy, [p for _, p in chunk], [number for number, _ in chunk], config)
         return [{**p.to_dict(), SETTINGS_KEY: settings} for p in picks]
 
-    stats = run_jsonl_job(args.input, args.output, prompt_line, pick_chunk, chunk_size=args.chunk_size)
+    stats = run_jsonl_job(args.input, args.output, prompt_line, pick_chunk, chunk_size=args.chunk_size,
+                          job=job_of(args.artifact, settings))
     print(f"picked the best of {args.n} for {stats.scored} new prompt(s) into {args.output}"
-          + (f" (resumed after line {stats.done_before})" if stats.done_before else ""), file=sys.stderr)
-    return 0
+          + (f" (resumed after line {stats.done_before})" if stats.done_before else "") + stats.failure_note(),
+          file=sys.stderr)
+    return 1 if stats.failed else 0
 
 
 def _add_best_of_n_parser(sub: Any) -> None:
