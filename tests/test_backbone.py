@@ -1,3 +1,7 @@
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 import torch
 from tiny import tiny_backbone, tiny_model, tiny_tokenizer
@@ -6,9 +10,11 @@ from activation_rm.backbone import (
     FAMILIES,
     Backbone,
     BackboneMismatchError,
+    PickleWeightsError,
     UnsupportedModelError,
     find_output_projections,
     head_geometry,
+    load_backbone,
 )
 
 FAMILY_CASES = {"llama": (4, 16), "qwen2": (4, 16), "gemma": (4, 24), "gpt2": (4, 16), "gpt_neox": (4, 16),
@@ -55,3 +61,91 @@ def test_model_is_frozen():
     backbone = tiny_backbone("llama")
     assert not any(p.requires_grad for p in backbone.model.parameters())
     assert not backbone.model.training
+
+
+def _pickle_only(model_dir, out, extra=()):
+    """A copy of ``model_dir`` whose weights are a pickle (``pytorch_model.bin``), plus ``extra`` empty files."""
+    from safetensors.torch import load_file
+
+    out = Path(shutil.copytree(model_dir, out))
+    torch.save(load_file(str(out / "model.safetensors")), out / "pytorch_model.bin")
+    (out / "model.safetensors").unlink()
+    for name in extra:
+        (out / name).write_bytes(b"")
+    return out
+
+
+@pytest.fixture
+def no_unpickling(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"torch.load reached: {args[:1]}")
+    monkeypatch.setattr(torch, "load", refuse)
+
+
+@pytest.mark.parametrize("extra", [(), ("adapter.safetensors",)], ids=["bin-only", "bin-and-other-safetensors"])
+def test_a_directory_with_only_pickle_weights_is_refused_unread(model_dir, tmp_path, no_unpickling, extra):
+    pickled = _pickle_only(model_dir, tmp_path / "pickled", extra)
+    with pytest.raises(PickleWeightsError, match=f"{pickled} has only pickle weights \\(pytorch_model.bin\\)"):
+        load_backbone(str(pickled), device="cpu")
+
+
+def test_models_load_from_safetensors_and_without_remote_code(model_dir, monkeypatch):
+    """Hub ids cannot be looked at before loading: transformers itself is told to refuse pickles."""
+    from transformers import AutoModelForCausalLM
+
+    seen = {}
+
+    def record(source, **kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("stop here")
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", record)
+    with pytest.raises(RuntimeError, match="stop here"):
+        load_backbone(str(model_dir), device="cpu")
+    assert seen["use_safetensors"] is True and seen["trust_remote_code"] is False
+
+
+def _fingerprint_as(artifact, out, name, fingerprint=None):
+    """A copy of ``artifact`` whose arm.json names backbone ``name`` (with ``fingerprint``'s hashes if given),
+    checksums recomputed: a well-formed artifact."""
+    from safetensors.torch import load_file
+
+    from activation_rm.artifacts import META_CHECKSUM, META_FILE, TENSORS_FILE, write_artifact
+
+    meta = json.loads((artifact / META_FILE).read_text())
+    for key in ("format_version", "tensors_sha256", META_CHECKSUM):
+        meta.pop(key, None)
+    meta["backbone"] = {**meta["backbone"], **(fingerprint or {}), "name": str(name)}
+    return write_artifact(out, load_file(str(artifact / TENSORS_FILE)), meta)
+
+
+def test_an_artifact_cannot_make_the_loader_unpickle(artifact, model_dir, tmp_path, no_unpickling, capsys):
+    from activation_rm.cli import main
+    from activation_rm.reward_model import ActivationRM
+
+    pickled = _pickle_only(model_dir, tmp_path / "pickled")
+    path = _fingerprint_as(artifact, tmp_path / "arm", pickled)
+    with pytest.raises(PickleWeightsError, match="only pickle weights"):
+        ActivationRM.load(path)
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "What is 2 plus 2?", "response": "4."}\n')
+    assert main(["score", str(path), str(source), "-o", str(tmp_path / "out.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "has only pickle weights (pytorch_model.bin)" in err and "Traceback" not in err
+
+
+def test_an_artifact_does_not_run_its_backbone_directorys_code(artifact, model_dir, tmp_path):
+    """A backbone directory with its own code (``auto_map``) loads with the library's class; the code runs only
+    when the user passes trust_remote_code=True."""
+    from activation_rm.reward_model import ActivationRM
+
+    coded = Path(shutil.copytree(model_dir, tmp_path / "coded"))
+    marker = tmp_path / "code-ran"
+    config = json.loads((coded / "config.json").read_text())
+    config["auto_map"] = {"AutoConfig": "custom.Config", "AutoModelForCausalLM": "custom.Model"}
+    (coded / "config.json").write_text(json.dumps(config))
+    (coded / "custom.py").write_text(f"open({str(marker)!r}, 'w').close()\n"
+                                     "from transformers import LlamaConfig as Config, LlamaForCausalLM as Model\n")
+    direct = load_backbone(str(coded), device="cpu")  # auto_map changes the config hash: the artifact records it
+    assert not marker.exists()
+    rm = ActivationRM.load(_fingerprint_as(artifact, tmp_path / "arm", coded, direct.fingerprint), device="cpu")
+    assert type(rm.backbone.model).__name__ == "LlamaForCausalLM" and not marker.exists()

