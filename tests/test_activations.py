@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 import torch
 from tiny import tiny_backbone
@@ -48,3 +50,32 @@ def test_context_budget_cuts_only_contexts_that_exceed_it():
     assert max(len(c) for c in cut) <= 512 + 64 < min(len(c) for c in full)
     with pytest.raises(ValueError, match="context_tokens must be at least 64"):
         ContextConfig(context_tokens=10)
+
+
+def test_context_config_names_every_bad_field_and_too_few_items():
+    from activation_rm.activations import check_enough_items
+    from activation_rm.checks import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        ContextConfig(n_contexts=0, n_shots=-1, demos="nope")
+    assert [p.field for p in caught.value.problems] == ["n_contexts", "n_shots", "demos"]
+    assert "ContextConfig.demos must be one of turns, inline, got 'nope'" in str(caught.value)
+    check_enough_items(5, ContextConfig(n_shots=4))
+    with pytest.raises(ConfigError, match="n_shots is 4: each averaging context needs 5 distinct labelled items, "
+                                          "but the examples give only 4"):
+        check_enough_items(4, ContextConfig(n_shots=4))
+
+
+def test_items_of_one_verdict_warn_when_the_means_are_computed():
+    from activation_rm.activations import SingleVerdictWarning
+
+    backbone = tiny_backbone("llama")
+    encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", max_length=256))
+    items = [(JudgeItem(f"What is {i}?", (f"It is {i}.",)), 0) for i in range(4)]
+    config = ContextConfig(n_contexts=2, n_shots=1)
+    with pytest.warns(SingleVerdictWarning, match="all 4 labelled examples are labelled yes"):
+        mean_head_activations(backbone, encoder, items, config)
+    both = items[:3] + [(items[3][0], 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SingleVerdictWarning)
+        mean_head_activations(backbone, encoder, both, config)

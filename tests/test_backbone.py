@@ -149,3 +149,32 @@ def test_an_artifact_does_not_run_its_backbone_directorys_code(artifact, model_d
     assert not marker.exists()
     rm = ActivationRM.load(_fingerprint_as(artifact, tmp_path / "arm", coded, direct.fingerprint), device="cpu")
     assert type(rm.backbone.model).__name__ == "LlamaForCausalLM" and not marker.exists()
+
+
+def test_load_options_are_checked_without_loading(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    from activation_rm.backbone import check_load_options, model_problem
+
+    assert check_load_options(None, "cpu", "bfloat16") == []  # the embedded model, installed with the tests
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")
+    (tmp_path / "not-a-model").mkdir()
+    (tmp_path / "weights.bin").write_text("x")
+    assert model_problem(tmp_path / "model") is None
+    assert model_problem(tmp_path / "not-a-model") == f"{tmp_path / 'not-a-model'}: not a model directory (no config.json)"
+    assert model_problem(tmp_path / "weights.bin").endswith("is a file; give a model directory, a .gguf file or a "
+                                                            "Hugging Face id")
+    assert model_problem(tmp_path / "gone") == f"{tmp_path / 'gone'}: model directory not found"
+    assert model_problem(str(tmp_path / "m.gguf")) == f"{tmp_path / 'm.gguf'}: GGUF file not found"
+    assert model_problem("./relative/gone") == "./relative/gone: model directory not found"
+    assert model_problem("some-owner/some-model") is None  # a Hugging Face id: fetched at load time
+    monkeypatch.setattr(huggingface_hub, "is_offline_mode", lambda: True)
+    assert model_problem("some-owner/some-model") == ("some-owner/some-model: no such local directory, and not in the "
+                                                      "Hugging Face cache (offline mode is on)")
+    problems = check_load_options(tmp_path / "gone", "tpu", "float8")
+    assert [(p.field, p.as_option().split(":")[0]) for p in problems] == [
+        ("model", f"--model {tmp_path / 'gone'}"), ("device", "--device tpu"), ("dtype", "--dtype float8")]
+    cuda = check_load_options(tmp_path / "model", "cuda:99")[0].message
+    assert cuda in ("cuda:99: CUDA is not available on this machine",
+                    f"cuda:99: this machine has {torch.cuda.device_count()} CUDA device(s)")

@@ -1,7 +1,8 @@
 import json
+import shutil
 
 import pytest
-from tiny import ARITHMETIC_PAIRS, FAST_FIT
+from tiny import ARITHMETIC_PAIRS, FAST_FIT, save_tiny_model, write_jsonl
 
 from activation_rm.cli import main
 
@@ -79,9 +80,8 @@ def test_fit_auto_and_selection_options_reach_the_artifact_and_inspect(model_dir
     assert f"chose {meta['fit']['auto']['chosen']}" in printed and "final mask by loss" in printed
 
 
-@pytest.fixture
-def no_model_loads(monkeypatch):
-    """Fail the test if any command loads a backbone: bad input must be refused before that slow step."""
+def refuse_model_loads(monkeypatch):
+    """Make any backbone load fail the test: bad input must be refused before that slow step."""
     import activation_rm.backbone as backbone
     import activation_rm.reward_model as reward_model
 
@@ -90,6 +90,11 @@ def no_model_loads(monkeypatch):
 
     monkeypatch.setattr(backbone, "load_backbone", refuse)
     monkeypatch.setattr(reward_model, "load_backbone", refuse)
+
+
+@pytest.fixture
+def no_model_loads(monkeypatch):
+    refuse_model_loads(monkeypatch)
 
 
 def _run(capsys, argv):
@@ -149,3 +154,214 @@ def test_fit_warns_about_and_records_truncated_examples(model_dir, tmp_path, cap
     assert code == 0 and "warning: 1 of 6 examples exceeded max_length=300" in capsys.readouterr().err
     meta = json.loads((out / "arm.json").read_text())
     assert meta["fit"]["truncated_examples"] == 1 and meta["fit"]["truncated_sources"] == [f"{examples}:1"]
+
+
+# ------------------------------------------------------------------------ every option checked before slow work
+def _own_lines(err):
+    """stderr without the progress bars of model loading and saving."""
+    return [line for line in err.splitlines() if line.strip() and "%|" not in line]
+
+
+def _problems(err):
+    """The problems of an error message: its one line, or one line per problem after the header."""
+    lines = _own_lines(err)
+    assert lines[0].startswith("error: ") and "Traceback" not in err, err
+    return [lines[0].removeprefix("error: ")] if len(lines) == 1 else [line.strip() for line in lines[1:]]
+
+
+def test_every_bad_fit_option_is_reported_in_one_message_before_any_model_loads(tmp_path, capsys, no_model_loads):
+    examples = write_jsonl(tmp_path / "ex.jsonl", ARITHMETIC_PAIRS)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    code, err = _run(capsys, ["fit", str(examples), "--criterion", "  ", "--out", str(a_file / "arm"),
+                              "--model", str(tmp_path / "no-such-model"), "--steps", "-3", "--held-out-fraction", "1.5",
+                              "--n-contexts", "0", "--max-length", "5", "--dtype", "float8", "--device", "tpu"])
+    problems = _problems(err)
+    assert code == 2 and err.startswith("error: 9 problems; nothing was loaded or written:")
+    expected = ["--criterion must be non-blank text, got '  '", "--max-length must be at least 64 tokens, got 5",
+                "--n-contexts must be at least 1, got 0", "--steps must be at least 0, got -3",
+                "--held-out-fraction must be in [0, 1), got 1.5",
+                f"--model {tmp_path / 'no-such-model'}: model directory not found",
+                "--device tpu: unknown device; use auto, cpu, cuda or cuda:N", "--dtype float8: unknown dtype",
+                f"--out {a_file / 'arm'}: {a_file} is a file, not a folder"]
+    assert len(problems) == len(expected) and all(p.startswith(e) for p, e in zip(problems, expected)), problems
+
+
+@pytest.mark.parametrize("setup, argv, message", [
+    (lambda d: (d / "c.txt").write_bytes(b"caf\xe9"), ["--criterion-file", "{d}/c.txt"],
+     "--criterion-file {d}/c.txt: not valid UTF-8 (byte 0xe9 at offset 3)"),
+    (lambda d: (d / "c.txt").write_text(" \n\n"), ["--criterion-file", "{d}/c.txt"],
+     "--criterion-file {d}/c.txt: the file is empty or blank"),
+    (None, ["--criterion-file", "{d}/none.txt"], "--criterion-file {d}/none.txt: file not found"),
+    (lambda d: (d / "c.txt").write_text("short"), ["--criterion", "x", "--criterion-file", "{d}/c.txt"],
+     "give the criterion with --criterion or --criterion-file, not both"),
+    (None, [], "give the criterion with --criterion TEXT or --criterion-file PATH"),
+    (None, ["--criterion", "c", "--n-shots", "12"],
+     "--n-shots is 12: each averaging context needs 13 distinct labelled items, but the examples give only 12"),
+    (None, ["--criterion", "c", "--held-out-fraction", "0.95"],
+     "--held-out-fraction 0.95 leaves none of the 6 examples to train on"),
+    (None, ["--criterion", "c", "--mode", "pairwise", "--examples", "pointwise"],
+     "--mode pairwise needs pairs {{prompt, chosen, rejected}}; {d}/ex.jsonl holds pointwise examples"),
+    (None, ["--criterion", "c", "--auto", "--examples", "three"],
+     "--auto needs at least 4 examples for cross-validation; {d}/ex.jsonl has 3"),
+    (None, ["--criterion", "c", "--lr", "0", "--masks-per-step", "1", "--context-tokens", "8"],
+     "--context-tokens must be at least 64"),
+])
+def test_fit_criterion_and_example_problems_exit_2_before_any_model_loads(tmp_path, capsys, no_model_loads, setup,
+                                                                         argv, message, model_dir):
+    argv = [a.format(d=tmp_path) for a in argv]
+    records = ARITHMETIC_PAIRS
+    if "--examples" in argv:  # this test's own switch, not an option of fit
+        kind = argv.pop(argv.index("--examples") + 1)
+        argv.remove("--examples")
+        records = ([{"prompt": e["prompt"], "response": e["chosen"], "label": "yes"} for e in ARITHMETIC_PAIRS]
+                   if kind == "pointwise" else ARITHMETIC_PAIRS[:3])
+    examples = write_jsonl(tmp_path / "ex.jsonl", records)
+    if setup:
+        setup(tmp_path)
+    code, err = _run(capsys, ["fit", str(examples), "--out", str(tmp_path / "arm"), "--model", str(model_dir), *argv])
+    assert code == 2 and any(p.startswith(message.format(d=tmp_path)) for p in _problems(err)), err
+    assert not (tmp_path / "arm").exists()
+
+
+def test_fit_refuses_an_existing_artifact_unless_overwrite(artifact, model_dir, tmp_path, capsys, monkeypatch):
+    examples = write_jsonl(tmp_path / "ex.jsonl", ARITHMETIC_PAIRS)
+    out = tmp_path / "arm"
+    shutil.copytree(artifact, out)
+    before = (out / "arm.json").read_text()
+    argv = ["fit", str(examples), "--criterion", "another criterion", "--out", str(out), "--model", str(model_dir),
+            *FAST_FIT]
+    with monkeypatch.context() as patch:
+        refuse_model_loads(patch)
+        code, err = _run(capsys, argv)
+    assert code == 2 and _problems(err) == [
+        f"--out {out} already holds an artifact; pass --overwrite to replace it, or give a new directory"]
+    assert (out / "arm.json").read_text() == before
+    assert main([*argv, "--overwrite"]) == 0
+    assert json.loads((out / "arm.json").read_text())["criterion"] == "another criterion"
+
+
+def test_scoring_options_and_unwritable_output_are_refused_before_any_model_loads(artifact, tmp_path, capsys,
+                                                                                  no_model_loads):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    for command in ("score", "compare", "score-criteria"):
+        line = ARITHMETIC_PAIRS[0] if command == "compare" else {"prompt": "p", "response": "r"}
+        src = write_jsonl(tmp_path / f"{command}.jsonl", [line])
+        where = ["-i", str(src)] if command == "score-criteria" else [str(src)]
+        code, err = _run(capsys, [command, str(artifact), *where, "-o", str(a_file / "out.jsonl"), "--chunk-size", "0",
+                                  "--device", "cuda:99", "--dtype", "float8", "--model", str(tmp_path / "gone")])
+        problems = _problems(err)
+        assert code == 2 and len(problems) == 5, (command, problems)
+        assert problems[0] == "--chunk-size must be at least 1, got 0"
+        assert problems[1] == f"--model {tmp_path / 'gone'}: model directory not found"
+        assert problems[2].startswith("--device cuda:99: ") and problems[3].startswith("--dtype float8: ")
+        assert problems[4] == f"--output {a_file / 'out.jsonl'}: {a_file} is a file, not a folder"
+
+
+def test_an_artifacts_missing_backbone_is_named_before_loading(tmp_path, capsys, monkeypatch):
+    import torch
+
+    from activation_rm.backbone import load_backbone
+    from activation_rm.reward_model import ActivationRM
+    from activation_rm.templates import JudgeTemplate
+
+    model = save_tiny_model(tmp_path / "model")
+    backbone = load_backbone(str(model), device="cpu")
+    shape = (backbone.num_layers, backbone.num_heads)
+    ActivationRM(backbone, JudgeTemplate("c"), torch.zeros(*shape, backbone.head_dim),
+                 torch.zeros(shape, dtype=torch.bool)).save(tmp_path / "arm")
+    shutil.rmtree(model)
+    refuse_model_loads(monkeypatch)
+    src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "p", "response": "r"}])
+    code, err = _run(capsys, ["score", str(tmp_path / "arm"), str(src), "-o", str(tmp_path / "o.jsonl")])
+    assert code == 2 and _problems(err) == [
+        f"artifact {tmp_path / 'arm'} was fitted on backbone '{model}', which is not here ({model}: model "
+        "directory not found); pass --model with that model"]
+
+
+def test_best_of_n_sampling_options_are_refused_before_any_model_loads(artifact, tmp_path, capsys, no_model_loads):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": "p"}])
+    code, err = _run(capsys, ["best-of-n", str(artifact), str(src), "-o", str(tmp_path / "o.jsonl"), "--n", "0",
+                              "--temperature", "-1", "--top-p", "2", "--chunk-size", "0",
+                              "--policy", str(tmp_path / "no-policy")])
+    assert code == 2 and _problems(err) == [
+        "--n must be at least 1, got 0", "--temperature must be a number above 0, got -1.0",
+        "--top-p must be in (0, 1], got 2.0", "--chunk-size must be at least 1, got 0",
+        f"--policy {tmp_path / 'no-policy'}: model directory not found"]
+
+
+def test_demo_options_are_refused_before_any_model_loads(tmp_path, capsys, no_model_loads, artifact):
+    code, err = _run(capsys, ["demo", "--criterion", "nope", "--steps", "-3", "--dtype", "float8",
+                              "--out", str(artifact)])
+    assert code == 2 and _problems(err) == [
+        "--criterion must be one of honest_not_flattering, short_correct, got 'nope'",
+        "--steps must be at least 0, got -3",
+        "--dtype float8: unknown dtype; use float32, bfloat16, float16, fp32, bf16, fp16",
+        f"--out {artifact} already holds an artifact; pass --overwrite to replace it, or give a new directory"]
+
+
+def test_a_finished_jobs_rerun_says_so_without_loading_the_model(artifact, tmp_path, capsys, monkeypatch):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"q{i}", "response": "r"} for i in range(3)])
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(artifact), str(src), "-o", str(out)]) == 0
+    done = out.read_bytes()
+    capsys.readouterr()
+    refuse_model_loads(monkeypatch)
+    code, err = _run(capsys, ["score", str(artifact), str(src), "-o", str(out)])
+    assert code == 0 and err == (f"nothing to do: {out} already answers every line of {src}; give a new --output "
+                                 "(or delete it) to run again\n")
+    assert out.read_bytes() == done
+
+
+def test_ctrl_c_in_a_scoring_job_says_what_was_kept_and_a_rerun_continues(artifact, tmp_path, capsys, monkeypatch):
+    from activation_rm.reward_model import ActivationRM
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"q{i}", "response": "r"} for i in range(6)])
+    out = tmp_path / "out.jsonl"
+    score = ActivationRM.score
+    calls = []
+
+    def interrupted_on_the_second_chunk(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return score(self, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ActivationRM, "score", interrupted_on_the_second_chunk)
+        code, err = _run(capsys, ["score", str(artifact), str(src), "-o", str(out), "--chunk-size", "2"])
+    assert code == 130 and _own_lines(err) == [f"interrupted: {out} keeps the results through input line 2; rerun the same "
+                                     "command to continue after it"]
+    assert len(out.read_text().splitlines()) == 2
+    assert main(["score", str(artifact), str(src), "-o", str(out), "--chunk-size", "2"]) == 0
+    assert len(out.read_text().splitlines()) == 6 and "resumed after line 2" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_a_fit_says_nothing_was_saved(model_dir, tmp_path, capsys, monkeypatch):
+    from activation_rm.reward_model import ActivationRM
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ActivationRM, "fit", interrupted)
+    examples = write_jsonl(tmp_path / "ex.jsonl", ARITHMETIC_PAIRS)
+    out = tmp_path / "arm"
+    code, err = _run(capsys, ["fit", str(examples), "--criterion", "c", "--out", str(out), "--model", str(model_dir),
+                              *FAST_FIT])
+    assert code == 130 and _own_lines(err) == [f"interrupted: nothing was saved to {out} (a fit keeps no partial state); rerun "
+                                     "the same command to start again"]
+    assert not out.exists()
+
+
+def test_single_class_pointwise_examples_warn_once_before_the_fit(model_dir, tmp_path, capsys, recwarn):
+    from activation_rm.activations import SingleVerdictWarning
+
+    examples = write_jsonl(tmp_path / "yes.jsonl", [{"prompt": e["prompt"], "response": e["chosen"], "label": "yes"}
+                                                    for e in ARITHMETIC_PAIRS])
+    assert main(["fit", str(examples), "--criterion", "c", "--out", str(tmp_path / "arm"), "--model", str(model_dir),
+                 *FAST_FIT]) == 0
+    warning = (f"warning: {examples}: all 6 labelled examples are labelled yes: with one class only the ARM learns "
+               "nothing that separates good responses from bad ones; add examples labelled no (or use pairs)")
+    assert warning in capsys.readouterr().err.splitlines()
+    assert not [w for w in recwarn if issubclass(w.category, SingleVerdictWarning)]  # said once, by the command

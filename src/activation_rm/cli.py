@@ -6,14 +6,22 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
+from .checks import ConfigError, FieldProblem, at_least, check_fields
+from .data import InputProblem
 from .selection import FINAL_RULES, LOSSES
 from .templates import DEMO_STYLES, LAYOUTS
+
+T = TypeVar("T")
 
 
 def _add_backbone_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
@@ -25,10 +33,143 @@ def _add_backbone_args(parser: argparse.ArgumentParser, required: bool = False) 
     parser.add_argument("--trust-remote-code", action="store_true", help="allow the model repo's own code to run")
 
 
+# ------------------------------------------------------------------------------------- checks before slow work
+class OptionError(InputProblem):
+    """Every problem with a command's options, paths and input files, found before any model loads."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            super().__init__(self.problems[0])
+        else:
+            super().__init__(f"{len(self.problems)} problems; nothing was loaded or written:\n"
+                             + "\n".join(f"  {problem}" for problem in self.problems))
+
+
+@dataclass
+class Preflight:
+    """Collects a command's problems so that one message reports them all, before the model loads."""
+
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, problem: str | None) -> None:
+        if problem:
+            self.problems.append(problem)
+
+    def options(self, problems: Iterable[FieldProblem]) -> None:
+        self.problems.extend(problem.as_option() for problem in problems)
+
+    def run(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """``check(*args, **kwargs)``, or None with its user-facing error recorded (a bug still raises)."""
+        try:
+            return check(*args, **kwargs)
+        except ConfigError as err:
+            self.options(err.problems)
+        except (InputProblem, FileNotFoundError, FileExistsError, IsADirectoryError) as err:
+            self.problems.append(str(err))
+        return None
+
+    def finish(self) -> None:
+        if self.problems:
+            raise OptionError(self.problems)
+
+
+def _at_least(pre: Preflight, args: argparse.Namespace, name: str, low: int) -> None:
+    """An integer option of the command itself (not of a configuration object), e.g. ``--chunk-size``."""
+    pre.run(check_fields, "activation-rm", [at_least(name, getattr(args, name), low)])
+
+
+def _backbone_problems(pre: Preflight, args: argparse.Namespace, model: str | None, check_model: bool = True) -> None:
+    """--device and --dtype, and the model unless the command loads the artifact's own (``check_model=False``)."""
+    from .backbone import check_load_options
+
+    problems = check_load_options(model, args.device, args.dtype)
+    pre.options(p for p in problems if check_model or p.field != "model")
+
+
+def _artifact_backbone_problem(artifact: str, meta: dict[str, Any]) -> str | None:
+    """Whether the backbone an artifact names (used when no --model is given) can be found."""
+    from .backbone import EMBEDDED_NAME, model_problem
+
+    name = meta.get("backbone", {}).get("name")
+    problem = model_problem(None if name == EMBEDDED_NAME else name)
+    return problem and f"artifact {artifact} was fitted on backbone {name!r}, which is not here ({problem}); " \
+                       "pass --model with that model"
+
+
+def _nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _cannot_create(option: str, path: Path) -> str | None:
+    """Why ``path`` (not there yet) could not be created: an ancestor that is a file, or a folder we may not write."""
+    ancestor = _nearest_existing(path)
+    if not ancestor.is_dir():
+        return f"{option} {path}: {ancestor} is a file, not a folder"
+    return _cannot_write_in(option, path, ancestor)
+
+
+def _cannot_write_in(option: str, path: Path, folder: Path) -> str | None:
+    """Probe with a temporary file: permissions, read-only mounts and ACLs all show up, also for root."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        return f"{option} {path}: cannot write in {folder} ({err.strerror})"
+    return None
+
+
+def output_file_problem(option: str, output: str | Path) -> str | None:
+    """Why the output JSONL cannot be appended to (a directory is streaming.check_output's to report)."""
+    path = Path(output)
+    if path.is_dir():
+        return None
+    if not path.exists():
+        return _cannot_create(option, path)
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as err:
+        return f"{option} {path}: cannot write to it ({err.strerror})"
+    return None
+
+
+def artifact_dir_problem(option: str, out: str | Path, overwrite: bool) -> str | None:
+    """Why an artifact cannot be saved to ``out``: a file there, an artifact there without ``--overwrite``, or a
+    folder we may not write; checked before the fit so a bad path never costs one."""
+    from .artifacts import META_FILE, TENSORS_FILE
+
+    path = Path(out)
+    if not path.exists():
+        return _cannot_create(option, path)
+    if not path.is_dir():
+        return f"{option} {path} is a file; give an artifact directory"
+    if not overwrite and ((path / META_FILE).exists() or (path / TENSORS_FILE).exists()):
+        return f"{option} {path} already holds an artifact; pass --overwrite to replace it, or give a new directory"
+    return _cannot_write_in(option, path, path)
+
+
+# ------------------------------------------------------------------------------------------------- loading
 def _backbone(args: argparse.Namespace):
     from .backbone import load_backbone
 
-    return load_backbone(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
+    with _loading(args.model):
+        return load_backbone(args.model, device=args.device, dtype=args.dtype,
+                             trust_remote_code=args.trust_remote_code)
+
+
+@contextmanager
+def _loading(model: str | None) -> Iterator[None]:
+    """A model that cannot be fetched or read (a Hugging Face id that does not exist, no network) is a user error."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise InputProblem(f"could not load the model {model or '(the artifact backbone)'}: {err}") from None
 
 
 def _load_rm(args: argparse.Namespace):
@@ -37,17 +178,37 @@ def _load_rm(args: argparse.Namespace):
     backbone = _backbone(args) if args.model else None
     kwargs = {} if backbone else {"device": args.device, "dtype": args.dtype,
                                   "trust_remote_code": args.trust_remote_code}
-    return ActivationRM.load(args.artifact, backbone=backbone, **kwargs)
+    with _loading(args.model):
+        return ActivationRM.load(args.artifact, backbone=backbone, **kwargs)
 
 
 def _criterion(args: argparse.Namespace) -> str:
+    """The criterion from --criterion or --criterion-file (neither, both, or a missing, non-UTF-8 or blank file is
+    an error; blank --criterion text is the template's to report)."""
+    if args.criterion is not None and args.criterion_file:
+        raise InputProblem("give the criterion with --criterion or --criterion-file, not both")
     if args.criterion_file:
-        return Path(args.criterion_file).read_text(encoding="utf-8").strip()
-    if args.criterion:
-        return args.criterion
-    raise SystemExit("error: give the criterion with --criterion TEXT or --criterion-file PATH")
+        return _criterion_file(Path(args.criterion_file))
+    if args.criterion is None:
+        raise InputProblem("give the criterion with --criterion TEXT or --criterion-file PATH")
+    return args.criterion
 
 
+def _criterion_file(path: Path) -> str:
+    if not path.is_file():
+        raise InputProblem(f"--criterion-file {path}: " + ("is a directory" if path.is_dir() else "file not found"))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputProblem(f"--criterion-file {path}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset "
+                           f"{err.start})") from None
+    if not text.strip():
+        raise InputProblem(f"--criterion-file {path}: the file is empty or blank")
+    return text.strip()
+
+
+# -------------------------------------------------------------------------------------------- scoring jobs
 def _job(args: argparse.Namespace, artifacts: Sequence[str]) -> Any:
     """What a scoring command's output answers (streaming.Job): its artifacts and the options that change scores,
     so a rerun with others is refused instead of mixing two jobs in one file."""
@@ -57,50 +218,140 @@ def _job(args: argparse.Namespace, artifacts: Sequence[str]) -> Any:
                                                 "dtype": args.dtype})
 
 
-def _check_job(input_path: str, output_path: str, artifact_modes: dict[str, str], allow_network: bool = False,
-               pairs: bool | None = None, job: Any = None) -> None:
-    """Refuse a scoring job's bad input before any model loads: the artifacts' metadata, every input line (all
-    problems in one message), an empty input, and an output this job must not append to (streaming.check_output)."""
-    from .artifacts import ArtifactError, read_artifact_meta
+def _check_job(pre: Preflight, args: argparse.Namespace, artifacts: Sequence[str],
+               pairs: bool | None = None) -> dict[str, str]:
+    """A scoring job's problems before any model loads: the artifacts' metadata and mode mix, the backbone they
+    will load, every input line (all problems in one message), an empty input, --chunk-size, and an output file
+    this tool did not write or cannot write. Returns each readable artifact's mode."""
+    from .artifacts import read_artifact_meta
     from .streaming import check_input, check_output, pair_fields, pointwise_fields, with_images
 
-    for artifact in artifact_modes:
-        artifact_modes[artifact] = read_artifact_meta(artifact)["mode"]
-    modes = set(artifact_modes.values())
-    if len(modes) > 1:
-        raise ArtifactError("these artifacts mix pointwise and pairwise modes: " + ", ".join(
-            f"{path} ({mode})" for path, mode in artifact_modes.items()))
-    if pairs is None:
-        pairs = modes == {"pairwise"}
-    check_input(input_path, with_images(pair_fields if pairs else pointwise_fields, allow_network))
-    check_output(output_path, input_path, job)
+    metas = {path: pre.run(read_artifact_meta, path) for path in artifacts}
+    modes = {path: meta["mode"] for path, meta in metas.items() if meta}
+    if len(set(modes.values())) > 1:
+        pre.add("these artifacts mix pointwise and pairwise modes: "
+                + ", ".join(f"{path} ({mode})" for path, mode in modes.items()))
+    if pairs is None and len(modes) == len(artifacts):
+        pairs = set(modes.values()) == {"pairwise"}
+    if pairs is not None:  # with an unreadable artifact the fields a line needs are unknown
+        pre.run(check_input, args.input, with_images(pair_fields if pairs else pointwise_fields,
+                                                     getattr(args, "allow_network", False)))
+    _at_least(pre, args, "chunk_size", 1)
+    _backbone_problems(pre, args, args.model, check_model=bool(args.model))
+    if not args.model and metas[artifacts[0]]:
+        pre.add(_artifact_backbone_problem(artifacts[0], metas[artifacts[0]]))
+    pre.run(check_output, args.output, args.input, _job(args, artifacts))
+    if not getattr(args, "ray", False):  # Ray Data writes a directory of shards
+        pre.add(output_file_problem("--output", args.output))
+    return modes
+
+
+def _finished(args: argparse.Namespace) -> bool:
+    """A rerun of a job whose output already answers every input line says so instead of loading the model."""
+    from .streaming import output_complete
+
+    if getattr(args, "ray", False) or not output_complete(args.input, args.output):
+        return False
+    print(f"nothing to do: {args.output} already answers every line of {args.input}; give a new --output "
+          "(or delete it) to run again", file=sys.stderr)
+    return True
+
+
+def _job_interrupted(args: argparse.Namespace) -> str:
+    """What an interrupted scoring job kept: the complete output lines, which a rerun continues after."""
+    from .streaming import answered_through
+
+    if getattr(args, "ray", False):
+        return f"the Ray job stopped; {args.output} may hold part of its shards"
+    try:
+        done = answered_through(args.output)
+    except (OSError, InputProblem):
+        done = 0
+    if not done:
+        return f"nothing was written to {args.output}; rerun the same command to start"
+    return (f"{args.output} keeps the results through input line {done}; rerun the same command to continue "
+            "after it")
+
+
+def _fit_interrupted(args: argparse.Namespace) -> str:
+    out = getattr(args, "out", None)
+    where = f" to {out}" if out else ""
+    return f"nothing was saved{where} (a fit keeps no partial state); rerun the same command to start again"
+
+
+def _nothing_kept(args: argparse.Namespace) -> str:
+    return "nothing partial was kept; rerun the same command"
 
 
 #: ``fit`` options that map one-to-one onto ContextConfig / SelectionConfig / JudgeTemplate fields
 FIT_OPTIONS = ("steps", "masks_per_step", "lr", "init_logit", "final_samples", "loss", "final_rule", "n_contexts",
-               "n_shots", "demos", "context_tokens", "layout", "max_length")
+               "n_shots", "demos", "context_tokens", "layout", "max_length", "held_out_fraction")
+
+
+def _fit_options(args: argparse.Namespace, criterion: str) -> dict[str, Any]:
+    """The fields of the fit's configuration objects given on the command line (None: the library's default)."""
+    options = {key: getattr(args, key) for key in FIT_OPTIONS}
+    return {**options, "criterion": criterion, "mode": args.mode, "balance_classes": args.balance_classes or None}
+
+
+def _fit_items(args: argparse.Namespace, examples: Sequence[Any], template: Any, contexts: Any,
+               selection: Any) -> list[Any]:
+    """The labelled items the means average over, after the checks that need the examples: their kind against
+    --mode, enough items for --n-shots, a training set left by --held-out-fraction, enough examples for --auto."""
+    from .activations import check_enough_items
+    from .data import PairwiseExample
+    from .reward_model import split_held_out
+    from .templates import PAIRWISE, labelled_items
+
+    if template.mode == PAIRWISE and not isinstance(examples[0], PairwiseExample):
+        raise InputProblem(f"--mode pairwise needs pairs {{prompt, chosen, rejected}}; {args.examples} holds "
+                           "pointwise examples")
+    items = labelled_items(examples, template.mode)
+    check_enough_items(len(items), contexts)
+    train, _ = split_held_out(examples, selection.held_out_fraction, args.seed)
+    if not train:
+        raise InputProblem(f"--held-out-fraction {selection.held_out_fraction} leaves none of the {len(examples)} "
+                           "examples to train on")
+    if args.auto:
+        from .auto import fit_auto
+
+        needed = 2 * fit_auto.__kwdefaults__["folds"]
+        if len(examples) < needed:
+            raise InputProblem(f"--auto needs at least {needed} examples for cross-validation; {args.examples} has "
+                               f"{len(examples)}")
+    return items
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from .activations import SingleVerdictWarning, single_verdict_message
     from .data import load_examples
+    from .reward_model import fit_configs
 
-    criterion = _criterion(args)
-    examples = load_examples(args.examples)  # every bad line is reported before torch or the backbone loads
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise FileExistsError(f"--out {args.out} is a file; give an artifact directory")
+    pre = Preflight()
+    criterion = pre.run(_criterion, args)
+    configs = pre.run(fit_configs, None, None, None, _fit_options(args, criterion or "(not given)"))
+    examples = pre.run(load_examples, args.examples)  # every bad line is reported before the backbone loads
+    items = pre.run(_fit_items, args, examples, *configs) if examples and configs else None
+    _backbone_problems(pre, args, args.model)
+    pre.add(artifact_dir_problem("--out", args.out, args.overwrite))
+    pre.finish()
+    warning = single_verdict_message([verdict for _, verdict in items])
+    if warning:
+        print(f"warning: {args.examples}: {warning}", file=sys.stderr)
+    template, contexts, selection = configs
+
     from .reward_model import ActivationRM
 
     backbone = _backbone(args)
     started = time.perf_counter()
-    overrides = {key: getattr(args, key) for key in FIT_OPTIONS if getattr(args, key) is not None}
-    if args.balance_classes:
-        overrides["balance_classes"] = True
     if args.auto:
         from .auto import fit_auto as fit
     else:
         fit = ActivationRM.fit
-    rm = fit(backbone, examples, criterion=criterion, mode=args.mode, held_out_fraction=args.held_out_fraction,
-             seed=args.seed, progress=not args.quiet, allow_network=args.allow_network, **overrides)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingleVerdictWarning)  # said above, before the load
+        rm = fit(backbone, examples, template, contexts=contexts, selection=selection, seed=args.seed,
+                 progress=not args.quiet, allow_network=args.allow_network)
     path = rm.save(args.out)
     print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
           f"{int(rm.mask.sum())} of {rm.mask.numel()} heads steered; saved to {path}")
@@ -115,8 +366,17 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare_job(args: argparse.Namespace, artifacts: Sequence[str], pairs: bool | None = None) -> dict[str, str] | None:
+    """Every check of a scoring job before its model loads; None when its output is already complete."""
+    pre = Preflight()
+    modes = _check_job(pre, args, artifacts, pairs)
+    pre.finish()
+    return None if _finished(args) else modes
+
+
 def cmd_score(args: argparse.Namespace) -> int:
-    _check_job(args.input, args.output, {args.artifact: ""}, args.allow_network, job=_job(args, [args.artifact]))
+    if _prepare_job(args, [args.artifact]) is None:
+        return 0
     if getattr(args, "ray", False):  # Ray Data batch scoring (the [ray] extra); imported only when asked for
         from .serve.cli import run_score_ray
 
@@ -155,8 +415,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from .streaming import chunk_images, pair_fields, run_jsonl_job, with_images
 
-    _check_job(args.input, args.output, {args.artifact: ""}, args.allow_network, pairs=True,
-               job=_job(args, [args.artifact]))
+    if _prepare_job(args, [args.artifact], pairs=True) is None:
+        return 0
     rm = _load_rm(args)
     if args.without_steering:
         rm = rm.without_steering()
@@ -225,12 +485,24 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve.cli import run_serve  # FastAPI/uvicorn/Ray are imported only when serving
 
+    pre = Preflight()
+    _backbone_problems(pre, args, args.model, check_model=bool(args.model))  # --port and limits: serve.cli's
+    pre.finish()
     return run_serve(args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo import check_criterion_name, run_demo
+    from .selection import SelectionConfig
 
+    pre = Preflight()
+    pre.run(check_criterion_name, args.criterion)
+    if args.steps is not None:
+        pre.run(SelectionConfig, steps=args.steps)
+    _backbone_problems(pre, args, args.model)
+    if args.out:
+        pre.add(artifact_dir_problem("--out", args.out, args.overwrite))
+    pre.finish()
     backbone = _backbone(args)
     print(f"backbone: {backbone.name} ({backbone.num_layers} layers x {backbone.num_heads} heads, {backbone.dtype})")
     result = run_demo(backbone, args.criterion, seed=args.seed, steps=args.steps, progress=not args.quiet)
@@ -255,16 +527,18 @@ def cmd_build_preferencehack(args: argparse.Namespace) -> int:
 
 def cmd_score_criteria(args: argparse.Namespace) -> int:
     """Several pointwise artifacts on one backbone score each line in one pass (see activation_rm.multi)."""
-    from .artifacts import ArtifactError
     from .reward_model import ActivationRM
     from .scoring import score_criteria
     from .streaming import pointwise_fields, run_jsonl_job
 
-    modes = dict.fromkeys(args.artifacts, "")
-    _check_job(args.input, args.output, modes, job=_job(args, args.artifacts))
-    if set(modes.values()) != {"pointwise"}:
-        raise ArtifactError("score-criteria needs pointwise artifacts; pairwise: "
-                            + ", ".join(path for path, mode in modes.items() if mode != "pointwise"))
+    pre = Preflight()
+    modes = _check_job(pre, args, args.artifacts, pairs=False)
+    pairwise = [path for path, mode in modes.items() if mode != "pointwise"]
+    if pairwise:
+        pre.add("score-criteria needs pointwise artifacts; pairwise: " + ", ".join(pairwise))
+    pre.finish()
+    if _finished(args):
+        return 0
     first = _load_rm(argparse.Namespace(**{**vars(args), "artifact": args.artifacts[0]}))
     rms = [first] + [ActivationRM.load(path, backbone=first.backbone) for path in args.artifacts[1:]]
     names = [Path(path).name for path in args.artifacts]
@@ -285,26 +559,18 @@ def cmd_score_criteria(args: argparse.Namespace) -> int:
 
 def cmd_best_of_n(args: argparse.Namespace) -> int:
     """Sample ``--n`` completions per prompt from the policy and keep the one the Activation RM scores highest."""
-    from .best_of_n import (
-        SETTINGS_KEY,
-        Policy,
-        SamplingConfig,
-        best_of_n,
-        check_job,
-        job_of,
-        prompt_line,
-        run_settings,
-    )
+    from .best_of_n import SETTINGS_KEY, Policy, best_of_n, job_of, prompt_line
     from .streaming import run_jsonl_job
 
-    config = SamplingConfig.from_args(args)
-    settings = run_settings(config, args.policy or "artifact backbone", args.artifact, args.without_steering)
-    check_job(args.artifact, args.input, args.output, settings)  # before any model loads
+    config, settings = _check_best_of_n(args)
+    if _finished(args):
+        return 0
     rm = _load_rm(args)
     if args.without_steering:
         rm = rm.without_steering()
-    policy = Policy.from_backbone(rm.backbone) if not args.policy else Policy.load(
-        args.policy, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
+    with _loading(args.policy):
+        policy = Policy.from_backbone(rm.backbone) if not args.policy else Policy.load(
+            args.policy, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code)
 
     def pick_chunk(chunk: Sequence[Any]) -> list[dict[str, Any]]:
         picks = best_of_n(rm, policy, [p for _, p in chunk], [number for number, _ in chunk], config)
@@ -318,6 +584,34 @@ def cmd_best_of_n(args: argparse.Namespace) -> int:
     return 1 if stats.failed else 0
 
 
+def _check_best_of_n(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """Every check of a best-of-N job before a model loads: the sampling options, --policy, the artifact, input
+    and output (best_of_n.check_job: a rerun with other settings is refused) and the backbone options."""
+    from .artifacts import read_artifact_meta
+    from .backbone import model_problem
+    from .best_of_n import SamplingConfig, check_job, prompt_line, run_settings
+    from .streaming import check_input
+
+    pre = Preflight()
+    config = pre.run(SamplingConfig.from_args, args)
+    meta = pre.run(read_artifact_meta, args.artifact)
+    settings = config and run_settings(config, args.policy or "artifact backbone", args.artifact,
+                                       args.without_steering)
+    if config and meta:
+        pre.run(check_job, args.artifact, args.input, args.output, settings)
+    else:
+        pre.run(check_input, args.input, prompt_line)
+    _at_least(pre, args, "chunk_size", 1)
+    _backbone_problems(pre, args, args.model, check_model=bool(args.model))
+    if meta and not args.model:
+        pre.add(_artifact_backbone_problem(args.artifact, meta))
+    if args.policy:
+        pre.options([FieldProblem("best-of-n", "policy", problem)] if (problem := model_problem(args.policy)) else [])
+    pre.add(output_file_problem("--output", args.output))
+    pre.finish()
+    return config, settings
+
+
 def _add_best_of_n_parser(sub: Any) -> None:
     p = sub.add_parser("best-of-n", help="sample N completions per prompt from a policy and keep the one the "
                                          "Activation RM scores highest (seeded; appended, a rerun resumes)")
@@ -329,7 +623,7 @@ def _add_best_of_n_parser(sub: Any) -> None:
     p.add_argument("--chunk-size", type=int, default=4, help="prompts sampled, scored and written per chunk")
     p.add_argument("--without-steering", action="store_true", help="pick with the zero-shot judge (no heads replaced)")
     _add_backbone_args(p)
-    p.set_defaults(func=cmd_best_of_n)
+    p.set_defaults(func=cmd_best_of_n, interrupted=_job_interrupted)
 
 
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
@@ -381,6 +675,7 @@ def _add_fit_parser(sub: Any) -> None:
     fit.add_argument("--criterion", help="what is judged, in words")
     fit.add_argument("--criterion-file", help="read the criterion text from a file")
     fit.add_argument("--out", "-o", required=True, help="artifact directory to write")
+    fit.add_argument("--overwrite", action="store_true", help="replace an artifact already in --out")
     fit.add_argument("--mode", choices=("pointwise", "pairwise"), default="pointwise")
     _add_fit_tuning_args(fit)
     fit.add_argument("--auto", action="store_true",
@@ -389,7 +684,7 @@ def _add_fit_parser(sub: Any) -> None:
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
     fit.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the examples' images")
     _add_backbone_args(fit)
-    fit.set_defaults(func=cmd_fit)
+    fit.set_defaults(func=cmd_fit, interrupted=_fit_interrupted)
 
 
 def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str) -> argparse.ArgumentParser:
@@ -402,7 +697,7 @@ def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str) -> argparse
     p.add_argument("--without-steering", action="store_true", help="zero-shot baseline: replace no heads")
     p.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the lines' images")
     _add_backbone_args(p)
-    p.set_defaults(func=func)
+    p.set_defaults(func=func, interrupted=_job_interrupted)
     return p
 
 
@@ -427,7 +722,7 @@ def _add_score_criteria_parser(sub: Any) -> None:
                                                             "(appended; a rerun resumes)")
     _add_chunk_size(many)
     _add_backbone_args(many)
-    many.set_defaults(func=cmd_score_criteria)
+    many.set_defaults(func=cmd_score_criteria, interrupted=_job_interrupted)
 
 
 def _add_inspect_parser(sub: Any) -> None:
@@ -444,9 +739,10 @@ def _add_demo_parser(sub: Any) -> None:
     demo.add_argument("--steps", type=int, help="REINFORCE steps (default: the library's)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", help="also save the fitted artifact here")
+    demo.add_argument("--overwrite", action="store_true", help="replace an artifact already in --out")
     demo.add_argument("--quiet", action="store_true")
     _add_backbone_args(demo)
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=cmd_demo, interrupted=_fit_interrupted)
 
 
 def _add_serve_parser(sub: Any) -> None:
@@ -458,6 +754,10 @@ def _add_serve_parser(sub: Any) -> None:
     serve.set_defaults(func=cmd_serve)
 
 
+def _eval_interrupted(args: argparse.Namespace) -> str:
+    return f"the items judged so far stay in {args.out}; rerun the same command to resume"
+
+
 def _add_eval_parsers(sub: Any) -> None:
     """``eval`` and ``build-preferencehack``, whose arguments live with the eval code."""
     from .eval.command import add_build_arguments, add_eval_arguments  # argparse only; runs nothing
@@ -465,7 +765,7 @@ def _add_eval_parsers(sub: Any) -> None:
     evaluate = sub.add_parser("eval", help="compare Activation RMs with few-shot baselines on benchmarks "
                                            "(resumable per-item JSONL, summary JSON, Markdown, PNG)")
     add_eval_arguments(evaluate)
-    evaluate.set_defaults(func=cmd_eval)
+    evaluate.set_defaults(func=cmd_eval, interrupted=_eval_interrupted)
     build = sub.add_parser("build-preferencehack", help="build the PreferenceHack reconstruction (bias and control "
                                                         "splits) from RewardBench pairs")
     add_build_arguments(build)
@@ -489,7 +789,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     from .backbone import BackboneMismatchError, UnsupportedModelError
-    from .data import InputProblem
 
     try:
         return args.func(args)
@@ -497,6 +796,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             IsADirectoryError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line on what was kept and how to go on, no traceback
+        print(f"interrupted: {getattr(args, 'interrupted', _nothing_kept)(args)}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

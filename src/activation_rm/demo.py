@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .backbone import Backbone
-from .bundled import load_bundled
+from .bundled import bundled_names, load_bundled
+from .checks import check_fields, one_of
 from .data import PairwiseExample
 from .reward_model import ActivationRM
 
@@ -72,9 +73,16 @@ class DemoResult:
         return "\n".join(lines)
 
 
+def check_criterion_name(name: str) -> None:
+    """An unknown bundled criterion is a :class:`ConfigError` that lists the choices (the command line checks it
+    before it loads the model)."""
+    check_fields("demo", [one_of("criterion", name, bundled_names())])
+
+
 def run_demo(backbone: Backbone, criterion_name: str = "short_correct", *, seed: int = 0, steps: int | None = None,
              progress: bool = True, **fit_kwargs) -> DemoResult:
     """Fit on the bundled criterion's few-shot pairs; evaluate ARM and zero-shot P(Yes) on its held-out pairs."""
+    check_criterion_name(criterion_name)
     bundled = load_bundled(criterion_name)
     started = time.perf_counter()
     rm = ActivationRM.fit(backbone, bundled.fewshot, criterion=bundled.criterion, seed=seed, steps=steps,

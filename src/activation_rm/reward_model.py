@@ -19,6 +19,7 @@ from .activations import ContextConfig, mean_head_activations
 from .artifacts import ArtifactError, read_artifact, write_artifact
 from .backbone import EMBEDDED_NAME, Backbone, load_backbone
 from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
+from .checks import ConfigError
 from .data import MAX_SHOWN, Example, Prompt, load_examples
 from .heads import Steering
 from .multi import prompt_keys, shared_prompt_logits
@@ -266,7 +267,7 @@ def fit_configs(template: JudgeTemplate | str | None, contexts: ContextConfig | 
     unknown = [key for key in options if not any(key in f for f in fields.values())]
     if unknown:
         raise TypeError(f"unknown fit option(s) {unknown}; options are {sorted(set().union(*fields.values()))}")
-    built = {}
+    built, errors = {}, []
     for name, kind in kinds.items():
         mine = {k: v for k, v in options.items() if k in fields[name] and v is not None}
         if given[name] is not None and mine:
@@ -274,7 +275,12 @@ def fit_configs(template: JudgeTemplate | str | None, contexts: ContextConfig | 
                             f"(e.g. dataclasses.replace({name}, {next(iter(mine))}=...))")
         if given[name] is None and name == "template" and "criterion" not in mine:
             raise TypeError("fit needs the judge template: a JudgeTemplate, the criterion text, or criterion=...")
-        built[name] = given[name] if given[name] is not None else kind(**mine)
+        try:
+            built[name] = given[name] if given[name] is not None else kind(**mine)
+        except ConfigError as err:  # every bad field of all three objects in one error
+            errors.append(err)
+    if errors:
+        raise ConfigError.merged(errors)
     return built["template"], built["contexts"], built["selection"]
 
 

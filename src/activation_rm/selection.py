@@ -25,6 +25,7 @@ from .batching import (
     last_token_logits_from_prefix,
     shared_prefix_supported,
 )
+from .checks import at_least, check_fields, finite, one_of, positive
 from .heads import Steering
 from .queries import VerdictQuery
 from .templates import EncodedQuery
@@ -60,14 +61,16 @@ class SelectionConfig:
     held_out_fraction: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.steps < 0 or self.masks_per_step < 2 or self.final_samples < 1:
-            raise ValueError("need steps >= 0, masks_per_step >= 2 and final_samples >= 1")
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.final_rule not in FINAL_RULES:
-            raise ValueError(f"final_rule must be one of {FINAL_RULES}, got {self.final_rule!r}")
-        if not 0 <= self.held_out_fraction < 1:
-            raise ValueError(f"held_out_fraction must be in [0, 1), got {self.held_out_fraction}")
+        check_fields(self, [
+            at_least("steps", self.steps, 0),
+            at_least("masks_per_step", self.masks_per_step, 2),
+            positive("lr", self.lr),
+            finite("init_logit", self.init_logit),
+            at_least("final_samples", self.final_samples, 1),
+            one_of("loss", self.loss, LOSSES),
+            one_of("final_rule", self.final_rule, FINAL_RULES),
+            ("held_out_fraction", 0 <= self.held_out_fraction < 1, f"must be in [0, 1), got {self.held_out_fraction}"),
+        ])
 
     @classmethod
     def paper(cls, **overrides) -> SelectionConfig:

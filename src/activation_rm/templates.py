@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .backbone import UnsupportedModelError
+from .checks import check_fields, one_of
 from .data import Example, Prompt
 from .images import has_images, per_item_images
 
@@ -65,14 +66,13 @@ class JudgeTemplate:
     layout: str = COMPACT
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
-        if not self.criterion or not self.criterion.strip():
-            raise ValueError("criterion text is empty")
-        if self.max_length < 64:
-            raise ValueError(f"max_length must be at least 64 tokens, got {self.max_length}")
+        check_fields(self, [
+            ("criterion", isinstance(self.criterion, str) and bool(self.criterion.strip()),
+             f"must be non-blank text, got {self.criterion!r}"),
+            one_of("mode", self.mode, MODES),
+            one_of("layout", self.layout, LAYOUTS),
+            ("max_length", self.max_length >= 64, f"must be at least 64 tokens, got {self.max_length}"),
+        ])
 
     @property
     def verdicts(self) -> tuple[str, str]:
