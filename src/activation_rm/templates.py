@@ -4,12 +4,18 @@ Pointwise queries ask "does the response meet the criterion? Yes/No"; pairwise q
 ask which is better. The verdict is read at the last input token, right after the generation prompt. Over-long
 inputs are truncated inside the response (and the prompt if need be), keeping their start and end, the criterion
 and the question, and every truncation is counted.
+
+User text (prompt, responses, criterion, system text, demonstrations) is always tokenized as text: a special-token
+string written in it (``<|im_end|>``, ``<|im_start|>``, an image placeholder...) becomes the ordinary text tokens of
+that string, never the control token, so a policy cannot write judge turns into its own answer
+(:class:`TextGuard`). Text without such strings tokenizes exactly as a plain tokenizer call on the rendered query.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Sequence
+import re
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +23,7 @@ from .backbone import UnsupportedModelError
 from .checks import check_fields, one_of
 from .data import Example, Prompt
 from .images import has_images, per_item_images
+from .openrlhf_queries import special_token_strings
 
 POINTWISE = "pointwise"
 PAIRWISE = "pairwise"
@@ -158,32 +165,151 @@ class EncodedQuery:
         return (tuple(self.ids), digest.hexdigest())
 
 
+def text_token_ids(tokenizer: Any, text: str) -> list[int]:
+    """Token ids of ``text`` read as plain text: special-token strings in it become ordinary text tokens."""
+    return list(tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
+
+
+Turns = Sequence[tuple[str, str | None]]
+
+
+@dataclass(frozen=True)
+class MaskedTurns:
+    """Chat turns and system text with each special-token string written in them replaced by the guard's stand-in,
+    and the strings replaced, in the order they appear."""
+
+    turns: list[tuple[str, str | None]]
+    system: str | None
+    written: list[str]
+
+
+@dataclass
+class TextGuard:
+    """Keeps user text text, so nothing written in a prompt or response can open or close a judge turn.
+
+    The chat template and the tokenizer (or processor) see the texts with every special-token string written in
+    them replaced by one stand-in special token that the template never emits; in the resulting ids each stand-in
+    is then replaced by the text tokens of the string it hid. Why a stand-in rather than tokenizing user segments
+    apart: tokenizers already split the text at special tokens, so text without such strings keeps exactly the
+    ids of one plain tokenizer call (no merge across a segment boundary changes), the template's own special
+    tokens stay control tokens, and a processor's image-placeholder expansion only sees the template's
+    placeholders.
+    """
+
+    tokenizer: Any
+    #: the tokenizer's special-token strings, longest first (so the longest one written at a place is taken whole)
+    markers: tuple[str, ...]
+    #: the special token that stands in for written ones (None: every special token is in use by the template)
+    stand_in: str | None
+    _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False)
+    _text_ids: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.markers:
+            self._pattern = re.compile("|".join(re.escape(m) for m in self.markers))
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer: Any, reserved: str = "") -> TextGuard:
+        """The guard for ``tokenizer``; its stand-in is a special token that does not occur in ``reserved`` (what
+        the template and processor emit themselves) and absorbs no whitespace, unk/pad/eos/bos first."""
+        markers = special_token_strings(tokenizer)
+        added = {str(t): t for t in (getattr(tokenizer, "added_tokens_decoder", None) or {}).values()}
+        named = [getattr(tokenizer, name, None) for name in ("unk_token", "pad_token", "eos_token", "bos_token")]
+        free = [m for m in dict.fromkeys([*named, *sorted(markers)])
+                if m in markers and m not in reserved
+                and not getattr(added.get(m), "lstrip", False) and not getattr(added.get(m), "rstrip", False)]
+        return cls(tokenizer, markers, free[0] if free else None)
+
+    def mask(self, turns: Turns, system: str | None) -> MaskedTurns:
+        """``turns`` and ``system`` with their special-token strings hidden behind the stand-in."""
+        written: list[str] = []
+
+        def hide(text: str | None) -> str | None:
+            if text is None or self._pattern is None:
+                return text
+            return self._pattern.sub(lambda match: self._hide(match.group(), written), text)
+
+        masked_system = hide(system)
+        masked_turns = [(hide(user) or "", hide(answer)) for user, answer in turns]
+        return MaskedTurns(masked_turns, masked_system, written)
+
+    def _hide(self, marker: str, written: list[str]) -> str:
+        if self.stand_in is None:
+            raise ValueError(f"the text contains the special token {marker!r}, and every special token of this "
+                             "tokenizer is used by its chat template, so none can stand in to keep it text")
+        written.append(marker)
+        return self.stand_in
+
+    def text_ids(self, marker: str) -> list[int]:
+        """The ordinary text tokens of a special-token string (checked to hold no special token)."""
+        if marker not in self._text_ids:
+            ids = text_token_ids(self.tokenizer, marker)
+            special = set(self.tokenizer.convert_tokens_to_ids(list(self.markers)))
+            if not ids or special.intersection(ids):
+                raise UnsupportedModelError(f"the tokenizer cannot tokenize {marker!r} as plain text "
+                                            "(split_special_tokens is not supported)")
+            self._text_ids[marker] = ids
+        return self._text_ids[marker]
+
+    def restore(self, query: EncodedQuery, written: Sequence[str]) -> EncodedQuery:
+        """``query`` (encoded from masked text) with each stand-in replaced by the text tokens it hid; token-aligned
+        pixel entries (``SEQUENCE_KEYS``) are stretched to match, each new token taking the stand-in's value."""
+        if not written:
+            return query
+        stand_in_id = self.tokenizer.convert_tokens_to_ids(self.stand_in)
+        at = [i for i, token in enumerate(query.ids) if token == stand_in_id]
+        if len(at) != len(written):
+            raise ValueError(f"{len(written)} special-token strings were written in the text but the chat template "
+                             f"or processor kept {len(at)} of their stand-ins ({self.stand_in!r}); cannot keep them "
+                             "as text")
+        pieces = [[token] for token in query.ids]
+        for i, marker in zip(at, written):
+            pieces[i] = self.text_ids(marker)
+        ids = [token for piece in pieces for token in piece]
+        pixels = dict(query.pixels)
+        if any(key in SEQUENCE_KEYS for key in pixels):
+            import torch
+
+            counts = torch.tensor([len(piece) for piece in pieces])
+            for key in SEQUENCE_KEYS & pixels.keys():
+                pixels[key] = pixels[key].repeat_interleave(counts, dim=-1)
+        return EncodedQuery(ids, query.truncated, pixels)
+
+
 @dataclass
 class QueryEncoder:
-    """Tokenizes judge queries with the tokenizer's chat template (plain-text fallback without one)."""
+    """Tokenizes judge queries with the tokenizer's chat template (plain-text fallback without one); every query
+    goes through :meth:`encode_turns`, which keeps user text text (:class:`TextGuard`)."""
 
     tokenizer: Any
     template: JudgeTemplate
     _verdict_ids: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _guard: TextGuard | None = field(default=None, init=False, repr=False)
 
     @property
     def has_chat_template(self) -> bool:
         return bool(getattr(self.tokenizer, "chat_template", None))
 
-    def _messages(self, turns: Sequence[tuple[str, str | None]]) -> list[dict[str, str]]:
-        messages = [{"role": "system", "content": self.template.system}] if self.template.system else []
+    def _system(self, system: str | None) -> str | None:
+        return self.template.system if system is None else system
+
+    def _messages(self, turns: Turns, system: str | None = None) -> list[dict[str, str]]:
+        system = self._system(system)
+        messages = [{"role": "system", "content": system}] if system else []
         for user, assistant in turns:
             messages.append({"role": "user", "content": user})
             if assistant is not None:
                 messages.append({"role": "assistant", "content": assistant})
         return messages
 
-    def render_text(self, turns: Sequence[tuple[str, str | None]]) -> str:
-        """Turns of (user text, assistant verdict or None for the final query) to the model's input text."""
+    def render_text(self, turns: Turns, system: str | None = None) -> str:
+        """Turns of (user text, assistant verdict or None for the final query) to the model's input text, with the
+        template's system text unless ``system`` is given."""
         if self.has_chat_template:
-            return self.tokenizer.apply_chat_template(self._messages(turns), tokenize=False,
+            return self.tokenizer.apply_chat_template(self._messages(turns, system), tokenize=False,
                                                       add_generation_prompt=True)
-        parts = [self.template.system] if self.template.system else []
+        system = self._system(system)
+        parts = [system] if system else []
         for user, assistant in turns:
             parts.append(f"User: {user}")
             parts.append(f"Assistant: {assistant}" if assistant is not None else "Assistant:")
@@ -192,6 +318,27 @@ class QueryEncoder:
     def _tokenize(self, text: str) -> list[int]:
         # Chat templates already carry their special tokens; the plain fallback gets the tokenizer's BOS.
         return list(self.tokenizer(text, add_special_tokens=not self.has_chat_template)["input_ids"])
+
+    def _reserved_text(self) -> str:
+        """Text holding every special token the template emits itself (none of them may stand in for user text)."""
+        return self.render_text([("probe", "probe"), ("probe", None)])
+
+    @property
+    def guard(self) -> TextGuard:
+        """What keeps user text text for this tokenizer and template (built on first use)."""
+        if self._guard is None:
+            self._guard = TextGuard.for_tokenizer(self.tokenizer, self._reserved_text())
+        return self._guard
+
+    def encode_turns(self, turns: Turns, encode_text: Callable[[str], EncodedQuery] | None = None,
+                     **render: Any) -> EncodedQuery:
+        """Chat turns rendered (``render``: extra arguments of :meth:`render_text`) and encoded by ``encode_text``
+        (default: tokenized), with every text in them (system, user, assistant) kept text. The one path by which
+        user text reaches the tokenizer."""
+        masked = self.guard.mask(turns, self.template.system)
+        text = self.render_text(masked.turns, system=masked.system, **render)
+        encoded = encode_text(text) if encode_text else EncodedQuery(self._tokenize(text))
+        return self.guard.restore(encoded, masked.written)
 
     @property
     def verdict_ids(self) -> tuple[int, int]:
@@ -227,7 +374,7 @@ class QueryEncoder:
 
     def _shorten(self, text: str, keep: int) -> str:
         """Keep the first and last ``keep // 2`` tokens of ``text``."""
-        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        ids = text_token_ids(self.tokenizer, text)
         if len(ids) <= keep:
             return text
         head = max(keep // 2, 1)
@@ -240,9 +387,9 @@ class QueryEncoder:
         total = len(render(parts))
         if total <= budget:
             return parts, False
-        lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in parts]
+        lengths = [len(text_token_ids(self.tokenizer, p)) for p in parts]
         overhead = total - sum(lengths)
-        marker = len(self.tokenizer(_ELLIPSIS, add_special_tokens=False)["input_ids"]) + 2
+        marker = len(text_token_ids(self.tokenizer, _ELLIPSIS)) + 2
         room = budget - overhead - marker * len(parts)
         if room < 4 * len(parts):
             raise ValueError(f"max_length {budget} leaves no room for the texts (template alone is {overhead} tokens)")
@@ -258,12 +405,12 @@ class QueryEncoder:
     def template_tokens(self) -> int:
         """Tokens of a query whose prompt and responses are empty: the fixed cost of the template."""
         empty = [""] * (1 + self.template.num_responses)
-        return len(self._tokenize(self.render_text([(self._user(empty), None)])))
+        return len(self.tokenize_turns([(self._user(empty), None)]))
 
     def encode(self, item: JudgeItem) -> EncodedQuery:
         """Token ids of one zero-shot judge query."""
         def render(parts: list[str]) -> list[int]:
-            return self._tokenize(self.render_text([(self._user(parts), None)]))
+            return self.tokenize_turns([(self._user(parts), None)])
 
         parts, truncated = self.fit_parts(self._parts(item), self.template.max_length, render)
         return EncodedQuery(render(parts), truncated)
@@ -273,9 +420,9 @@ class QueryEncoder:
         encoded = [self.encode(item) for item in items]
         return encoded, sum(e.truncated for e in encoded)
 
-    def tokenize_turns(self, turns: Sequence[tuple[str, str | None]]) -> list[int]:
+    def tokenize_turns(self, turns: Turns) -> list[int]:
         """Token ids of chat turns (user text, verdict or None) rendered with this encoder's chat template."""
-        return self._tokenize(self.render_text(turns))
+        return self.encode_turns(turns).ids
 
     def load_images(self, examples: Sequence[Example], allow_network: bool = False) -> list[Example]:
         """The examples ready to encode: a text encoder refuses images (before any slow work)."""
@@ -299,7 +446,7 @@ class QueryEncoder:
 
     def item_tokens(self, item: JudgeItem) -> int:
         """Tokens of ``item``'s query rendered alone, uncut: what a per-item budget is compared with."""
-        return len(self._tokenize(self.render_text([(self._user(self._parts(item)), None)])))
+        return len(self.tokenize_turns([(self._user(self._parts(item)), None)]))
 
     def demo_turns(self, demos: Sequence[tuple[JudgeItem, int | None]], budget: int | Sequence[int] | None = None,
                    style: str = DEMO_TURNS) -> tuple[list[tuple[str, str | None]], bool]:
@@ -314,7 +461,7 @@ class QueryEncoder:
         turns: list[tuple[str, str | None]] = []
         for (item, verdict), item_budget in zip(demos, budgets):
             parts, cut = self.fit_parts(self._parts(item), item_budget,
-                                        lambda p: self._tokenize(self.render_text([(self._user(p), None)])))
+                                        lambda p: self.tokenize_turns([(self._user(p), None)]))
             truncated |= cut
             turns.append((self._user(parts), None if verdict is None else self.template.verdicts[verdict]))
         return (inline_turns(turns) if style == DEMO_INLINE else turns), truncated

@@ -62,10 +62,12 @@ class VisionQueryEncoder(QueryEncoder):
     def has_chat_template(self) -> bool:
         return True
 
-    def _vision_messages(self, turns: Sequence[tuple[str, str | None]], image_counts: Sequence[int]) -> list[dict]:
+    def _vision_messages(self, turns: Sequence[tuple[str, str | None]], image_counts: Sequence[int],
+                         system: str | None = None) -> list[dict]:
         messages: list[dict[str, Any]] = []
-        if self.template.system:
-            messages.append({"role": "system", "content": [{"type": "text", "text": self.template.system}]})
+        system = self._system(system)
+        if system:
+            messages.append({"role": "system", "content": [{"type": "text", "text": system}]})
         for (user, assistant), count in zip(turns, image_counts):
             content = [{"type": "image"} for _ in range(count)] + [{"type": "text", "text": user}]
             messages.append({"role": "user", "content": content})
@@ -73,10 +75,24 @@ class VisionQueryEncoder(QueryEncoder):
                 messages.append({"role": "assistant", "content": [{"type": "text", "text": assistant}]})
         return messages
 
-    def render_text(self, turns: Sequence[tuple[str, str | None]], image_counts: Sequence[int] | None = None) -> str:
+    def render_text(self, turns: Sequence[tuple[str, str | None]], image_counts: Sequence[int] | None = None,
+                    system: str | None = None) -> str:
         counts = list(image_counts) if image_counts is not None else [0] * len(turns)
-        return self.processor.apply_chat_template(self._vision_messages(turns, counts), tokenize=False,
+        return self.processor.apply_chat_template(self._vision_messages(turns, counts, system), tokenize=False,
                                                   add_generation_prompt=True)
+
+    def _reserved_text(self) -> str:
+        """The template's text with an image, and the processor's own token strings (image placeholders and what
+        they expand to): none of them may stand in for user text."""
+        own = [str(v) for v in vars(self.processor).values() if isinstance(v, str)]
+        return "\n".join([self.render_text([("probe", "probe"), ("probe", None)], [1, 1]), *own])
+
+    def _encode(self, turns: Sequence[tuple[str, str | None]], counts: Sequence[int],
+                images: Sequence[Any] | None = None) -> EncodedQuery:
+        """``turns`` with ``counts`` images each, run through the processor with ``images``, or (None) only
+        tokenized with the image placeholders unexpanded; user text kept text either way."""
+        process = None if images is None else (lambda text: self.process(text, images))
+        return self.encode_turns(turns, process, image_counts=counts)
 
     def _images(self, item: JudgeItem) -> tuple[Any, ...]:
         return load_images(item.images, allow_network=self.allow_network)
@@ -101,12 +117,12 @@ class VisionQueryEncoder(QueryEncoder):
         counts = [len(images)]
 
         def render(p: list[str]) -> list[int]:
-            return self._tokenize(self.render_text([(self._user(p), None)], counts))
+            return self._encode([(self._user(p), None)], counts).ids
 
         full = None
         text_budget = budget
         if count_images:
-            full = self.process(self.render_text([(self._user(parts), None)], counts), images)
+            full = self._encode([(self._user(parts), None)], counts, images)
             image_tokens = len(full.ids) - len(render(parts))
             text_budget = budget - image_tokens
             if text_budget < 64:
@@ -121,7 +137,7 @@ class VisionQueryEncoder(QueryEncoder):
         parts, truncated, full = self._fit_item(item, images, self.template.max_length)
         if not truncated and full is not None:
             return full
-        query = self.process(self.render_text([(self._user(parts), None)], [len(images)]), images)
+        query = self._encode([(self._user(parts), None)], [len(images)], images)
         query.truncated = True
         return query
 
@@ -148,7 +164,7 @@ class VisionQueryEncoder(QueryEncoder):
             all_images.extend(images)
         if style == DEMO_INLINE:
             turns, counts = inline_turns(turns), [sum(counts)]
-        encoded = self.process(self.render_text(turns, counts), all_images)
+        encoded = self._encode(turns, counts, all_images)
         encoded.truncated = truncated
         return encoded
 
