@@ -218,3 +218,19 @@ def test_a_valid_rewrite_still_loads_and_scores_the_same(artifact, tmp_path):
     again = ActivationRM.load(rewritten(artifact, tmp_path / "arm"), backbone=original.backbone)
     items = (["What is 2 plus 2?", "What is 3 plus 3?"], ["4.", "It is 7, because addition works that way."])
     assert again.score(*items) == original.score(*items)
+
+
+def test_commands_refuse_a_bad_artifact_before_the_model_loads(artifact, model_dir, tmp_path, monkeypatch, capsys):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the artifact was checked")
+    monkeypatch.setattr("activation_rm.backbone.load_backbone", refuse)
+
+    def poison(tensors):
+        tensors["means"][0, 0, 0] = math.nan
+
+    path = rewritten(artifact, tmp_path / "arm", edit_tensors=poison)
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "What is 2 plus 2?", "response": "4."}\n')
+    assert main(["score", str(path), str(source), "-o", str(tmp_path / "out.jsonl"), "--model", str(model_dir)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path / TENSORS_FILE}: means: 1 non-finite values (NaN or inf)" in err and "Traceback" not in err
