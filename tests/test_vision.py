@@ -345,7 +345,7 @@ def test_text_backbone_refuses_images(tmp_path, capsys):
     backbone.model.save_pretrained(tmp_path / "tiny-llama")
     backbone.tokenizer.save_pretrained(tmp_path / "tiny-llama")
     assert main(["fit", _write_examples(tmp_path, 4), "--model", str(tmp_path / "tiny-llama"), "--criterion", "c",
-                 "--out", str(tmp_path / "a"), "--steps", "1", "--quiet", "--device", "cpu"]) == 2
+                 "--out", str(tmp_path / "a"), "--steps", "1", "--n-shots", "1", "--quiet", "--device", "cpu"]) == 2
     assert "is text-only" in capsys.readouterr().err
 
 
