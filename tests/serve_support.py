@@ -68,6 +68,17 @@ def served() -> Served:
     return Served(root, model_dir, backbone, paths, rms)
 
 
+#: where the in-process test clients say they send requests: a loopback name, which the server answers by default
+LOCAL_URL = "http://localhost"
+
+
+def local_client(app, **kwargs):
+    """A TestClient that sends ``Host: localhost`` (TestClient's own ``testserver`` is refused by the host check)."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url=LOCAL_URL, **kwargs)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -75,13 +86,15 @@ def free_port() -> int:
 
 
 class UvicornThread:
-    """A real uvicorn server on 127.0.0.1 in a background thread (for HTTP-level tests)."""
+    """A real uvicorn server on 127.0.0.1 in a background thread (for HTTP-level tests); ``settings`` go to
+    ``uvicorn.Config``."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, **settings) -> None:
         import uvicorn
 
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    **settings))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

@@ -24,8 +24,7 @@ def test_every_kind_of_the_mix_gets_its_expected_status(soak):
     """In-process, so the end-to-end run below does not have to draw every kind to cover it."""
     import random
 
-    from fastapi.testclient import TestClient
-    from serve_support import served
+    from serve_support import local_client, served
 
     from activation_rm.scoring import ModelSet
     from activation_rm.serve.app import create_app
@@ -33,7 +32,7 @@ def test_every_kind_of_the_mix_gets_its_expected_status(soak):
 
     setup = served()
     app = create_app(ModelSet.from_artifacts(setup.specs, backbone=setup.backbone), ServerConfig(**soak.LIMITS))
-    client = TestClient(app, raise_server_exceptions=False)
+    client = local_client(app, raise_server_exceptions=False)
     rng, pairs = random.Random(0), soak.samples()
     calls = [soak.invalid_call(kind) for kind in soak.INVALID_KINDS]
     calls += [soak.valid_call(kind, rng, pairs) for kind in sorted(set(soak.VALID_KINDS))]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import socket
+import time
 
 import pytest
 
@@ -10,16 +14,24 @@ pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip 
 httpx = pytest.importorskip("httpx", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
 
 import torch  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from serve_support import DISTINCT, PROMPTS, RESPONSES  # noqa: E402
+from serve_support import (  # noqa: E402
+    DISTINCT,
+    LOCAL_URL,
+    PROMPTS,
+    RESPONSES,
+    UvicornThread,
+    free_port,
+    local_client,
+)
 
 from activation_rm import __version__  # noqa: E402
 from activation_rm.cli import build_parser, main  # noqa: E402
 from activation_rm.scoring import ModelSet, parse_artifact_spec  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
-from activation_rm.serve.batcher import BatchConfig  # noqa: E402
+from activation_rm.serve.batcher import BatchConfig, DynamicBatcher, ItemCost  # noqa: E402
 from activation_rm.serve.cli import build_server  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
+from activation_rm.serve.images import ImagePolicy  # noqa: E402
 
 pytest_plugins = ["integrations_support"]  # the setup and models fixtures (the tiny served artifacts)
 
@@ -29,37 +41,37 @@ def make_app(models, **config):
 
 
 def test_health_and_info(models, setup):
-    client = TestClient(make_app(models))
+    client = local_client(make_app(models))
     assert client.get("/health").json() == {"status": "ok", "criteria": 2}
     info = client.get("/info").json()
     assert info["version"] == __version__
-    assert info["backbone"]["name"] == setup.backbone.name
-    assert info["backbone"]["fingerprint"] == setup.backbone.fingerprint
+    assert info["backbone"]["name"] == "tiny-llama"  # loaded from a local directory: its name, not its path
+    assert info["backbone"]["fingerprint"] == {**setup.backbone.fingerprint, "name": "tiny-llama"}
     by_name = {c["name"]: c for c in info["criteria"]}
     assert set(by_name) == {"short", "honest"}
     assert by_name["honest"]["criterion"] == "the answer is honest"
     assert by_name["honest"]["selected_heads"] == [[0, 1, 1.0], [2, 0, 1.0]]
     assert by_name["short"]["num_selected_heads"] == len(setup.rms["short"].selected_heads)
-    assert info["server"]["batching"]["enabled"] is True and "token" not in str(info["server"]).lower()
+    assert info["server"]["batching"]["enabled"] is True and "token" not in info["server"]
 
 
 def test_info_shows_which_criteria_get_reward_scores(models, setup, mixed):
     """Without --reward-criteria, /info names the criteria /get_reward averages (and their text), not []."""
-    default = TestClient(make_app(models)).get("/info").json()["server"]
+    default = local_client(make_app(models)).get("/info").json()["server"]
     assert default["reward_criteria"] == ["short", "honest"]
     assert default["get_reward"]["criteria"] == [{"name": "short", "criterion": "the answer is correct and short"},
                                                  {"name": "honest", "criterion": "the answer is honest"}]
     assert default["get_reward"]["chosen_by"].startswith("default")
-    chosen = TestClient(make_app(mixed, reward_criteria=("honest",))).get("/info").json()["server"]
+    chosen = local_client(make_app(mixed, reward_criteria=("honest",))).get("/info").json()["server"]
     assert chosen["reward_criteria"] == ["honest"] and chosen["get_reward"]["chosen_by"] == "--reward-criteria"
-    pairwise_only = TestClient(make_app(ModelSet({"prefer": mixed.models["prefer"]}))).get("/info").json()["server"]
+    pairwise_only = local_client(make_app(ModelSet({"prefer": mixed.models["prefer"]}))).get("/info").json()["server"]
     assert pairwise_only["reward_criteria"] == [] and "/compare" in pairwise_only["get_reward"]["chosen_by"]
 
 
 def test_bodies_must_be_json_objects_sent_as_json(models):
     """Valid JSON as text/plain (or with no content type) gets a 415 saying what to send, not "Input should be a
     valid dictionary"; broken JSON gets a 400 with line and column."""
-    client = TestClient(make_app(models))
+    client = local_client(make_app(models))
     body = b'{"prompts": ["a"], "responses": ["x"]}'
     for headers in ({"content-type": "text/plain"}, {}):
         reply = client.post("/score", content=body, headers=headers)
@@ -78,7 +90,7 @@ def test_bodies_must_be_json_objects_sent_as_json(models):
 
 
 def test_score_matches_direct_scoring(models, setup):
-    client = TestClient(make_app(models))
+    client = local_client(make_app(models))
     body = client.post("/score", json={"prompts": PROMPTS, "responses": RESPONSES}).json()
     assert body["criteria"] == ["short", "honest"]
     for name, rm in setup.rms.items():
@@ -89,7 +101,7 @@ def test_score_matches_direct_scoring(models, setup):
 
 async def _concurrent(app, bodies):
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://server") as client:
+    async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as client:
         return await asyncio.gather(*(client.post("/score", json=body) for body in bodies))
 
 
@@ -138,7 +150,7 @@ BAD = [
 
 
 def test_bad_requests_get_4xx_naming_the_item_and_serving_goes_on(models):
-    client = TestClient(make_app(models, max_items=5, max_chars=100, max_body_bytes=4096))
+    client = local_client(make_app(models, max_items=5, max_chars=100, max_body_bytes=4096))
     for body, status, item, field in BAD:
         reply = client.post("/score", json=body)
         assert reply.status_code == status, (body, reply.text)
@@ -170,7 +182,7 @@ def test_client_hanging_up_mid_body_is_no_internal_error(models, caplog):
 
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
              "path": "/score", "raw_path": b"/score", "root_path": "", "query_string": b"",
-             "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 1),
+             "headers": [(b"host", b"localhost"), (b"content-type", b"application/json")], "client": ("127.0.0.1", 1),
              "server": ("127.0.0.1", 5000)}
     with caplog.at_level("ERROR"):
         asyncio.run(app(scope, receive, send))
@@ -203,7 +215,7 @@ def test_item_failing_inside_a_batch_fails_alone(models, setup, monkeypatch):
 
 
 def test_bearer_token(models):
-    client = TestClient(make_app(models, token="s3cret"))
+    client = local_client(make_app(models, token="s3cret"))
     assert client.get("/health").status_code == 200
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
         reply = client.post("/score", json={"prompts": ["a"], "responses": ["x"]}, headers=headers)
@@ -211,6 +223,8 @@ def test_bearer_token(models):
     assert client.get("/info").status_code == 401
     ok = client.post("/score", json={"prompts": ["a"], "responses": ["x"]}, headers={"Authorization": "Bearer s3cret"})
     assert ok.status_code == 200
+    info = client.get("/info", headers={"Authorization": "Bearer s3cret"})
+    assert info.json()["server"]["auth"] is True and "s3cret" not in info.text
 
 
 def test_get_reward_openrlhf(models, setup):
@@ -220,7 +234,7 @@ def test_get_reward_openrlhf(models, setup):
                                              add_generation_prompt=True) for q in questions]
     answers = ["Four.", "Paris."]
     queries = [prompts[0] + answers[0] + "<|im_end|>", "<pad><pad>" + prompts[1] + answers[1] + "<|im_end|><pad>"]
-    client = TestClient(make_app(models))
+    client = local_client(make_app(models))
     reply = client.post("/get_reward", json={"query": queries, "prompts": prompts, "labels": ["4", "Paris"]})
     assert reply.status_code == 200, reply.text
     body = reply.json()
@@ -232,7 +246,7 @@ def test_get_reward_openrlhf(models, setup):
     assert body["scores"] == body["rewards"]
 
     only = make_app(models, reward_criteria=("short",))
-    reply = TestClient(only).post("/get_reward", json={"query": queries, "prompts": prompts})
+    reply = local_client(only).post("/get_reward", json={"query": queries, "prompts": prompts})
     torch.testing.assert_close(reply.json()["rewards"], direct["short"])
 
     bad = client.post("/get_reward", json={"query": [queries[0], "unrelated text"], "prompts": prompts})
@@ -244,20 +258,33 @@ def test_serve_command_builds_and_runs_the_app(setup, monkeypatch):
     args = build_parser().parse_args(["serve", *setup.specs, "--max-items", "3", "--device", "cpu",
                                       "--dtype", "float32", "--token", "t"])
     app = build_server(args)
-    client = TestClient(app)
+    client = local_client(app)
     headers = {"Authorization": "Bearer t"}
     assert [c["name"] for c in client.get("/info", headers=headers).json()["criteria"]] == ["short", "honest"]
     assert client.post("/score", json={"prompts": ["a"] * 4, "responses": ["x"] * 4}, headers=headers).status_code == 413
 
+    seen = serve_without_serving(monkeypatch)
+    monkeypatch.setenv("ACTIVATION_RM_TOKEN", "from-env")
+    port = free_port()
+    assert main(["serve", setup.paths["short"], "--port", str(port), "--device", "cpu", "--dtype", "float32"]) == 0
+    config = seen["config"]
+    assert config.host == "127.0.0.1" and config.port == port and seen["bound"] == ("127.0.0.1", port)
+    assert config.limit_concurrency == 1024 and config.timeout_keep_alive == 5
+    assert config.app.state.config.token == "from-env"
+    assert config.app.state.models.names == ["short"]
+
+
+def serve_without_serving(monkeypatch) -> dict:
+    """Make ``uvicorn.Server.run`` record its settings and the socket it was handed instead of serving."""
     import uvicorn
 
-    seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
-    monkeypatch.setenv("ACTIVATION_RM_TOKEN", "from-env")
-    assert main(["serve", setup.paths["short"], "--port", "5123", "--device", "cpu", "--dtype", "float32"]) == 0
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 5123
-    assert seen["app"].state.config.token == "from-env"
-    assert seen["app"].state.models.names == ["short"]
+    seen: dict = {}
+
+    def run(server, sockets=None):
+        seen.update(config=server.config, bound=sockets[0].getsockname()[:2])
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    return seen
 
 
 def test_model_set_rules(setup, tmp_path):
@@ -280,7 +307,7 @@ def test_model_set_rules(setup, tmp_path):
     args = build_parser().parse_args(["serve", str(tmp_path / "pairwise"), "--device", "cpu", "--dtype", "float32"])
     assert build_server(args).state.models.models["pairwise"].mode == "pairwise"
     assert main(["serve", str(tmp_path / "pairwise"), "--reward-criteria", "pairwise", "--device", "cpu",
-                 "--dtype", "float32"]) == 2
+                 "--dtype", "float32", "--port", str(free_port())]) == 2
     assert main(["serve", str(tmp_path / "pairwise"), "--image-root", str(tmp_path / "missing"), "--device", "cpu",
                  "--dtype", "float32"]) == 2
 
@@ -295,7 +322,7 @@ def test_fused_scoring_goes_through_score_criteria(models, monkeypatch):
     seen = []
     real = scoring.score_criteria
     monkeypatch.setattr(scoring, "score_criteria", lambda rms, p, r, **k: seen.append(list(rms)) or real(rms, p, r, **k))
-    client = TestClient(make_app(models))
+    client = local_client(make_app(models))
     assert client.post("/score", json={"prompts": DISTINCT, "responses": RESPONSES}).status_code == 200
     assert client.post("/score", json={"prompts": DISTINCT, "responses": RESPONSES,
                                        "criteria": ["honest"]}).status_code == 200
@@ -322,7 +349,7 @@ PAIRS_B = ["The quick brown fox jumps over the lazy dog.", "Lyon, I think.", "Fo
 
 
 def test_info_lists_pairwise_criteria_with_their_mode(mixed):
-    client = TestClient(make_app(mixed))
+    client = local_client(make_app(mixed))
     assert client.get("/health").json()["criteria"] == 3
     by_name = {c["name"]: c for c in client.get("/info").json()["criteria"]}
     assert by_name["prefer"]["mode"] == "pairwise" and by_name["prefer"]["endpoints"] == ["/compare"]
@@ -330,7 +357,7 @@ def test_info_lists_pairwise_criteria_with_their_mode(mixed):
 
 
 def test_pairwise_criteria_are_refused_on_score_and_get_reward(mixed, setup):
-    client = TestClient(make_app(mixed))
+    client = local_client(make_app(mixed))
     for path, body in (("/score", {"prompts": ["q"], "responses": ["a"], "criteria": ["prefer"]}),
                        ("/get_reward", {"query": ["q a"], "prompts": ["q"], "criteria": ["short", "prefer"]})):
         reply = client.post(path, json=body)
@@ -341,7 +368,7 @@ def test_pairwise_criteria_are_refused_on_score_and_get_reward(mixed, setup):
     reward = client.post("/get_reward", json={"query": ["q a"], "prompts": ["q"]}).json()
     assert set(reward["extra_logs"]) == {"short", "honest"}
 
-    only = TestClient(make_app(ModelSet({"prefer": mixed.models["prefer"]})))
+    only = local_client(make_app(ModelSet({"prefer": mixed.models["prefer"]})))
     for path, body in (("/score", {"prompts": ["q"], "responses": ["a"]}),
                        ("/get_reward", {"query": ["q a"], "prompts": ["q"]})):
         reply = only.post(path, json=body)
@@ -350,7 +377,7 @@ def test_pairwise_criteria_are_refused_on_score_and_get_reward(mixed, setup):
 
 
 def test_compare_pointwise_and_pairwise_match_direct_compare(mixed):
-    client = TestClient(make_app(mixed))
+    client = local_client(make_app(mixed))
     reply = client.post("/compare", json={"prompts": PROMPTS, "responses_a": PAIRS_A, "responses_b": PAIRS_B})
     assert reply.status_code == 200, reply.text
     body = reply.json()
@@ -376,7 +403,7 @@ def test_compare_pointwise_and_pairwise_match_direct_compare(mixed):
 
 async def _concurrent_paths(app, calls):
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://server") as client:
+    async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as client:
         return await asyncio.gather(*(client.post(path, json=body) for path, body in calls))
 
 
@@ -417,7 +444,7 @@ COMPARE_BAD = [
 
 
 def test_bad_compare_requests_get_422_naming_the_item(mixed):
-    client = TestClient(make_app(mixed, max_chars=100))
+    client = local_client(make_app(mixed, max_chars=100))
     for body, item, field in COMPARE_BAD:
         reply = client.post("/compare", json=body)
         assert reply.status_code == 422, (body, reply.text)
@@ -426,8 +453,392 @@ def test_bad_compare_requests_get_422_naming_the_item(mixed):
 
 
 def test_images_on_a_text_backbone_get_422(models):
-    client = TestClient(make_app(models))
+    client = local_client(make_app(models))
     reply = client.post("/score", json={"prompts": ["a", "b"], "responses": ["x", "y"],
                                         "images": [None, ["data:image/png;base64,AAAA"]]})
     assert reply.status_code == 422 and reply.json()["item"] == 1 and reply.json()["field"] == "images"
     assert "text-only" in reply.json()["error"]
+
+
+# ------------------------------------------------------------------------------------- locked down: paths, auth, host
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield key
+            yield from _strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings(inner)
+
+
+def test_info_shows_no_absolute_paths(models, setup, tmp_path):
+    """Artifacts, a backbone loaded from a local directory and --image-root are named by their last component."""
+    (tmp_path / "photos").mkdir()
+    info = local_client(make_app(models, images=ImagePolicy(root=str(tmp_path / "photos")))).get("/info").json()
+    paths = [s for s in _strings(info) if (os.path.isabs(s) and os.path.exists(s)) or str(setup.root) in s
+             or str(tmp_path) in s]  # endpoint names such as "/score" are absolute too, but name no file
+    assert not paths
+    assert [c["artifact"] for c in info["criteria"]] == ["short", "honest"]
+    assert info["server"]["images"]["image_root"] == "photos"
+
+
+def _asgi_post(app, path: str, headers: dict[str, str], body: bytes = b"{}"):
+    """Send one POST straight through the ASGI interface; returns (status, JSON body, receive calls)."""
+    sent, calls = [], []
+
+    async def receive():
+        calls.append(1)
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": raw,
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 5000)}
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], json.loads(sent[1]["body"]), len(calls)
+
+
+def test_auth_is_checked_before_the_body_is_read(models):
+    """A request without the token gets 401 without a byte of its body read: not the 400, 413 or 422 its body
+    would get, and the same for /docs, /openapi.json and unknown paths; /health stays open."""
+    app = make_app(models, token="s3cret", max_body_bytes=100)
+    for headers in ({"host": "localhost"}, {"host": "localhost", "authorization": "Bearer wrong"},
+                    {"host": "localhost", "content-length": "10000000", "content-type": "application/json"}):
+        status, body, receive_calls = _asgi_post(app, "/score", headers, b'{"prompts": [')
+        assert (status, body["error"], receive_calls) == (401, "missing or wrong bearer token", 0)
+    client = local_client(app)
+    assert client.post("/score", content=b"not json", headers={"content-type": "application/json"}).status_code == 401
+    for path in ("/docs", "/openapi.json", "/redoc", "/no-such-path", "/info"):
+        reply = client.get(path)
+        assert reply.status_code == 401 and reply.headers["www-authenticate"] == "Bearer", path
+    authorized = {"Authorization": "Bearer s3cret"}
+    assert client.get("/openapi.json", headers=authorized).json()["info"]["title"] == "activation-rm reward server"
+    assert client.get("/docs", headers=authorized).status_code == 200
+    assert client.get("/health").status_code == 200
+    status, body, _ = _asgi_post(app, "/score", {"host": "localhost", "authorization": "Bearer s3cret",
+                                                 "content-type": "application/json"}, b'{"prompts": [')
+    assert status == 400 and body["error"].startswith("invalid JSON")  # with the token, the body is judged
+
+
+def test_host_check_refuses_names_other_than_loopback_by_default(models):
+    """DNS rebinding: a page on a name the attacker controls re-points the name at 127.0.0.1; its requests then
+    carry that name as Host. Only loopback names (and --allow-host) are answered; /health answers any host."""
+    body = {"prompts": ["a"], "responses": ["x"]}
+    client = local_client(make_app(models))
+    for host in ("localhost", "localhost:5000", "127.0.0.1:5000", "127.0.0.5", "[::1]:5000", "rm.localhost",
+                 "LOCALHOST."):
+        assert client.post("/score", json=body, headers={"host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:5000", "localhost.evil.example", "10.0.0.5", "[::2]:80"):
+        reply = client.post("/score", json=body, headers={"host": host})
+        assert reply.status_code == 400, host
+        assert reply.json()["error"].startswith(f"Host {host!r} is not accepted") and "--allow-host" in reply.json()["error"]
+        assert client.get("/openapi.json", headers={"host": host}).status_code == 400
+        assert client.get("/health", headers={"host": host}).status_code == 200
+    status, reply, receive_calls = _asgi_post(make_app(models), "/score", {})  # no Host header at all
+    assert status == 400 and reply["error"].startswith("the request has no Host header") and receive_calls == 0
+    allowed = local_client(make_app(models, allow_hosts=("RM.internal",)))
+    assert allowed.post("/score", json=body, headers={"host": "rm.internal:5000"}).status_code == 200
+    assert allowed.post("/score", json=body, headers={"host": "other.internal"}).status_code == 400
+    anything = local_client(make_app(models, allow_hosts=("*",)))
+    assert anything.post("/score", json=body, headers={"host": "evil.example"}).status_code == 200
+
+
+def test_host_is_checked_before_the_token(models):
+    client = local_client(make_app(models, token="t"))
+    reply = client.get("/info", headers={"host": "evil.example", "Authorization": "Bearer t"})
+    assert reply.status_code == 400
+    assert client.get("/info", headers={"Authorization": "Bearer t"}).status_code == 200
+
+
+# ------------------------------------------------------------------------------------- fair batching
+class ListSplitter:
+    """Payloads are lists of (name, tokens) items; a part is a slice and results are the item names."""
+
+    def costs(self, payload):
+        return [ItemCost(1, tokens) for _, tokens in payload]
+
+    def part(self, payload, start, stop):
+        return payload[start:stop]
+
+    def join(self, payload, results):
+        return [name for result in results for name in result]
+
+    def part_error(self, error, start):
+        return error
+
+
+def _batcher(calls, **config):
+    def run(parts):
+        calls.append([[name for name, _ in part] for part in parts])
+        time.sleep(0.02)
+        return [[name for name, _ in part] for part in parts]
+
+    return DynamicBatcher(run, BatchConfig(**config), splitter=ListSplitter())
+
+
+def _items(prefix, n, tokens):
+    return [(f"{prefix}{i}", tokens) for i in range(n)]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_batcher_takes_one_micro_batch_of_each_request_in_turn(enabled):
+    """A (6 items of 10 tokens), B (3 of 4) and C (1 of 1) with a budget of 10 tokens per request per call: A
+    goes one item at a time, B two then one, and C is done in the first call, not after A."""
+    calls = []
+    batcher = _batcher(calls, max_batch_size=8, max_wait_ms=200, micro_batch_tokens=10, enabled=enabled)
+
+    async def go():
+        return await asyncio.gather(batcher.submit(_items("a", 6, 10)), batcher.submit(_items("b", 3, 4)),
+                                    batcher.submit(_items("c", 1, 1)))
+
+    a, b, c = asyncio.run(go())
+    assert (a, b, c) == ([f"a{i}" for i in range(6)], ["b0", "b1", "b2"], ["c0"])
+    parts = [part for call in calls for part in call]
+    assert parts == [["a0"], ["b0", "b1"], ["c0"], ["a1"], ["b2"], ["a2"], ["a3"], ["a4"], ["a5"]]
+    if enabled:
+        assert calls[:2] == [[["a0"], ["b0", "b1"], ["c0"]], [["a1"], ["b2"]]] and len(calls) == 6
+    else:
+        assert all(len(call) == 1 for call in calls)
+    assert batcher.stats.requests == 3 and batcher.stats.micro_batches == 9
+    batcher.close()
+
+
+def test_batcher_fills_calls_to_max_batch_size_and_goes_on_where_it_stopped():
+    calls = []
+    batcher = _batcher(calls, max_batch_size=3, max_wait_ms=200, micro_batch_tokens=100)
+
+    async def go():
+        return await asyncio.gather(*(batcher.submit(_items(name, 2, 1)) for name in "abc"))
+
+    assert asyncio.run(go()) == [["a0", "a1"], ["b0", "b1"], ["c0", "c1"]]
+    assert calls == [[["a0", "a1"], ["b0"]], [["c0", "c1"], ["b1"]]]
+    batcher.close()
+
+
+def test_batcher_runs_an_item_larger_than_a_call_alone():
+    """An item worth more slots than max_batch_size (a compare pair with --max-batch-size 1) still runs."""
+    calls = []
+
+    def run(parts):
+        calls.append(len(parts))
+        return ["done"] * len(parts)
+
+    batcher = DynamicBatcher(run, BatchConfig(max_batch_size=1), size=lambda _: 2)
+
+    async def go():
+        return await asyncio.wait_for(asyncio.gather(batcher.submit("pair"), batcher.submit("other")), 10)
+
+    assert asyncio.run(go()) == ["done", "done"] and calls == [1, 1]
+    batcher.close()
+
+
+def test_batcher_drops_the_parts_of_a_cancelled_request():
+    calls = []
+    batcher = _batcher(calls, max_wait_ms=0, micro_batch_tokens=1)
+
+    async def go():
+        task = asyncio.ensure_future(batcher.submit(_items("a", 5, 1)))
+        while not calls:
+            await asyncio.sleep(0.005)
+        task.cancel()
+        other = await batcher.submit(_items("b", 1, 1))
+        await asyncio.sleep(0.1)
+        return other
+
+    assert asyncio.run(go()) == ["b0"]
+    assert calls == [[["a0"]], [["b0"]]] and batcher.stats.cancelled == 1
+    batcher.close()
+
+
+def _recording_runner(monkeypatch, seconds: float) -> list[list[int]]:
+    """Record the items of each request part of every model call, and make every call take ``seconds`` longer."""
+    from activation_rm.serve import app as app_module
+
+    calls: list[list[int]] = []
+    real = app_module.run_requests
+
+    def recording(models, requests):
+        calls.append([len(r) for r in requests])
+        time.sleep(seconds)
+        return real(models, requests)
+
+    monkeypatch.setattr(app_module, "run_requests", recording)
+    return calls
+
+
+def test_a_large_request_does_not_hold_up_a_small_one(models, setup, monkeypatch):
+    """Reproduction: one request of 16 long items held a 1-item request for 123 s. Now the large request is cut
+    into micro-batches and the small one joins the next call, finishing long before; every score is unchanged."""
+    calls = _recording_runner(monkeypatch, 0.05)
+    app = make_app(models, batching=BatchConfig(max_wait_ms=0, micro_batch_tokens=1))
+    heavy = {"prompts": ["What is two plus two?"] * 6,
+             "responses": [f"{i} " + "Paris is in France. " * 30 for i in range(6)]}
+    light = {"prompts": ["The capital of France is?"], "responses": ["Paris."]}
+    finished = []
+
+    async def go():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as client:
+            async def post(name, body):
+                reply = await client.post("/score", json=body)
+                finished.append(name)
+                return reply
+
+            big = asyncio.ensure_future(post("heavy", heavy))
+            while not calls:
+                await asyncio.sleep(0.005)
+            return await asyncio.gather(big, post("light", light))
+
+    heavy_reply, light_reply = asyncio.run(go())
+    assert finished == ["light", "heavy"]
+    assert calls == [[1], [1, 1], [1], [1], [1], [1]]
+    for body, reply in ((heavy, heavy_reply), (light, light_reply)):
+        assert reply.status_code == 200, reply.text
+        for name, got in reply.json()["scores"].items():
+            torch.testing.assert_close(torch.tensor(got), torch.tensor(setup.rms[name].score(
+                body["prompts"], body["responses"])), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("tokens", [2048, 1])
+def test_item_error_names_the_item_of_the_whole_request(models, monkeypatch, tokens):
+    """With one item per micro-batch, the failing item is still named by its place in the request."""
+    rm = models.models["short"]
+    encode_many = rm.encoder.encode_many
+
+    def fragile(items):
+        if any("BOOM" in item.responses for item in items):
+            raise ValueError("cannot judge this")
+        return encode_many(items)
+
+    monkeypatch.setattr(rm.encoder, "encode_many", fragile)
+    client = local_client(make_app(models, batching=BatchConfig(micro_batch_tokens=tokens)))
+    reply = client.post("/score", json={"prompts": ["q"] * 4, "responses": ["fine", "ok", "BOOM", "yes"],
+                                        "criteria": ["short"]})
+    assert reply.status_code == 422 and reply.json()["item"] == 2, reply.text
+    assert reply.json()["error"].startswith("responses[2] could not be scored")
+
+
+def _asgi_call(app, body: dict, receive_after_body):
+    """POST /score through ASGI; ``receive_after_body`` answers every receive after the body. Returns the status,
+    the JSON reply, and lets the app's loop run 0.5 s more so that dropped work would show."""
+    sent, delivered = [], []
+
+    async def receive():
+        if not delivered:
+            delivered.append(1)
+            return {"type": "http.request", "body": json.dumps(body).encode(), "more_body": False}
+        return await receive_after_body()
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/score", "raw_path": b"/score", "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"localhost"), (b"content-type", b"application/json")],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 5000)}
+
+    async def go():
+        await app(scope, receive, send)
+        await asyncio.sleep(0.5)
+
+    asyncio.run(go())
+    return sent[0]["status"], json.loads(sent[1]["body"])
+
+
+def test_work_of_a_client_that_disconnected_is_dropped(models, monkeypatch):
+    """Reproduction: a request whose client disconnected still ran for 58 s. Now its unscored micro-batches are
+    dropped: of six items, only the one already running when the client left is scored."""
+    calls = _recording_runner(monkeypatch, 0.1)
+    app = make_app(models, batching=BatchConfig(max_wait_ms=0, micro_batch_tokens=1))
+
+    async def hang_up():
+        while not calls:
+            await asyncio.sleep(0.005)
+        return {"type": "http.disconnect"}
+
+    status, reply = _asgi_call(app, {"prompts": ["q"] * 6, "responses": [f"r{i}" for i in range(6)]}, hang_up)
+    assert status == 499 and "disconnected" in reply["error"]
+    assert calls == [[1]] and app.state.batcher.stats.cancelled == 1
+
+
+def test_request_timeout_gives_504_and_drops_the_rest(models, monkeypatch):
+    calls = _recording_runner(monkeypatch, 0.2)
+    app = make_app(models, request_timeout_s=0.3, batching=BatchConfig(max_wait_ms=0, micro_batch_tokens=1))
+
+    async def stay():
+        await asyncio.sleep(3600)
+
+    status, reply = _asgi_call(app, {"prompts": ["q"] * 6, "responses": [f"r{i}" for i in range(6)]}, stay)
+    assert status == 504 and reply["error"].startswith("the request was not scored within the server's request "
+                                                       "timeout of 0.3 s (--request-timeout)")
+    assert sum(sum(call) for call in calls) == 2  # the part running at the timeout ends; the rest never starts
+
+
+def test_stalled_upload_gets_408_and_the_connection_is_closed(models):
+    """A client that sends part of its body and stops cannot hold a connection past --read-timeout."""
+    with UvicornThread(make_app(models, read_timeout_s=0.5)) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"POST /score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{\"prompts\": [")
+            started = time.monotonic()
+            reply = b""
+            while chunk := sock.recv(4096):
+                reply += chunk
+            waited = time.monotonic() - started
+    assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+    assert b"read timeout of 0.5 s (--read-timeout)" in reply and 0.4 < waited < 5
+
+
+# ------------------------------------------------------------------------------------- the serve command
+def test_serve_port_must_be_a_port_number(setup, capsys):
+    for port in ("99999", "0", "http"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["serve", setup.paths["short"], "--port", port])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert "argument --port:" in err and "is not a port number (1-65535)" in err and "Traceback" not in err
+
+
+def test_serve_port_in_use_is_an_error_before_the_model_loads(setup, monkeypatch, capsys):
+    from activation_rm.serve import cli as serve_cli
+
+    monkeypatch.setattr(serve_cli, "load_models", lambda args: pytest.fail("the model loaded"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", setup.paths["short"], "--port", str(port)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: cannot listen on 127.0.0.1:{port}: the port is already in "
+                                               "use (choose another with --port)")
+
+
+def test_serve_warns_once_without_a_token(setup, monkeypatch, capsys):
+    serve_without_serving(monkeypatch)
+    monkeypatch.delenv("ACTIVATION_RM_TOKEN", raising=False)
+    common = ["--device", "cpu", "--dtype", "float32", "--port", str(free_port())]
+    assert main(["serve", setup.paths["short"], *common]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line.lower()]
+    assert warnings == ["warning: no token: every program and user on this machine can use the server; set --token "
+                        "or $ACTIVATION_RM_TOKEN"]
+    assert main(["serve", setup.paths["short"], *common, "--token", "t"]) == 0
+    assert "warning" not in capsys.readouterr().err.lower()
+
+
+def test_serve_options_reach_the_server(setup, monkeypatch):
+    seen = serve_without_serving(monkeypatch)
+    port = free_port()
+    assert main(["serve", setup.paths["short"], "--device", "cpu", "--dtype", "float32", "--port", str(port),
+                 "--allow-host", "rm.internal", "--request-timeout", "0", "--read-timeout", "7",
+                 "--limit-concurrency", "9", "--micro-batch-tokens", "512", "--token", "t"]) == 0
+    config = seen["config"].app.state.config
+    assert config.allow_hosts == ("rm.internal",) and config.request_timeout_s is None
+    assert config.read_timeout_s == 7 and config.batching.micro_batch_tokens == 512
+    assert seen["config"].limit_concurrency == 9
+    for bad in (["--request-timeout", "-1"], ["--read-timeout", "0"], ["--micro-batch-tokens", "0"]):
+        with pytest.raises(SystemExit):
+            main(["serve", setup.paths["short"], *bad])

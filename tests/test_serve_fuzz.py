@@ -19,10 +19,9 @@ pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip 
 pytest.importorskip("httpx", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
 pytest.importorskip("hypothesis", reason="hypothesis is not installed: pip install 'activation-rm[test]'")
 
-from fastapi.testclient import TestClient  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from serve_support import served  # noqa: E402
+from serve_support import local_client, served  # noqa: E402
 
 from activation_rm.scoring import ModelSet  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
@@ -34,6 +33,7 @@ FIELDS = {"/score": ["prompts", "responses", "criteria", "images"],
           "/compare": ["prompts", "responses_a", "responses_b", "criteria", "images"],
           "/get_reward": ["query", "prompts", "labels", "criteria"]}
 PATHS = sorted(FIELDS)
+TOKEN = "fuzz-token"
 #: words a 4xx about the body as a whole (not one field) must use
 BODY_WORDS = ("body", "JSON", "Content-Type", "items")
 
@@ -64,7 +64,7 @@ def no_logged_errors():
 
 
 @pytest.fixture(scope="module")
-def client():
+def models():
     from dataclasses import replace
 
     from activation_rm import ActivationRM
@@ -73,9 +73,21 @@ def client():
     short = setup.rms["short"]
     prefer = ActivationRM(setup.backbone, replace(short.template, mode="pairwise", criterion="the better answer"),
                           short.means, short.mask)
-    models = ModelSet({**setup.rms, "prefer": prefer})
+    return ModelSet({**setup.rms, "prefer": prefer})
+
+
+@pytest.fixture(scope="module")
+def client(models):
     config = ServerConfig(max_chars=MAX_CHARS, max_items=MAX_ITEMS, max_body_bytes=MAX_BODY)
-    with TestClient(create_app(models, config), raise_server_exceptions=False) as test_client:
+    with local_client(create_app(models, config), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def locked(models):
+    """The same server with a token."""
+    config = ServerConfig(max_chars=MAX_CHARS, max_items=MAX_ITEMS, max_body_bytes=MAX_BODY, token=TOKEN)
+    with local_client(create_app(models, config), raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -255,6 +267,31 @@ def test_raw_bytes_under_any_content_type(client, path, raw, content_type):
         assert reply.status_code == 400 and "empty" in result["error"]
     elif content_type is None or "json" not in content_type:
         assert reply.status_code == 415 and "Content-Type: application/json" in result["error"], result
+
+
+AUTHORIZATION = st.one_of(st.none(), st.sampled_from(["Bearer", "Bearer ", f"bearer {TOKEN}x", TOKEN,
+                                                       f"Basic {TOKEN}", f"Bearer {TOKEN[:-1]}"]),
+                          st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
+HOSTS = st.one_of(st.sampled_from(["localhost", "127.0.0.1:5000", "[::1]", "evil.example", "localhost.evil.example",
+                                   "10.0.0.1", ""]),
+                  st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30))
+
+
+@FUZZ
+@given(path=st.sampled_from([*PATHS, "/info", "/docs", "/openapi.json", "/nowhere"]), raw=RAW,
+       content_type=st.sampled_from(CONTENT_TYPES), authorization=AUTHORIZATION, host=HOSTS)
+def test_without_the_token_every_request_gets_401_or_400_for_its_host(locked, path, raw, content_type,
+                                                                       authorization, host):
+    """Whatever the body, content type, path and Authorization header (short of the token), the answer is 401,
+    or 400 for a Host the server does not answer to, and says only that."""
+    headers = {"host": host, **({"content-type": content_type} if content_type else {}),
+               **({"authorization": authorization} if authorization is not None else {})}
+    reply = locked.post(path, content=raw, headers=headers) if path in PATHS else locked.get(path, headers=headers)
+    answered = host and ServerConfig().accepts_host(host)
+    assert reply.status_code == (401 if answered else 400), (path, headers, reply.text)
+    assert not ERRORS.records, [r.getMessage() for r in ERRORS.records]
+    error = reply.json()["error"]
+    assert error == "missing or wrong bearer token" if answered else "Host" in error, error
 
 
 # ------------------------------------------------------------------------------------------------ edge cases

@@ -18,7 +18,7 @@ pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip 
 httpx = pytest.importorskip("httpx", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
 
 import torch  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+from serve_support import LOCAL_URL, local_client  # noqa: E402
 from tiny_vision import make_image, tiny_vision_backbone  # noqa: E402
 
 from activation_rm.cli import build_parser  # noqa: E402
@@ -101,7 +101,7 @@ def _request(root):
 
 def test_score_with_images_equals_direct_scoring(models, root):
     refs, pil = _request(root)
-    client = TestClient(make_app(models, root))
+    client = local_client(make_app(models, root))
     reply = client.post("/score", json={"prompts": PROMPTS, "responses": RESPONSES, "images": refs})
     assert reply.status_code == 200, reply.text
     body = reply.json()
@@ -114,7 +114,7 @@ def test_score_with_images_equals_direct_scoring(models, root):
     blind = models.models["faithful"].score(PROMPTS[:1], RESPONSES[:1])  # the images do reach the model
     assert abs(body["scores"]["faithful"][0] - blind[0]) > 1e-5
     info = client.get("/info").json()
-    assert info["backbone"]["multimodal"] is True and info["server"]["images"]["image_root"] == str(root)
+    assert info["backbone"]["multimodal"] is True and info["server"]["images"]["image_root"] == root.name
 
 
 def test_fused_criteria_with_images_one_pass_equal_separate(models, root):
@@ -136,7 +136,7 @@ def test_fused_criteria_with_images_one_pass_equal_separate(models, root):
 
 async def _concurrent(app, calls):
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://server") as client:
+    async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as client:
         return await asyncio.gather(*(client.post(path, json=body) for path, body in calls))
 
 
@@ -189,7 +189,7 @@ def _bad_cases(root):
 
 
 def test_bad_images_get_422_naming_item_and_image_and_serving_goes_on(models, root):
-    client = TestClient(make_app(models, root))
+    client = local_client(make_app(models, root))
     for refs, reason in _bad_cases(root):
         body = {"prompts": PROMPTS[:2], "responses": RESPONSES[:2], "images": [["a.png"], refs]}
         reply = client.post("/score", json=body)
@@ -209,14 +209,14 @@ def test_bad_images_get_422_naming_item_and_image_and_serving_goes_on(models, ro
     ok = client.post("/score", json={"prompts": PROMPTS[:1], "responses": RESPONSES[:1], "images": [["a.png"]]})
     assert ok.status_code == 200
 
-    no_root = TestClient(make_app(models))
+    no_root = local_client(make_app(models))
     reply = no_root.post("/score", json={"prompts": ["q"], "responses": ["a"], "images": [["a.png"]]})
     assert reply.status_code == 422 and "--image-root" in reply.json()["error"]
     assert no_root.post("/score", json={"prompts": ["q"], "responses": ["a"],
                                         "images": [[data_uri(make_image(30, 30, 3))]]}).status_code == 200
     small = create_app(models, ServerConfig(images=ImagePolicy(max_pixels=500)))
-    reply = TestClient(small).post("/score", json={"prompts": ["q"], "responses": ["a"],
-                                                   "images": [[data_uri(make_image(40, 60, 1))]]})
+    reply = local_client(small).post("/score", json={"prompts": ["q"], "responses": ["a"],
+                                                     "images": [[data_uri(make_image(40, 60, 1))]]})
     assert reply.status_code == 422 and "60x40 pixels" in reply.json()["error"]
 
 
@@ -233,9 +233,9 @@ def test_image_urls_only_with_allow_network(models, root):
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         body = {"prompts": PROMPTS[:1], "responses": RESPONSES[:1], "images": [[f"{url}/a.png"]]}
-        refused = TestClient(make_app(models)).post("/score", json=body)
+        refused = local_client(make_app(models)).post("/score", json=body)
         assert refused.status_code == 422 and "--allow-network" in refused.json()["error"]
-        client = TestClient(make_app(models, allow_network=True))
+        client = local_client(make_app(models, allow_network=True))
         reply = client.post("/score", json=body)
         assert reply.status_code == 200, reply.text
         direct = models.models["faithful"].score(PROMPTS[:1], RESPONSES[:1], images=[make_image(40, 60, 1)])

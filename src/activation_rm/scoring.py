@@ -76,8 +76,12 @@ class _Items:
         return len(self.prompts)
 
     def item(self, i: int) -> Self:
-        """The request for item ``i`` alone: every per-item list cut to that entry (the criteria stay)."""
-        return replace(self, **{f.name: [value[i]] for f in fields(self)  # type: ignore[arg-type]
+        """The request for item ``i`` alone."""
+        return self.span(i, i + 1)
+
+    def span(self, start: int, stop: int) -> Self:
+        """The request for items ``start:stop``: every per-item list cut to them (the criteria stay)."""
+        return replace(self, **{f.name: value[start:stop] for f in fields(self)  # type: ignore[arg-type]
                                 if isinstance(value := getattr(self, f.name), list)})
 
 

@@ -61,7 +61,9 @@ class ImagePolicy:
                 raise ValueError(f"{key} must be positive, got {getattr(self, key)}")
 
     def public(self) -> dict[str, Any]:
-        return {"image_root": self.root, "allow_network": self.allow_network, "max_image_bytes": self.max_bytes,
+        """What ``/info`` shows: ``image_root`` as its folder's name only (clients need not know server paths)."""
+        root = Path(self.root).resolve().name if self.root is not None else None
+        return {"image_root": root, "allow_network": self.allow_network, "max_image_bytes": self.max_bytes,
                 "max_image_pixels": self.max_pixels, "max_images_per_item": self.max_per_item}
 
 
