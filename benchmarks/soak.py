@@ -1,7 +1,7 @@
 """Soak test of ``activation-rm serve`` on loopback: N concurrent clients send a fixed number of requests that mix
 valid bodies (/score, /compare, /get_reward) with invalid ones (wrong types, missing fields, broken JSON, wrong
-content type, too long, too many items, too large, lone surrogates, deep nesting ...) and a few clients that hang up
-before the reply.
+content type, too long, too many items, too large, lone surrogates, deep nesting, a Host the server does not
+answer to ...) and a few clients that hang up before the reply.
 
 Reports throughput, p50/p99 latency (all requests, valid ones, invalid ones), counts by HTTP status and by kind,
 requests answered with a status other than the expected one, 200s without one result per item, and the server's
@@ -47,10 +47,11 @@ class Server(ServeProcess):
     """The load test's server process, with the server limits the invalid bodies are sized against and its
     resident memory."""
 
-    def __init__(self, artifact: str, log_path: Path, threads: int | None, device: str, dtype: str) -> None:
+    def __init__(self, artifact: str, log_path: Path, threads: int | None, device: str, dtype: str,
+                 serve_args: tuple[str, ...] = ()) -> None:
         limits = ["--max-chars", str(LIMITS["max_chars"]), "--max-items", str(LIMITS["max_items"]),
                   "--max-body-bytes", str(LIMITS["max_body_bytes"])]
-        super().__init__(artifact, log_path, limits, threads, device, dtype)
+        super().__init__(artifact, log_path, [*limits, *serve_args], threads, device, dtype)
 
     def rss_bytes(self) -> int:
         return rss_bytes(self.process.pid)
@@ -131,6 +132,8 @@ def invalid_call(kind: str) -> Call:
     }
     if kind == "text_plain":
         return Call(kind, "/score", _score(*one), 415, headers={"content-type": "text/plain"})
+    if kind == "wrong_host":  # what a page on another name re-pointed at 127.0.0.1 (DNS rebinding) sends
+        return Call(kind, "/score", _score(*one), 400, headers={**JSON_TYPE, "host": "rebound.example"})
     path, content, expected = table[kind]
     return Call(kind, path, content, expected)
 
@@ -138,7 +141,7 @@ def invalid_call(kind: str) -> Call:
 VALID_KINDS = ["score_1", "score_1", "score_1", "score_4", "compare_2", "get_reward_2"]
 INVALID_KINDS = ["wrong_type", "missing_field", "unknown_field", "unknown_criterion", "empty_prompt",
                  "length_mismatch", "too_long", "too_many_items", "too_large", "lone_surrogate", "not_an_object",
-                 "query_without_prompt", "broken_json", "deep_nesting", "empty_body", "text_plain"]
+                 "query_without_prompt", "broken_json", "deep_nesting", "empty_body", "text_plain", "wrong_host"]
 
 
 def plan(count: int, invalid_share: float, abandon_share: float, seed: int) -> list[Call]:
@@ -341,6 +344,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu", help="server device (default cpu)")
     parser.add_argument("--dtype", default="float32", help="server dtype (default float32)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--serve-arg", action="append", default=[],
+                        help="extra option for 'activation-rm serve' (repeatable; e.g. --serve-arg=--no-batching)")
     parser.add_argument("--out", help="write the JSON report here")
     args = parser.parse_args(argv)
     args.warmup = args.warmup if args.warmup is not None else max(20, args.requests // 10)
@@ -351,7 +356,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def soak(args: argparse.Namespace, artifact: str, label: str, workdir: Path) -> dict:
     load_start = os.getloadavg()[0]
-    server = Server(artifact, workdir / "server.log", args.server_threads, args.device, args.dtype)
+    server = Server(artifact, workdir / "server.log", args.server_threads, args.device, args.dtype,
+                    tuple(args.serve_arg))
     try:
         server.wait_ready(timeout=300)
         rss = {"start": server.rss_bytes()}

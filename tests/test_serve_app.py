@@ -270,6 +270,7 @@ def test_serve_command_builds_and_runs_the_app(setup, monkeypatch):
     config = seen["config"]
     assert config.host == "127.0.0.1" and config.port == port and seen["bound"] == ("127.0.0.1", port)
     assert config.limit_concurrency == 1024 and config.timeout_keep_alive == 5
+    assert config.app.state.config.batching.micro_batch_tokens == 2048  # the CPU default
     assert config.app.state.config.token == "from-env"
     assert config.app.state.models.names == ["short"]
 
@@ -587,8 +588,9 @@ def _items(prefix, n, tokens):
 
 @pytest.mark.parametrize("enabled", [True, False])
 def test_batcher_takes_one_micro_batch_of_each_request_in_turn(enabled):
-    """A (6 items of 10 tokens), B (3 of 4) and C (1 of 1) with a budget of 10 tokens per request per call: A
-    goes one item at a time, B two then one, and C is done in the first call, not after A."""
+    """A (6 items of 10 tokens), B (3 of 4) and C (1 of 1) with 10 tokens per call: A fills the first call
+    alone, B and C share the second (they had no room in the first), then A and B alternate, since a request left
+    out of one call goes first in the next; C is done in the second call, not after A."""
     calls = []
     batcher = _batcher(calls, max_batch_size=8, max_wait_ms=200, micro_batch_tokens=10, enabled=enabled)
 
@@ -601,7 +603,7 @@ def test_batcher_takes_one_micro_batch_of_each_request_in_turn(enabled):
     parts = [part for call in calls for part in call]
     assert parts == [["a0"], ["b0", "b1"], ["c0"], ["a1"], ["b2"], ["a2"], ["a3"], ["a4"], ["a5"]]
     if enabled:
-        assert calls[:2] == [[["a0"], ["b0", "b1"], ["c0"]], [["a1"], ["b2"]]] and len(calls) == 6
+        assert calls[:4] == [[["a0"]], [["b0", "b1"], ["c0"]], [["a1"]], [["b2"]]] and len(calls) == 8
     else:
         assert all(len(call) == 1 for call in calls)
     assert batcher.stats.requests == 3 and batcher.stats.micro_batches == 9
@@ -655,15 +657,16 @@ def test_batcher_drops_the_parts_of_a_cancelled_request():
     batcher.close()
 
 
-def _recording_runner(monkeypatch, seconds: float) -> list[list[int]]:
-    """Record the items of each request part of every model call, and make every call take ``seconds`` longer."""
+def _recording_runner(monkeypatch, seconds: float) -> list[list[tuple[int, object]]]:
+    """Record (items, first prompt) of each request part of every model call, and make every call take
+    ``seconds`` longer."""
     from activation_rm.serve import app as app_module
 
-    calls: list[list[int]] = []
+    calls: list[list[tuple[int, object]]] = []
     real = app_module.run_requests
 
     def recording(models, requests):
-        calls.append([len(r) for r in requests])
+        calls.append([(len(r), r.prompts[0]) for r in requests])
         time.sleep(seconds)
         return real(models, requests)
 
@@ -673,8 +676,8 @@ def _recording_runner(monkeypatch, seconds: float) -> list[list[int]]:
 
 def test_a_large_request_does_not_hold_up_a_small_one(models, setup, monkeypatch):
     """Reproduction: one request of 16 long items held a 1-item request for 123 s. Now the large request is cut
-    into micro-batches and the small one joins the next call, finishing long before; every score is unchanged."""
-    calls = _recording_runner(monkeypatch, 0.05)
+    into micro-batches and the small one runs in the next call, finishing long before; every score is unchanged."""
+    calls = _recording_runner(monkeypatch, 0.2)  # time for the light request to arrive during the first call
     app = make_app(models, batching=BatchConfig(max_wait_ms=0, micro_batch_tokens=1))
     heavy = {"prompts": ["What is two plus two?"] * 6,
              "responses": [f"{i} " + "Paris is in France. " * 30 for i in range(6)]}
@@ -696,7 +699,8 @@ def test_a_large_request_does_not_hold_up_a_small_one(models, setup, monkeypatch
 
     heavy_reply, light_reply = asyncio.run(go())
     assert finished == ["light", "heavy"]
-    assert calls == [[1], [1, 1], [1], [1], [1], [1]]
+    heavy_part, light_part = (1, heavy["prompts"][0]), (1, light["prompts"][0])
+    assert calls == [[heavy_part], [light_part]] + [[heavy_part]] * 5
     for body, reply in ((heavy, heavy_reply), (light, light_reply)):
         assert reply.status_code == 200, reply.text
         for name, got in reply.json()["scores"].items():
@@ -763,7 +767,7 @@ def test_work_of_a_client_that_disconnected_is_dropped(models, monkeypatch):
 
     status, reply = _asgi_call(app, {"prompts": ["q"] * 6, "responses": [f"r{i}" for i in range(6)]}, hang_up)
     assert status == 499 and "disconnected" in reply["error"]
-    assert calls == [[1]] and app.state.batcher.stats.cancelled == 1
+    assert calls == [[(1, "q")]] and app.state.batcher.stats.cancelled == 1
 
 
 def test_request_timeout_gives_504_and_drops_the_rest(models, monkeypatch):
@@ -776,7 +780,7 @@ def test_request_timeout_gives_504_and_drops_the_rest(models, monkeypatch):
     status, reply = _asgi_call(app, {"prompts": ["q"] * 6, "responses": [f"r{i}" for i in range(6)]}, stay)
     assert status == 504 and reply["error"].startswith("the request was not scored within the server's request "
                                                        "timeout of 0.3 s (--request-timeout)")
-    assert sum(sum(call) for call in calls) == 2  # the part running at the timeout ends; the rest never starts
+    assert sum(n for call in calls for n, _ in call) in (1, 2)  # the part running at the timeout ends, no other
 
 
 def test_stalled_upload_gets_408_and_the_connection_is_closed(models):
@@ -842,3 +846,19 @@ def test_serve_options_reach_the_server(setup, monkeypatch):
     for bad in (["--request-timeout", "-1"], ["--read-timeout", "0"], ["--micro-batch-tokens", "0"]):
         with pytest.raises(SystemExit):
             main(["serve", setup.paths["short"], *bad])
+
+
+def test_micro_batch_budget_defaults_by_device(models):
+    """One forward pass of the scoring core on a GPU (large requests keep full batches), 2048 tokens on a CPU."""
+    from types import SimpleNamespace
+
+    from activation_rm.batching import DEFAULT_BATCH_TOKENS
+    from activation_rm.serve.app import default_micro_batch_tokens
+
+    on = lambda device: SimpleNamespace(backbone=SimpleNamespace(input_device=torch.device(device)))  # noqa: E731
+    assert default_micro_batch_tokens(on("cpu")) == 2048
+    assert default_micro_batch_tokens(on("cuda:0")) == DEFAULT_BATCH_TOKENS == 8192
+    info = local_client(make_app(models)).get("/info").json()["server"]["batching"]
+    assert info["micro_batch_tokens"] == 2048
+    given = local_client(make_app(models, batching=BatchConfig(micro_batch_tokens=300))).get("/info").json()
+    assert given["server"]["batching"]["micro_batch_tokens"] == 300

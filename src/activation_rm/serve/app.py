@@ -23,7 +23,7 @@ import operator
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import reduce
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +36,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..batching import DEFAULT_BATCH_TOKENS
 from ..openrlhf_queries import reward_response, special_token_strings, split_query
 from ..scoring import (
     CompareRequest,
@@ -281,6 +282,17 @@ def _reward_info(models: ModelSet, chosen: tuple[str, ...], configured: bool) ->
             "reward": "mean of the criteria's scores", "chosen_by": source}
 
 
+#: micro-batch budget on a CPU; on other devices one forward pass of the scoring core (it batches up to
+#: DEFAULT_BATCH_TOKENS padded tokens): such a pass takes milliseconds on a GPU, so large requests keep full
+#: batches there, while on a CPU, whose cost grows with every token, it takes tens of seconds
+CPU_MICRO_BATCH_TOKENS = 2048
+
+
+def default_micro_batch_tokens(models: ModelSet) -> int:
+    """The server's micro-batch budget when none is given, by the backbone's device."""
+    return CPU_MICRO_BATCH_TOKENS if models.backbone.input_device.type == "cpu" else DEFAULT_BATCH_TOKENS
+
+
 #: estimated tokens of the judge template around one query (instructions, criterion, chat markers) and of one
 #: image: the micro-batch budget needs an estimate before any tokenizer runs, not an exact count
 TEMPLATE_TOKENS = 64
@@ -369,8 +381,12 @@ class _Server:
 
     @classmethod
     def create(cls, models: ModelSet, config: ServerConfig) -> _Server:
-        """Named reward criteria must be served and pointwise (checked now); by default every pointwise one."""
+        """Named reward criteria must be served and pointwise (checked now); by default every pointwise one. Without
+        a micro-batch budget, the device's default is used (and shown by ``/info``)."""
         reward_criteria = models.resolve(config.reward_criteria) if config.reward_criteria else tuple(models.pointwise)
+        if config.batching.micro_batch_tokens is None:
+            budget = default_micro_batch_tokens(models)
+            config = replace(config, batching=replace(config.batching, micro_batch_tokens=budget))
         batcher: DynamicBatcher[ScoreRequest | CompareRequest, Any] = DynamicBatcher(
             lambda requests: run_requests(models, requests), config.batching, splitter=RequestSplitter(models))
         return cls(models, config, batcher, reward_criteria,

@@ -3,13 +3,15 @@
 RL clients send one sample per request, so the batcher gathers concurrent requests into one model call: the first
 request to reach an idle batcher opens a window of ``max_wait_ms`` for others to join, and requests that queued up
 while a call ran join the next call at once. Requests may also be large (hundreds of items, or a few very long
-ones), so each request is cut into **micro-batches**: consecutive items of at most ``micro_batch_tokens`` estimated
-tokens (one item at least, and never more than ``max_batch_size`` items). A model call takes at most one
-micro-batch of each waiting request, round-robin from where the previous call stopped, so a 1-item request waits
-for one micro-batch of each other request, not for whole large requests. A request whose caller went away (client
-disconnected, timeout) is dropped before its next micro-batch. Every call runs in one background thread (the model
-is never run from two threads at once); the runner returns one result or exception per micro-batch, so a bad
-request fails alone, and the parts of a request are joined back in order.
+ones), and a call cannot be interrupted, so a call holds at most ``micro_batch_tokens`` estimated tokens and
+``max_batch_size`` items, and each request is cut into **micro-batches** of consecutive items that fit (one item at
+least: an item is never split). A call takes at most one micro-batch of each request, in this order: requests left
+out of the previous call for want of room, then requests that have not run yet, then the others round-robin. So a
+1-item request arriving behind a large one runs in the next call, after the micro-batch already running, and a
+large request is left out of at most every other call. A request whose caller went away (client disconnected,
+timeout) is dropped before its next micro-batch. Every call runs in one background thread (the model is never run
+from two threads at once); the runner returns one result or exception per micro-batch, so a bad request fails
+alone, and the parts of a request are joined back in order.
 """
 
 from __future__ import annotations
@@ -29,19 +31,21 @@ R = TypeVar("R")
 @dataclass(frozen=True)
 class BatchConfig:
     """``enabled=False`` runs one micro-batch per model call (the baseline the load test compares against).
-    ``micro_batch_tokens`` is the most estimated tokens of one request in one model call."""
+    ``micro_batch_tokens`` is the most estimated tokens in one model call, and so of one request's micro-batch;
+    a single item may exceed it and then runs alone (None: no limit but ``max_batch_size``; the server picks one
+    for its device)."""
 
     max_batch_size: int = 64
     max_wait_ms: float = 5.0
     enabled: bool = True
-    micro_batch_tokens: int = 2048
+    micro_batch_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, got {self.max_batch_size}")
         if self.max_wait_ms < 0:
             raise ValueError(f"max_wait_ms must be >= 0, got {self.max_wait_ms}")
-        if self.micro_batch_tokens < 1:
+        if self.micro_batch_tokens is not None and self.micro_batch_tokens < 1:
             raise ValueError(f"micro_batch_tokens must be at least 1, got {self.micro_batch_tokens}")
 
 
@@ -116,7 +120,8 @@ class _Pending(Generic[P, R]):
     future: asyncio.Future
     next_item: int = 0
     results: list[Any] = field(default_factory=list)
-    started: bool = False
+    turns: int = 0  # micro-batches taken so far
+    left_out: bool = False  # had no room in the last call: goes first in the next
 
     @property
     def done(self) -> bool:
@@ -126,19 +131,27 @@ class _Pending(Generic[P, R]):
     def slots_left(self) -> int:
         return sum(c.slots for c in self.costs[self.next_item:])
 
-    def take(self, max_slots: int, max_tokens: int, first: bool) -> tuple[int, int] | None:
-        """The next micro-batch's items ``(start, stop)`` within the limits, or None if its next item does not
-        fit ``max_slots``. One item is always taken when it is the ``first`` of a call, whatever its cost."""
+    @property
+    def tokens_left(self) -> int:
+        return sum(c.tokens for c in self.costs[self.next_item:])
+
+    @property
+    def priority(self) -> int:
+        """Order within a call: left out of the last call (0), not run yet (1), the others (2)."""
+        return 0 if self.left_out else 1 if self.turns == 0 else 2
+
+    def take(self, max_slots: int, max_tokens: int | None, first: bool) -> tuple[int, int, int, int] | None:
+        """The next micro-batch within the room left in a call: ``(start, stop, slots, tokens)`` of its items, or
+        None if not even its next item fits. The ``first`` micro-batch of a call takes one item whatever it costs."""
         start = stop = self.next_item
         slots = tokens = 0
         while stop < len(self.costs):
             cost = self.costs[stop]
-            if stop > start and tokens + cost.tokens > max_tokens:
-                break
-            if slots + cost.slots > max_slots and not (first and stop == start):
+            fits = slots + cost.slots <= max_slots and (max_tokens is None or tokens + cost.tokens <= max_tokens)
+            if not fits and not (first and stop == start):
                 break
             slots, tokens, stop = slots + cost.slots, tokens + cost.tokens, stop + 1
-        return (start, stop) if stop > start else None
+        return (start, stop, slots, tokens) if stop > start else None
 
 
 @dataclass(frozen=True)
@@ -203,7 +216,9 @@ class DynamicBatcher(Generic[P, R]):
         assert self._queue is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.max_wait_ms / 1000
-        while sum(p.slots_left for p in self._active) < self.config.max_batch_size:
+        budget = self.config.micro_batch_tokens
+        while (sum(p.slots_left for p in self._active) < self.config.max_batch_size
+               and (budget is None or sum(p.tokens_left for p in self._active) < budget)):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
@@ -213,7 +228,8 @@ class DynamicBatcher(Generic[P, R]):
                 break
 
     async def _next_batch(self) -> list[_Part]:
-        """The next call's micro-batches: at most one per waiting request, round-robin, within the limits."""
+        """The next call's micro-batches: at most one per waiting request, by :attr:`_Pending.priority` and then
+        round-robin, while they fit the call (with batching off, only the first)."""
         assert self._queue is not None
         while True:
             self._admit_queued()
@@ -223,22 +239,24 @@ class DynamicBatcher(Generic[P, R]):
             self._active.append(await self._queue.get())
             if self.config.enabled:
                 await self._wait_for_company()
+        budget = self.config.micro_batch_tokens
         parts: list[_Part] = []
-        slots, visited = 0, 0
-        limit = self.config.max_batch_size if self.config.enabled else 0
-        while visited < len(self._active) and (not parts or (self.config.enabled and slots < limit)):
-            pending = self._active[0]
-            span = pending.take(self.config.max_batch_size - slots, self.config.micro_batch_tokens, not parts)
-            if span is None:
-                break  # its next item does not fit this call: it goes first in the next one
-            self._active.rotate(-1)
-            visited += 1
-            part_slots = sum(c.slots for c in pending.costs[span[0]:span[1]])
-            parts.append(_Part(pending, span[0], span[1], part_slots))
-            pending.next_item = span[1]
-            slots += part_slots
-        # finished requests leave the rotation; the others keep their place
-        self._active = deque(p for p in self._active if p.next_item < len(p.costs))
+        slots = tokens = 0
+        for pending in sorted(self._active, key=lambda p: p.priority):  # stable: round-robin order within a rank
+            room = None if budget is None else budget - tokens
+            taken = None if parts and not self.config.enabled else pending.take(
+                self.config.max_batch_size - slots, room, first=not parts)
+            pending.left_out = taken is None
+            if taken is None:
+                continue
+            start, stop, part_slots, part_tokens = taken
+            parts.append(_Part(pending, start, stop, part_slots))
+            pending.next_item, pending.turns = stop, pending.turns + 1
+            slots, tokens = slots + part_slots, tokens + part_tokens
+        # the requests served go to the back of the rotation, finished ones leave it
+        served = {id(part.owner) for part in parts}
+        waiting = [p for p in self._active if id(p) not in served]
+        self._active = deque(p for p in waiting + [part.owner for part in parts] if p.next_item < len(p.costs))
         return parts
 
     async def _work(self) -> None:
@@ -277,9 +295,7 @@ class DynamicBatcher(Generic[P, R]):
         items = sum(p.slots for p in parts)
         self.stats.batches += 1
         self.stats.micro_batches += len(parts)
-        self.stats.requests += sum(1 for p in parts if not p.owner.started)
-        for part in parts:
-            part.owner.started = True
+        self.stats.requests += sum(1 for p in parts if p.owner.turns == 1)
         self.stats.items += items
         self.stats.largest_batch = max(self.stats.largest_batch, items)
         self.stats.busy_seconds += seconds

@@ -73,9 +73,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit-concurrency", type=_positive_int, default=1024, metavar="N",
                         help="most open connections and requests at once; beyond it new requests get 503 "
                              "(default 1024)")
-    parser.add_argument("--micro-batch-tokens", type=_positive_int, default=2048, metavar="N",
-                        help="most (estimated) tokens of one request in one model call: larger requests are split "
-                             "and take turns with the others (default 2048)")
+    parser.add_argument("--micro-batch-tokens", type=_positive_int, default=None, metavar="N",
+                        help="most (estimated) tokens in one model call: larger requests are split and take turns "
+                             "with the others; an item larger than N runs alone (default: 2048 on a CPU, 8192 on "
+                             "a GPU)")
     parser.add_argument("--max-batch-size", type=int, default=64, help="items per dynamic batch (default 64)")
     parser.add_argument("--max-wait-ms", type=float, default=5.0,
                         help="how long an open batch waits for more requests (default 5 ms)")
