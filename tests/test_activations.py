@@ -1,3 +1,5 @@
+import os
+import random
 import warnings
 
 import pytest
@@ -6,7 +8,7 @@ from tiny import tiny_backbone
 
 from activation_rm.activations import ContextAverage, ContextConfig, build_contexts, mean_head_activations
 from activation_rm.batching import last_token_logits
-from activation_rm.templates import JudgeItem, JudgeTemplate, QueryEncoder
+from activation_rm.templates import DEMO_INLINE, JudgeItem, JudgeTemplate, QueryEncoder
 
 
 def test_class_balanced_average_weights_each_verdict_equally():
@@ -79,3 +81,35 @@ def test_items_of_one_verdict_warn_when_the_means_are_computed():
     with warnings.catch_warnings():
         warnings.simplefilter("error", SingleVerdictWarning)
         mean_head_activations(backbone, encoder, both, config)
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2"])
+def test_contexts_sharing_demonstrations_match_full_passes(family):
+    backbone = tiny_backbone(family)
+    encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", max_length=256))
+    items = [(JudgeItem(f"What is {i} plus {i}?", (f"It is {2 * i + i % 3}.",)), i % 2) for i in range(9)]
+    config = ContextConfig(n_contexts=7, n_shots=2, queries_per_demo_set=3)
+    contexts, verdicts = build_contexts(encoder, items, config, seed=2)
+    assert len(contexts) == 7
+    # contexts come in draws of 3 (the last one of 1) that share their demonstrations, so a long token prefix
+    shared = [len(os.path.commonprefix([contexts[i], contexts[i + 1]])) for i in (0, 1, 3, 4)]
+    assert min(shared) > 0.5 * max(len(c) for c in contexts[:6])
+    full = last_token_logits(backbone, contexts, read_ids=[0], record=True).heads
+    got = mean_head_activations(backbone, encoder, items, config, seed=2, max_batch_tokens=300)
+    torch.testing.assert_close(got, full.mean(0), atol=1e-5, rtol=1e-5)
+    one_per_draw = build_contexts(encoder, items, ContextConfig(n_contexts=7, n_shots=2), seed=2)[0]
+    assert one_per_draw[0] == contexts[0]  # the first draw is the same as with one query per draw
+
+
+def test_one_query_per_demonstration_set_keeps_the_contexts():
+    backbone = tiny_backbone("llama")
+    encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", max_length=256))
+    items = [(JudgeItem(f"What is {i}?", (f"It is {i}.",)), i % 2) for i in range(8)]
+    rng = random.Random(4)
+    expected = [rng.sample(range(8), 3) for _ in range(5)]  # what a context draws: n_shots + 1 distinct items
+    got, _ = build_contexts(encoder, items, ContextConfig(n_contexts=5, n_shots=2), seed=4)
+    for chosen, context in zip(expected, got):
+        demos = [items[i] for i in chosen[:-1]]
+        assert context == encoder.encode_with_demos(demos, items[chosen[-1]][0], style=DEMO_INLINE).ids
+    with pytest.raises(ValueError, match="queries_per_demo_set must be at least 1"):
+        ContextConfig(queries_per_demo_set=0)

@@ -206,6 +206,7 @@ def test_every_bad_fit_option_is_reported_in_one_message_before_any_model_loads(
      "--auto needs at least 4 examples for cross-validation; {d}/ex.jsonl has 3"),
     (None, ["--criterion", "c", "--lr", "0", "--masks-per-step", "1", "--context-tokens", "8"],
      "--context-tokens must be at least 64"),
+    (None, ["--criterion", "c", "--queries-per-demo-set", "0"], "--queries-per-demo-set must be at least 1"),
 ])
 def test_fit_criterion_and_example_problems_exit_2_before_any_model_loads(tmp_path, capsys, no_model_loads, setup,
                                                                          argv, message, model_dir):

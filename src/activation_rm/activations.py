@@ -16,7 +16,14 @@ from typing import Any
 import torch
 
 from .backbone import Backbone
-from .batching import DEFAULT_BATCH_TOKENS, Query, last_token_logits
+from .batching import (
+    DEFAULT_BATCH_TOKENS,
+    Query,
+    encode_prefixes,
+    extend_cache,
+    last_token_logits,
+    plan_batches,
+)
 from .checks import ConfigError, FieldProblem, at_least, check_fields, one_of
 from .templates import DEMO_INLINE, DEMO_STYLES, EncodedQuery, JudgeItem, QueryEncoder, context_budgets
 
@@ -37,11 +44,17 @@ class ContextConfig:
     #: items are cut to equal shares of what the others leave. 1152 keeps every context of the accuracy
     #: benchmark and the bundled criteria whole (their longest is 1080 tokens) and halves a real-length fit
     context_tokens: int | None = 1152
+    #: contexts per draw of demonstrations: k > 1 draws ``n_shots`` demonstrations once and k different queries
+    #: after them, so on a text backbone the k contexts' shared token prefix runs once and only each query runs
+    #: per context (the means cost about ``(n_shots + k) / (k * (n_shots + 1))`` of k = 1's); fewer distinct
+    #: demonstration sets, the same number of contexts
+    queries_per_demo_set: int = 1
 
     def __post_init__(self) -> None:
         check_fields(self, [
             at_least("n_contexts", self.n_contexts, 1),
             at_least("n_shots", self.n_shots, 0),
+            at_least("queries_per_demo_set", self.queries_per_demo_set, 1),
             one_of("demos", self.demos, DEMO_STYLES),
             ("context_tokens", self.context_tokens is None or self.context_tokens >= 64,
              f"must be at least 64 (or None: max_length), got {self.context_tokens}"),
@@ -99,20 +112,34 @@ def encode_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]
 def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
                   seed: int) -> Iterator[tuple[EncodedQuery, int]]:
     """(encoded context, verdict index) one at a time, so contexts with images need not all be in memory."""
+    for context, verdict, _ in iter_context_draws(encoder, items, config, seed):
+        yield context, verdict
+
+
+def iter_context_draws(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
+                       seed: int) -> Iterator[tuple[EncodedQuery, int, int]]:
+    """(encoded context, verdict index, draw index): the contexts of one draw share its demonstrations
+    (:attr:`ContextConfig.queries_per_demo_set`; one context per draw by default)."""
     check_enough_items(len(items), config)
     rng = random.Random(seed)
     total = config.context_tokens or encoder.template.max_length
     floor = encoder.template_tokens() + 64
     lengths: dict[int, int] = {}
-    for _ in range(config.n_contexts):
-        chosen = rng.sample(range(len(items)), config.n_shots + 1)
-        for i in chosen:
+    made, draw = 0, 0
+    while made < config.n_contexts:
+        queries = min(config.queries_per_demo_set, config.n_contexts - made, len(items) - config.n_shots)
+        drawn = rng.sample(range(len(items)), config.n_shots + queries)
+        for i in drawn:
             if i not in lengths:
                 lengths[i] = encoder.item_tokens(items[i][0])
-        budgets = context_budgets([lengths[i] for i in chosen], total, floor, encoder.template.max_length)
-        demos = [items[i] for i in chosen[:-1]]
-        query, verdict = items[chosen[-1]]
-        yield encoder.encode_with_demos(demos, query, per_item_budget=budgets, style=config.demos), verdict
+        for last in drawn[config.n_shots:]:
+            chosen = drawn[:config.n_shots] + [last]
+            budgets = context_budgets([lengths[i] for i in chosen], total, floor, encoder.template.max_length)
+            demos = [items[i] for i in chosen[:-1]]
+            query, verdict = items[chosen[-1]]
+            yield encoder.encode_with_demos(demos, query, per_item_budget=budgets, style=config.demos), verdict, draw
+        made += queries
+        draw += 1
 
 
 class ContextAverage:
@@ -156,17 +183,66 @@ def record_heads(backbone: Backbone, seqs: Sequence[Query], max_batch_tokens: in
     return out.heads
 
 
+def common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
+    """Tokens all ``seqs`` begin with, leaving at least one token of each (the one whose heads are read)."""
+    shortest = min(len(s) for s in seqs) - 1
+    n = 0
+    while n < shortest and all(s[n] == seqs[0][n] for s in seqs):
+        n += 1
+    return n
+
+
+@torch.inference_mode()
+def record_heads_by_draw(backbone: Backbone, contexts: Sequence[EncodedQuery], draws: Sequence[int],
+                         max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                         progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    """:func:`record_heads` of text contexts whose draws share demonstrations: each draw's common token prefix
+    runs once and its KV cache is extended by each context's remaining tokens (equal to full passes up to float
+    rounding; the model is causal)."""
+    members: dict[int, list[int]] = {}
+    for index, draw in enumerate(draws):
+        members.setdefault(draw, []).append(index)
+    groups = list(members.values())
+    shared = [common_prefix_length([contexts[i].ids for i in group]) for group in groups]
+    heads: list[torch.Tensor | None] = [None] * len(contexts)
+    alone = [i for group, n in zip(groups, shared) if n == 0 for i in group]
+    if alone:
+        for i, row in zip(alone, record_heads(backbone, [contexts[i] for i in alone], max_batch_tokens, progress)):
+            heads[i] = row
+    sharing = [g for g, n in enumerate(shared) if n > 0]
+    sizes = [shared[g] + sum(len(contexts[i]) - shared[g] for i in groups[g]) for g in sharing]
+    for batch in plan_batches(sizes, max_batch_tokens):
+        chosen = [sharing[b] for b in batch]
+        prefixes = encode_prefixes(backbone, [contexts[groups[g][0]].ids[:shared[g]] for g in chosen])
+        rows = [row for row, g in enumerate(chosen) for _ in groups[g]]
+        order = [i for g in chosen for i in groups[g]]
+        suffixes = [contexts[i].ids[shared[g]:] for g in chosen for i in groups[g]]
+        out = extend_cache(backbone, prefixes.cache, prefixes.mask, prefixes.lengths, torch.tensor(rows), suffixes,
+                           read_ids=torch.tensor([0]), record=True)
+        assert out.heads is not None
+        for i, row in zip(order, out.heads):
+            heads[i] = row
+        if progress is not None:
+            progress(len(order))
+    return torch.stack(heads)
+
+
 def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
                           config: ContextConfig = ContextConfig(), seed: int = 0,
                           max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                           progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts (class-balanced with
     ``config.balance_classes``). Contexts are built one at a time; those with images run
-    :data:`CONTEXTS_PER_PASS` at a time."""
+    :data:`CONTEXTS_PER_PASS` at a time. Text contexts that share demonstrations
+    (``config.queries_per_demo_set > 1``) run their shared prefix once (:func:`record_heads_by_draw`)."""
     warning = single_verdict_message([verdict for _, verdict in items])
     if warning:
         warnings.warn(warning, SingleVerdictWarning, stacklevel=2)
     average = ContextAverage(config.balance_classes)
+    if config.queries_per_demo_set > 1 and not backbone.multimodal:
+        contexts, verdicts, draws = zip(*iter_context_draws(encoder, items, config, seed))
+        average.add(record_heads_by_draw(backbone, contexts, draws, max_batch_tokens, progress), verdicts)
+        return average.mean()
     pending: list[EncodedQuery] = []
     verdicts: list[int] = []
     with_images = 0

@@ -346,12 +346,13 @@ def encode_prefixes(backbone: Backbone, prefixes: Sequence[Sequence[int]]) -> En
 @torch.inference_mode()
 def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_lengths: torch.Tensor,
                  rows: torch.Tensor, suffixes: Sequence[Sequence[int]], *, read_ids: torch.Tensor | None = None,
-                 steering: Steering | None = None) -> LastTokenOutput:
+                 steering: Steering | None = None, record: bool = False) -> LastTokenOutput:
     """Logits at the last token of ``prefix[rows[i]] + suffixes[i]`` for each ``i``, reusing the prefixes' KV cache.
 
     Suffixes are right padded after the (left-padded) prefixes; each token gets the position it would have in the
     unpadded concatenation and attends only to real tokens, so every row equals a full pass over its own
-    sequence (the model is causal). ``steering`` acts at each row's last suffix token.
+    sequence (the model is causal). ``steering`` acts at each row's last suffix token; ``record`` also returns
+    every head's activation there.
     """
     if any(len(s) == 0 for s in suffixes):
         raise ValueError("every suffix needs at least one token")
@@ -371,11 +372,12 @@ def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_leng
         keep = torch.unique(last)
         gather = torch.searchsorted(keep, last)
     model = backbone.model
-    with head_hooks(backbone, steering=steering) as hooks:
+    with head_hooks(backbone, record=record, steering=steering) as hooks:
         hooks.set_positions(last)
         out = model(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=True,
                     logits_to_keep=keep, **{_cache_keyword(model): select_cache_rows(cache, rows)})
+        heads = hooks.recorded_heads() if record else None
     logits = out.logits[torch.arange(n, device=out.logits.device), gather.to(out.logits.device)]
     if read_ids is not None:
         logits = logits[:, read_ids.to(logits.device)]
-    return LastTokenOutput(logits.float().cpu(), None)
+    return LastTokenOutput(logits.float().cpu(), heads)

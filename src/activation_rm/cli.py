@@ -285,7 +285,8 @@ def _nothing_kept(args: argparse.Namespace) -> str:
 
 #: ``fit`` options that map one-to-one onto ContextConfig / SelectionConfig / JudgeTemplate fields
 FIT_OPTIONS = ("steps", "masks_per_step", "lr", "init_logit", "final_samples", "loss", "final_rule", "n_contexts",
-               "n_shots", "demos", "context_tokens", "layout", "max_length", "held_out_fraction")
+               "n_shots", "demos", "context_tokens", "queries_per_demo_set", "layout", "max_length",
+               "held_out_fraction")
 
 
 def _fit_options(args: argparse.Namespace, criterion: str) -> dict[str, Any]:
@@ -661,6 +662,8 @@ def _add_fit_tuning_args(fit: argparse.ArgumentParser) -> None:
     fit.add_argument("--demos", choices=DEMO_STYLES, help=f"demonstrations as chat turns or inline {defaults}")
     fit.add_argument("--context-tokens", type=int,
                      help=f"token budget of one averaging context, shared by its items {defaults}")
+    fit.add_argument("--queries-per-demo-set", type=int,
+                     help=f"averaging contexts per draw of demonstrations (their shared prefix runs once) {defaults}")
     fit.add_argument("--balance-classes", action="store_true",
                      help="class-balanced means: average Yes- and No-query contexts separately, then the two")
     fit.add_argument("--layout", choices=LAYOUTS, help=f"judge query layout {defaults}")
