@@ -9,6 +9,9 @@ held-out pair accuracy is measured next to zero-shot P(Yes). Variants run in the
 run it on a quiet machine and read the times as this machine's.
 
     python benchmarks/fit_cost.py --variants default ctx1024:context_tokens=1024 --threads 2 --out results/fit-cost
+
+``--backbone`` takes what ``benchmarks/accuracy.py`` does (an HF id, a directory, a .gguf path or a name from
+``benchmarks/backbones.py``); ``--words`` picks the pairs' length (``--words 10 80`` for short pairs).
 """
 
 from __future__ import annotations
@@ -110,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval", type=int, default=60, help="held-out pairs scored (0: timing only)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--model", default=None)
+    parser.add_argument("--backbone", "--model", dest="model", default=None,
+                        help="HF id, directory, .gguf path or a benchmarks/backbones.py name (default: embedded)")
+    parser.add_argument("--words", nargs=2, type=int, default=[150, 300], metavar=("MIN", "MAX"),
+                        help="word range of both responses of every pair (default: 150 300)")
     parser.add_argument("--out", type=Path, default=Path("results/fit-cost"))
     parser.add_argument("--unchanged", action="store_true",
                         help="only count, per accuracy-benchmark task, the averaging contexts each variant changes")
@@ -124,10 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "unchanged.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
         return 0
+    from backbones import resolve_backbone
+
     torch.set_num_threads(args.threads)
-    fit_pairs, eval_pairs = long_pairs(args.pairs, args.eval, args.seed)
+    fit_pairs, eval_pairs = long_pairs(args.pairs, args.eval, args.seed, tuple(args.words))
     examples = [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in fit_pairs]
-    backbone = load_backbone(args.model)
+    loading = time.perf_counter()
+    backbone = load_backbone(resolve_backbone(args.model))
+    load_seconds = round(time.perf_counter() - loading, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}
     zero_shot = None
@@ -152,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{variant.name}: {json.dumps(row)}", flush=True)
         tmp = args.out / "fit_cost.json.tmp"
         tmp.write_text(json.dumps({"pairs": args.pairs, "eval": args.eval, "threads": args.threads,
+                                   "words": args.words, "backbone": args.model, "load_seconds": load_seconds,
+                                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                    "results": results, "argv": sys.argv[1:]}, indent=1), encoding="utf-8")
         tmp.replace(args.out / "fit_cost.json")
     return 0
