@@ -1,0 +1,286 @@
+"""Result tables in README.md and docs/*.md, generated from the files under results/.
+
+A generated block sits between two marker comments in a Markdown file:
+
+    <!-- gen:NAME -->
+    ...table generated from results/...; edits here are overwritten...
+    <!-- /gen:NAME -->
+
+``python docs/gen_results.py`` rewrites every block from the current results files, so a rerun of a benchmark
+updates the docs; ``python docs/gen_results.py --check`` changes nothing and exits 1 naming every block that is
+stale (CI and ``tests/test_docs.py`` run it). ``--list`` prints the block names and their sources. Standard
+library only; no model or torch is loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results"
+#: the Markdown files that may hold generated blocks
+TARGETS = ("README.md", "docs/*.md")
+BLOCK = re.compile(r"(<!-- gen:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /gen:(?P=name) -->)", re.S)
+
+METHOD_NAMES = {"zeroshot": "zero-shot P(Yes)", "icl": "in-context P(Yes)", "sav": "SAV head voting",
+                "default": "Activation RM (defaults)"}
+BASELINES = ("zeroshot", "icl", "sav")
+
+
+# ----------------------------------------------------------------------------------------------- formatting
+def _pct(value: float) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
+
+
+def _p(value: float) -> str:
+    return "p<0.001" if value < 0.001 else f"p={value:.2g}"
+
+
+def _delta(vs: dict) -> str:
+    """A paired difference as '+19.7 [+5, +34] (p=0.12)': points, 95% bootstrap CI, sign-test p."""
+    if not vs:
+        return ""
+    return (f"{100 * vs['diff']:+.1f} [{100 * vs['low']:+.0f}, {100 * vs['high']:+.0f}] "
+            f"({_p(vs['p_value'])})")
+
+
+def _splits(entry: dict) -> tuple[float | None, float | None]:
+    """Mean accuracy of the bias splits and of the control splits (pooled tasks average their tasks' splits)."""
+    splits = entry["splits"]
+    bias = [v for k, v in splits.items() if k == "bias" or k.endswith("/bias")]
+    control = [v for k, v in splits.items() if k == "control" or k.endswith("/control")]
+    return (sum(bias) / len(bias) if bias else None, sum(control) / len(control) if control else None)
+
+
+def _cell(entry: dict, bold: bool = False) -> str:
+    mean = f"**{_pct(entry['mean'])}**" if bold else _pct(entry["mean"])
+    bias, control = _splits(entry)
+    return mean if bias is None else f"{mean} ({bias:.0f} / {control:.0f})"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------- sources
+def _read(rel: str) -> str:
+    return (ROOT / rel).read_text(encoding="utf-8")
+
+
+def _summary(rel: str) -> dict:
+    return json.loads(_read(rel))["summary"]
+
+
+def _task(rel: str, task: str) -> dict:
+    summary = _summary(rel)
+    if task not in summary:
+        raise KeyError(f"{rel}: no task {task!r} (has {', '.join(summary)})")
+    return summary[task]
+
+
+def _seeds(entry: dict) -> str:
+    seeds = entry["seeds"]
+    return f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds"
+
+
+def _sections(rel: str, keep: Callable[[str], bool]) -> str:
+    """The '#### ' sections of a summary.md whose heading passes ``keep``."""
+    text, out = _read(rel), []
+    for part in re.split(r"(?m)^(?=#### )", text):
+        if part.startswith("#### ") and keep(part.splitlines()[0][5:]):
+            out.append(part.strip())
+    if not out:
+        raise ValueError(f"{rel}: no section matched")
+    return "\n\n".join(out)
+
+
+def _whole(rel: str, drop_title: bool = False) -> str:
+    text = _read(rel).strip()
+    if drop_title and text.startswith("### "):
+        text = text.split("\n", 1)[1].strip()
+    return text
+
+
+# ----------------------------------------------------------------------------------------------- blocks
+STRICT = "results/accuracy-test/summary.json"
+NATURAL = "results/scale/smollm135m-test-natural/summary.json"
+BUNDLED = "results/accuracy-test-bundled/summary.json"
+PH = "results/accuracy-test-ph/summary.json"
+
+
+def headline() -> str:
+    """README: one row per decider on the embedded 135M backbone, test halves, library defaults."""
+    rows = []
+    spec = [
+        ("strict bias + control pairs, 3 cues (100 pairs per cue)", STRICT, "test|n10|noise0.0|3 biases"),
+        ("natural-response bias + control pairs, 3 cues (80 pairs per cue)", NATURAL, "test|n10|noise0.0|nat: 3 biases"),
+        ("bundled `short_correct` (40 held-out pairs)", BUNDLED, "test|n10|noise0.0|short_correct"),
+        ("bundled `honest_not_flattering` (40 held-out pairs)", BUNDLED, "test|n10|noise0.0|honest_not_flattering"),
+    ]
+    for label, rel, task in spec:
+        methods = _task(rel, task)
+        arm = methods["default"]
+        rows.append([label, _seeds(arm)] + [_pct(methods[m]["mean"]) for m in BASELINES]
+                    + [f"**{_pct(arm['mean'])}**", _delta(arm["vs"].get("zeroshot"))])
+    return _table(["pair set (test half)", "seeds", "zero-shot P(Yes)", "in-context P(Yes)", "SAV",
+                   "Activation RM", "ARM − zero-shot [95% CI]"], rows)
+
+
+def ph_bundled() -> str:
+    """PreferenceHack (per bias and pooled) and the bundled criteria, each judge with its split accuracies."""
+    spec = [(PH, "ph-length", "PreferenceHack length"), (PH, "ph-format", "PreferenceHack format"),
+            (PH, "ph-positivity", "PreferenceHack positivity"), (PH, "ph: 3 biases", "PreferenceHack, 3 biases pooled"),
+            (BUNDLED, "short_correct", "bundled `short_correct`"),
+            (BUNDLED, "honest_not_flattering", "bundled `honest_not_flattering`")]
+    rows = []
+    for rel, task, label in spec:
+        methods = _task(rel, f"test|n10|noise0.0|{task}")
+        arm = methods["default"]
+        n = next(iter(arm["vs"].values()))["n"]
+        rows.append([f"{label} ({n})", *[_cell(methods[m]) for m in BASELINES], _cell(arm, bold=True),
+                     *[_delta(arm["vs"].get(m)) for m in BASELINES], ", ".join(map(str, arm["seeds"]))])
+    return _table(["task (evaluated pairs)", "zero-shot P(Yes)", "in-context P(Yes)", "SAV", "Activation RM",
+                   "Δ vs zero-shot", "Δ vs in-context", "Δ vs SAV", "ARM seeds"], rows)
+
+
+def fit_cost() -> str:
+    """The fit-cost runs: before and after the averaging-context budget, timing and accuracy runs."""
+    spec = [("before (equal shares of `max_length`)", "results/fit-cost-timing-before/fit_cost.json", "default"),
+            ("after (`context_tokens=1152`, the default)", "results/fit-cost-timing-after/fit_cost.json", "default"),
+            ("before, accuracy run", "results/fit-cost/fit_cost_before.json", "default"),
+            ("after, accuracy run", "results/fit-cost-after/fit_cost.json", "ctx1152")]
+    rows = []
+    for label, rel, variant in spec:
+        data = json.loads(_read(rel))
+        r = data["results"][variant]
+        accuracy = ""
+        if "held_out_accuracy" in r:
+            accuracy = (f"{100 * r['held_out_accuracy']:.1f}% (zero-shot {100 * r['zero_shot_accuracy']:.1f}%)")
+        load = "-".join(f"{x:.1f}" for x in sorted(r["load_average"]))
+        rows.append([label, f"{r['fit_seconds'] / 60:.1f} min ({r['fit_seconds']:.0f} s)",
+                     f"{r['fit_cpu_seconds']:.0f} s", f"{r['means_seconds']:.0f} s", f"{r['selection_seconds']:.0f} s",
+                     str(r["context_tokens_mean"]), accuracy, f"{data['threads']}, {load}"])
+    return _table(["fit of 40 real-length pairs", "wall", "CPU", "means", "head selection",
+                   "context tokens (mean)", f"held-out pair accuracy ({data['eval']})", "threads, load"], rows)
+
+
+@dataclass(frozen=True)
+class Block:
+    sources: tuple[str, ...]
+    render: Callable[[], str]
+
+
+BLOCKS: dict[str, Block] = {
+    "headline": Block((STRICT, NATURAL, BUNDLED), headline),
+    "accuracy-test": Block(("results/accuracy-test/summary.md",),
+                           lambda: _whole("results/accuracy-test/summary.md")),
+    "accuracy-curves": Block(("results/accuracy-test-curves/summary.md",),
+                             lambda: _sections("results/accuracy-test-curves/summary.md",
+                                               lambda h: "few-shot pairs per split (" in h or "labels flipped (" in h)),
+    "ph-bundled": Block((PH, BUNDLED), ph_bundled),
+    "natural-135m": Block(("results/scale/smollm135m-test-natural/summary.md",),
+                          lambda: _whole("results/scale/smollm135m-test-natural/summary.md")),
+    "accuracy-dev": Block(("results/accuracy-dev/summary.md",), lambda: _whole("results/accuracy-dev/summary.md")),
+    "fast": Block(("results/fast/results.md",), lambda: _whole("results/fast/results.md", drop_title=True)),
+    "sweep": Block(("results/sweep/sweep.md",), lambda: _whole("results/sweep/sweep.md")),
+    "best-of-n-short_correct": Block(("results/best-of-n/short_correct/summary.md",),
+                                     lambda: _whole("results/best-of-n/short_correct/summary.md")),
+    "best-of-n-no_markdown": Block(("results/best-of-n/no_markdown/summary.md",),
+                                   lambda: _whole("results/best-of-n/no_markdown/summary.md")),
+    "grpo-short_correct": Block(("results/alignment/short_correct/summary.md",),
+                                lambda: _whole("results/alignment/short_correct/summary.md")),
+    "grpo-multi": Block(("results/alignment/multi/summary.md",),
+                        lambda: _whole("results/alignment/multi/summary.md")),
+    "fit-cost": Block(("results/fit-cost-timing-before/fit_cost.json", "results/fit-cost-timing-after/fit_cost.json",
+                       "results/fit-cost/fit_cost_before.json", "results/fit-cost-after/fit_cost.json"), fit_cost),
+}
+
+
+def render(name: str) -> str:
+    block = BLOCKS[name]
+    note = (f"<!-- generated by docs/gen_results.py from {', '.join(block.sources)}; "
+            f"rerun it instead of editing -->")
+    return f"{note}\n\n{_tidy(block.render())}\n\n"
+
+
+def _tidy(text: str) -> str:
+    """Stripped, with a blank line after every table so that a following line is not read as one of its rows."""
+    lines = text.strip().split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if line.startswith("|") and following.strip() and not following.startswith("|"):
+            out.append("")
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------------------------- files
+def target_files(root: Path = ROOT) -> list[Path]:
+    files: list[Path] = []
+    for pattern in TARGETS:
+        files += sorted(root.glob(pattern))
+    return files
+
+
+def regenerate(text: str, path: Path) -> tuple[str, list[str]]:
+    """``text`` with every generated block rendered anew, and the names of the blocks that changed."""
+    changed: list[str] = []
+
+    def replace(match: re.Match) -> str:
+        name = match["name"]
+        if name not in BLOCKS:
+            raise SystemExit(f"{path}: unknown generated block {name!r} (known: {', '.join(BLOCKS)})")
+        body = render(name)
+        if body != match["body"]:
+            changed.append(name)
+        return f"{match[1]}{body}{match[4]}"
+
+    return BLOCK.sub(replace, text), changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if any block is stale")
+    parser.add_argument("--list", action="store_true", help="print each block's name and sources")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, block in BLOCKS.items():
+            print(f"{name}: {', '.join(block.sources)}")
+        return 0
+    stale: list[str] = []
+    used: set[str] = set()
+    for path in target_files():
+        text = path.read_text(encoding="utf-8")
+        used.update(m["name"] for m in BLOCK.finditer(text))
+        new, changed = regenerate(text, path)
+        rel = path.relative_to(ROOT)
+        for name in changed:
+            stale.append(f"{rel}: {name}")
+        if changed and not args.check:
+            path.write_text(new, encoding="utf-8")
+    unused = sorted(set(BLOCKS) - used)
+    if unused:
+        print(f"warning: blocks not placed in any file: {', '.join(unused)}", file=sys.stderr)
+    if args.check:
+        if stale:
+            print("stale generated blocks (run python docs/gen_results.py):\n  " + "\n  ".join(stale),
+                  file=sys.stderr)
+            return 1
+        print("generated blocks are up to date")
+        return 0
+    print("updated:\n  " + "\n  ".join(stale) if stale else "nothing to update")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
