@@ -38,18 +38,18 @@ from typing import Any
 import torch
 
 from activation_rm import load_backbone
-from activation_rm.activations import ContextConfig, mean_head_activations
-from activation_rm.backbone import Backbone
-from activation_rm.batching import encode_prefix, last_token_logits_from_prefix
-from activation_rm.bundled import load_bundled
-from activation_rm.data import PairwiseExample
+from activation_rm.apps.bundled import load_bundled
 from activation_rm.eval.methods import FitContext, ICLGroup, ZeroShotGroup
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.stats import mean_ci, paired_test
-from activation_rm.reward_model import ActivationRM, fit_configs
-from activation_rm.selection import SelectionConfig
-from activation_rm.templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
+from activation_rm.fit.activations import ContextConfig, mean_head_activations
+from activation_rm.fit.selection import SelectionConfig
+from activation_rm.forward.batching import encode_prefix, last_token_logits_from_prefix
+from activation_rm.inputs.data import PairwiseExample
+from activation_rm.judge.templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
+from activation_rm.model.backbone import Backbone
+from activation_rm.scoring.reward_model import ActivationRM, fit_configs
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -334,7 +334,7 @@ def style_matched(backbone: Backbone, half: str, path: Path = BIAS_PAIRS) -> dic
     """Zero-shot pair accuracy when both responses carry the same style (plain correct vs plain wrong, cued
     correct vs cued wrong): how much correctness signal the backbone's P(Yes) has once the cue cannot decide. A
     judge that removed the cue's effect and kept everything else would score about this on the bias splits."""
-    from activation_rm.batching import last_token_logits
+    from activation_rm.forward.batching import last_token_logits
 
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate(CRITERION))

@@ -74,7 +74,7 @@ def evaluate(model: Any, tokenizer: Any, judge: Any, records: Sequence[dict[str,
     """Greedy response, check and every criterion's ARM reward for each held-out record."""
     from checks import check
 
-    from activation_rm.best_of_n import Policy
+    from activation_rm.apps.best_of_n import Policy
 
     was_training = model.training
     model.eval()

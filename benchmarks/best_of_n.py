@@ -3,7 +3,7 @@
 For each held-out prompt of a verifiable task set (``benchmarks/data/alignment``) the policy samples ``--n``
 completions, seeded exactly as ``activation-rm best-of-n`` seeds them (same seed and line: same samples, so the ARM
 pick here is the command's pick). Every sample is scored by the Activation RM and by the zero-shot P(Yes) judge (the
-same query with no heads replaced; both in one fused pass, ``activation_rm.scoring.score_criteria``) and checked by
+same query with no heads replaced; both in one fused pass, ``activation_rm.scoring.engine.score_criteria``) and checked by
 ``checks.check``. Per prompt the verifiable metric (0/1) of:
 
 * **ARM pick**: the sample the ARM scores highest;
@@ -42,10 +42,10 @@ DATA = HERE / "data" / "alignment"
 sys.path.insert(0, str(DATA))
 from checks import check  # noqa: E402
 
-from activation_rm.best_of_n import Policy, SamplingConfig, pick, prompt_line, prompt_seed  # noqa: E402
-from activation_rm.cli import add_sampling_arguments  # noqa: E402
+from activation_rm.apps.best_of_n import Policy, SamplingConfig, pick, prompt_line, prompt_seed  # noqa: E402
+from activation_rm.apps.cli import add_sampling_arguments  # noqa: E402
 from activation_rm.eval.stats import mean_ci, paired_test  # noqa: E402
-from activation_rm.streaming import check_input, run_jsonl_job  # noqa: E402
+from activation_rm.scoring.streaming import check_input, run_jsonl_job  # noqa: E402
 
 METHODS = ("arm", "zero_shot", "random", "oracle")
 LABELS = {"arm": "ARM pick", "zero_shot": "zero-shot P(Yes) pick", "random": "random pick (expected)",
@@ -68,7 +68,7 @@ def write_atomic(path: Path, text: str) -> None:
 def sample_and_judge(rm: Any, policy: Policy, config: SamplingConfig, chunk: Sequence[tuple[int, Any]],
                      records: dict[int, dict]) -> list[dict[str, Any]]:
     """One result row per prompt: its samples, both judges' scores and the check of every sample."""
-    from activation_rm.scoring import score_criteria
+    from activation_rm.scoring.engine import score_criteria
 
     started = time.perf_counter()
     samples = [policy.sample(prompt, config, prompt_seed(config.seed, number)) for number, prompt in chunk]
@@ -180,8 +180,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         write_atomic(limited, "".join(json.dumps(records[k]) + "\n" for k in sorted(records)[:args.limit]))
         records = {i: records[k] for i, k in enumerate(sorted(records)[:args.limit], 1)}
         prompts = limited
-    from activation_rm.backbone import load_backbone
-    from activation_rm.reward_model import ActivationRM
+    from activation_rm.model.backbone import load_backbone
+    from activation_rm.scoring.reward_model import ActivationRM
 
     started = time.perf_counter()
     backbone = load_backbone(args.model, device=args.device) if args.model else None

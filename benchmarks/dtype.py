@@ -12,9 +12,9 @@ import time
 import torch
 
 from activation_rm import load_backbone
-from activation_rm.batching import encode_prefix, last_token_logits, last_token_logits_from_prefix
-from activation_rm.bundled import load_bundled
-from activation_rm.templates import JudgeTemplate, QueryEncoder, labelled_items
+from activation_rm.apps.bundled import load_bundled
+from activation_rm.forward.batching import encode_prefix, last_token_logits, last_token_logits_from_prefix
+from activation_rm.judge.templates import JudgeTemplate, QueryEncoder, labelled_items
 
 
 def main() -> None:

@@ -48,11 +48,11 @@ def long_pairs(n_fit: int, n_eval: int, seed: int = 0, words: tuple[int, int] = 
 
 def context_lengths(backbone, rm_kwargs: dict, pairs: list, seed: int) -> list[int]:
     """Token counts of the averaging contexts a fit with these settings builds (no model run)."""
-    from activation_rm.activations import build_contexts
-    from activation_rm.data import load_examples
-    from activation_rm.queries import make_encoder
-    from activation_rm.reward_model import fit_configs
-    from activation_rm.templates import labelled_items
+    from activation_rm.fit.activations import build_contexts
+    from activation_rm.inputs.data import load_examples
+    from activation_rm.judge.queries import make_encoder
+    from activation_rm.judge.templates import labelled_items
+    from activation_rm.scoring.reward_model import fit_configs
 
     template, contexts, _ = fit_configs(CRITERION, None, None, dict(rm_kwargs))
     encoder = make_encoder(backbone, template, False)
@@ -71,9 +71,9 @@ def unchanged_contexts(backbone, variant_fit: dict, seeds: range = range(5), siz
     apply to both sides (tests use fewer contexts)."""
     from accuracy import bundled_tasks, draw_fewshot, examples_of, own_tasks, parse_variant, resolved
 
-    from activation_rm.activations import build_contexts
-    from activation_rm.queries import make_encoder
-    from activation_rm.templates import labelled_items
+    from activation_rm.fit.activations import build_contexts
+    from activation_rm.judge.queries import make_encoder
+    from activation_rm.judge.templates import labelled_items
 
     default = parse_variant("default")
     counts: dict[str, list[int]] = {}
@@ -104,8 +104,8 @@ def pair_accuracy(rm, pairs: list) -> float:
 def main(argv: list[str] | None = None) -> int:
     from accuracy import parse_variant
 
-    from activation_rm.backbone import load_backbone
-    from activation_rm.reward_model import ActivationRM
+    from activation_rm.model.backbone import load_backbone
+    from activation_rm.scoring.reward_model import ActivationRM
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", nargs="+", default=["default"])

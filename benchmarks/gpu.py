@@ -34,7 +34,7 @@ class _Tokenizer:
 def build_backbone(tiny: bool, device: str, bf16: bool = False):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from activation_rm.backbone import Backbone
+    from activation_rm.model.backbone import Backbone
 
     if tiny:
         config = Qwen2Config(vocab_size=512, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
@@ -91,10 +91,10 @@ def main() -> None:
     device = args.device or ("cpu" if args.tiny else "cuda")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit("no CUDA device: run with --tiny on the CPU")
-    from activation_rm.batching import last_token_logits, last_token_logits_shared_prefix
-    from activation_rm.heads import Steering
-    from activation_rm.multi import multi_steering_logits, shared_prompt_logits
-    from activation_rm.selection import MaskScorer, VerdictQuery, mask_losses
+    from activation_rm.fit.selection import MaskScorer, VerdictQuery, mask_losses
+    from activation_rm.forward.batching import last_token_logits, last_token_logits_shared_prefix
+    from activation_rm.forward.shared_prefix import multi_steering_logits, shared_prompt_logits
+    from activation_rm.model.heads import Steering
 
     started = time.perf_counter()
     backbone = build_backbone(args.tiny, device, args.bf16)

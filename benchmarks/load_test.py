@@ -68,7 +68,7 @@ def samples() -> list[tuple[str, str]]:
     """(prompt, response) pairs of varied length from the bundled examples."""
     out = []
     for name in ("short_correct.jsonl", "honest_not_flattering.jsonl"):
-        path = ROOT / "src" / "activation_rm" / "examples" / name
+        path = ROOT / "src" / "activation_rm" / "apps" / "criteria" / name
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             out += [(record["prompt"], record["chosen"]), (record["prompt"], record["rejected"])]
@@ -92,7 +92,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        command = [sys.executable, "-m", "activation_rm.cli", "serve", artifact, "--host", "127.0.0.1",
+        command = [sys.executable, "-m", "activation_rm.apps.cli", "serve", artifact, "--host", "127.0.0.1",
                    "--port", str(self.port), "--device", device, "--dtype", dtype, "--log-level", "warning",
                    *serve_args]
         command += ["--threads", str(threads)] if threads else []

@@ -54,8 +54,8 @@ def report(section: str, **values: object) -> None:
 
 
 def bundled_queries(backbone, name: str = "short_correct"):
-    from activation_rm.bundled import load_bundled
-    from activation_rm.templates import JudgeTemplate, QueryEncoder, labelled_items
+    from activation_rm.apps.bundled import load_bundled
+    from activation_rm.judge.templates import JudgeTemplate, QueryEncoder, labelled_items
 
     bundled = load_bundled(name)
     encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate(criterion=bundled.criterion))
@@ -64,7 +64,7 @@ def bundled_queries(backbone, name: str = "short_correct"):
 
 def real_means(backbone, encoder, items, n: int = 8) -> torch.Tensor:
     """Mean last-token head outputs of a few zero-shot queries: realistic magnitudes for the replaced heads."""
-    from activation_rm.activations import record_heads
+    from activation_rm.fit.activations import record_heads
 
     return record_heads(backbone, [encoder.encode(item).ids for item, _ in items[:n]]).mean(0)
 
@@ -76,9 +76,9 @@ def random_mask(backbone, density: float, seed: int) -> torch.Tensor:
 
 # --------------------------------------------------------------------------------------------------- sections
 def section_reinforce(backbone, args) -> None:
-    from activation_rm.batching import last_token_logits, last_token_logits_shared_prefix
-    from activation_rm.heads import Steering
-    from activation_rm.selection import MaskScorer, VerdictQuery, mask_losses
+    from activation_rm.fit.selection import MaskScorer, VerdictQuery, mask_losses
+    from activation_rm.forward.batching import last_token_logits, last_token_logits_shared_prefix
+    from activation_rm.model.heads import Steering
 
     _, encoder, items = bundled_queries(backbone)
     means = real_means(backbone, encoder, items)
@@ -102,8 +102,8 @@ def section_reinforce(backbone, args) -> None:
 
 
 def section_fit(backbone, args) -> None:
-    from activation_rm.bundled import load_bundled
-    from activation_rm.reward_model import ActivationRM
+    from activation_rm.apps.bundled import load_bundled
+    from activation_rm.scoring.reward_model import ActivationRM
 
     bundled = load_bundled("short_correct")
     started = time.perf_counter()
@@ -118,9 +118,9 @@ def section_fit(backbone, args) -> None:
 
 def section_auto(backbone, args) -> None:
     """fit --auto next to a default fit on the same pairs: wall time of each, and what cross-validation chose."""
-    from activation_rm.auto import fit_auto
-    from activation_rm.bundled import load_bundled
-    from activation_rm.reward_model import ActivationRM
+    from activation_rm.apps.bundled import load_bundled
+    from activation_rm.scoring.auto import fit_auto
+    from activation_rm.scoring.reward_model import ActivationRM
 
     bundled = load_bundled(args.criterion)
     pairs = bundled.fewshot[: args.pairs]
@@ -137,8 +137,8 @@ def section_auto(backbone, args) -> None:
 
 
 def section_steering(backbone, args) -> None:
-    from activation_rm.batching import last_token_logits, pad_batch, position_ids_from_mask
-    from activation_rm.heads import Steering
+    from activation_rm.forward.batching import last_token_logits, pad_batch, position_ids_from_mask
+    from activation_rm.model.heads import Steering
 
     bundled, encoder, items = bundled_queries(backbone)
     means = real_means(backbone, encoder, items)
@@ -186,8 +186,8 @@ def _rewardbench(limit: int | None = None) -> list[dict]:
 
 
 def section_padding(backbone, args) -> None:
-    from activation_rm.batching import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, plan_batches
-    from activation_rm.templates import JudgeItem, JudgeTemplate, QueryEncoder
+    from activation_rm.forward.batching import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, plan_batches
+    from activation_rm.judge.templates import JudgeItem, JudgeTemplate, QueryEncoder
 
     rows = _rewardbench(args.padding_limit)
     result = {}
@@ -227,8 +227,8 @@ def _long_prompt(backbone, tokens: int) -> tuple[str, list[str]]:
 
 
 def section_shared(backbone, args) -> None:
-    from activation_rm.reward_model import ActivationRM
-    from activation_rm.templates import JudgeItem, JudgeTemplate
+    from activation_rm.judge.templates import JudgeItem, JudgeTemplate
+    from activation_rm.scoring.reward_model import ActivationRM
 
     _, encoder, items = bundled_queries(backbone)
     means = real_means(backbone, encoder, items)
@@ -249,9 +249,9 @@ def section_shared(backbone, args) -> None:
 
 
 def section_criteria(backbone, args) -> None:
-    from activation_rm.reward_model import ActivationRM
-    from activation_rm.scoring import score_criteria
-    from activation_rm.templates import JudgeTemplate
+    from activation_rm.judge.templates import JudgeTemplate
+    from activation_rm.scoring.engine import score_criteria
+    from activation_rm.scoring.reward_model import ActivationRM
 
     bundled, encoder, items = bundled_queries(backbone)
     means = real_means(backbone, encoder, items)
@@ -279,9 +279,9 @@ def section_criteria(backbone, args) -> None:
 def section_baselines(backbone, args) -> None:
     import random
 
-    from activation_rm.batching import last_token_logits, pad_batch
-    from activation_rm.reward_model import ActivationRM
-    from activation_rm.templates import JudgeItem
+    from activation_rm.forward.batching import last_token_logits, pad_batch
+    from activation_rm.judge.templates import JudgeItem
+    from activation_rm.scoring.reward_model import ActivationRM
 
     bundled, encoder, items = bundled_queries(backbone)
     means = real_means(backbone, encoder, items)
@@ -335,7 +335,7 @@ def main() -> None:
     parser.add_argument("--padding-limit", type=int, default=None, help="RewardBench pairs for the padding share")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from activation_rm.backbone import load_backbone
+    from activation_rm.model.backbone import load_backbone
 
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs ({platform.processor() or 'cpu'}), torch "
           f"{torch.__version__}, {args.threads} thread(s), load average {os.getloadavg()[0]:.1f}", flush=True)
@@ -343,7 +343,7 @@ def main() -> None:
     if backbone is None:
         from transformers import AutoTokenizer
 
-        from activation_rm.backbone import embedded_model_path
+        from activation_rm.model.backbone import embedded_model_path
 
         path = embedded_model_path()
 

@@ -40,8 +40,8 @@ from activation_rm.integrations.trl import ActivationRMReward, completion_text  
 def load_records(paths: Sequence[str | os.PathLike]) -> list[dict[str, Any]]:
     """Task records (``{id, criterion, prompt, ...check fields}``) of every file, in order; a bad line is an error
     naming its file and line, before any model loads."""
-    from activation_rm.best_of_n import prompt_line
-    from activation_rm.streaming import check_input
+    from activation_rm.apps.best_of_n import prompt_line
+    from activation_rm.scoring.streaming import check_input
 
     records = []
     for path in paths:
@@ -71,7 +71,7 @@ def verifiable(prompts: Sequence[Any], completions: Sequence[Any], record: Seque
 
 def load_judge(arms: Sequence[str], weights: Sequence[float] | None, device: str = "cpu") -> ActivationRMReward:
     """The ARM reward: every artifact on one frozen backbone, weighted (the weights' order follows ``arms``)."""
-    from activation_rm.scoring import ModelSet, parse_artifact_spec
+    from activation_rm.scoring.engine import ModelSet, parse_artifact_spec
 
     specs = [parse_artifact_spec(a) for a in arms]
     models = ModelSet.from_artifacts(specs, device=device)
@@ -81,7 +81,7 @@ def load_judge(arms: Sequence[str], weights: Sequence[float] | None, device: str
 
 def load_policy(model: str | None, device: str = "cpu"):
     """A trainable copy of the policy model (default: the embedded SmolLM2-135M-Instruct) and its tokenizer."""
-    from activation_rm.backbone import load_backbone
+    from activation_rm.model.backbone import load_backbone
 
     backbone = load_backbone(model, device=device, dtype="float32")
     policy = backbone.model

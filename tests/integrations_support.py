@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from serve_support import UvicornThread, served
 
-from activation_rm.scoring import ModelSet
+from activation_rm.scoring.engine import ModelSet
 
 
 @pytest.fixture(scope="module")

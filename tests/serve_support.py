@@ -17,7 +17,7 @@ import torch
 from tiny import save_tiny_model
 
 from activation_rm import ActivationRM
-from activation_rm.backbone import Backbone, load_backbone
+from activation_rm.model.backbone import Backbone, load_backbone
 
 EXAMPLES = [
     {"prompt": "What is two plus two?", "response": "Four.", "label": "yes"},

@@ -6,9 +6,9 @@ import pytest
 import torch
 from tiny import tiny_backbone
 
-from activation_rm.activations import ContextAverage, ContextConfig, build_contexts, mean_head_activations
-from activation_rm.batching import last_token_logits
-from activation_rm.templates import DEMO_INLINE, JudgeItem, JudgeTemplate, QueryEncoder
+from activation_rm.fit.activations import ContextAverage, ContextConfig, build_contexts, mean_head_activations
+from activation_rm.forward.batching import last_token_logits
+from activation_rm.judge.templates import DEMO_INLINE, JudgeItem, JudgeTemplate, QueryEncoder
 
 
 def test_class_balanced_average_weights_each_verdict_equally():
@@ -55,8 +55,8 @@ def test_context_budget_cuts_only_contexts_that_exceed_it():
 
 
 def test_context_config_names_every_bad_field_and_too_few_items():
-    from activation_rm.activations import check_enough_items
-    from activation_rm.checks import ConfigError
+    from activation_rm.fit.activations import check_enough_items
+    from activation_rm.inputs.checks import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         ContextConfig(n_contexts=0, n_shots=-1, demos="nope")
@@ -69,7 +69,7 @@ def test_context_config_names_every_bad_field_and_too_few_items():
 
 
 def test_items_of_one_verdict_warn_when_the_means_are_computed():
-    from activation_rm.activations import SingleVerdictWarning
+    from activation_rm.fit.activations import SingleVerdictWarning
 
     backbone = tiny_backbone("llama")
     encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", max_length=256))

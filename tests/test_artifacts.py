@@ -9,8 +9,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from activation_rm import artifacts
-from activation_rm.artifacts import (
+from activation_rm.apps.cli import main
+from activation_rm.scoring import artifacts
+from activation_rm.scoring.artifacts import (
     META_CHECKSUM,
     META_FILE,
     TENSORS_FILE,
@@ -18,8 +19,7 @@ from activation_rm.artifacts import (
     read_artifact,
     write_artifact,
 )
-from activation_rm.cli import main
-from activation_rm.reward_model import ActivationRM
+from activation_rm.scoring.reward_model import ActivationRM
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "results" / "alignment" / "arms").glob("*/arm.json"))
@@ -44,7 +44,7 @@ def no_backbone_load(monkeypatch):
     """Loading any backbone fails the test: artifact problems must be found before the slow load."""
     def refuse(*args, **kwargs):
         raise AssertionError("a backbone was loaded before the artifact was checked")
-    monkeypatch.setattr("activation_rm.reward_model.load_backbone", refuse)
+    monkeypatch.setattr("activation_rm.scoring.reward_model.load_backbone", refuse)
 
 
 def test_saved_artifact_checksums_its_own_metadata(artifact):
@@ -223,7 +223,7 @@ def test_a_valid_rewrite_still_loads_and_scores_the_same(artifact, tmp_path):
 def test_commands_refuse_a_bad_artifact_before_the_model_loads(artifact, model_dir, tmp_path, monkeypatch, capsys):
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded before the artifact was checked")
-    monkeypatch.setattr("activation_rm.backbone.load_backbone", refuse)
+    monkeypatch.setattr("activation_rm.model.backbone.load_backbone", refuse)
 
     def poison(tensors):
         tensors["means"][0, 0, 0] = math.nan

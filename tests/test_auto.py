@@ -2,8 +2,8 @@ import pytest
 import torch
 from tiny import tiny_backbone
 
-from activation_rm import auto
-from activation_rm.reward_model import ActivationRM
+from activation_rm.scoring import auto
+from activation_rm.scoring.reward_model import ActivationRM
 
 EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
              "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(8)]
@@ -17,7 +17,7 @@ def test_folds_are_balanced_and_seeded():
 
 
 def test_unit_accuracy_counts_pairs_by_summed_margin():
-    from activation_rm.selection import VerdictQuery
+    from activation_rm.fit.selection import VerdictQuery
 
     queries = [VerdictQuery([1], 0, 1, pair=0), VerdictQuery([2], 1, 0, pair=0), VerdictQuery([3], 0, 1)]
     logits = [torch.tensor([[1.0, 0.0]]), torch.tensor([[0.5, 0.0]]), torch.tensor([[0.0, 2.0]])]

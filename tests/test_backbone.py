@@ -6,7 +6,7 @@ import pytest
 import torch
 from tiny import tiny_backbone, tiny_model, tiny_tokenizer
 
-from activation_rm.backbone import (
+from activation_rm.model.backbone import (
     FAMILIES,
     Backbone,
     BackboneMismatchError,
@@ -109,7 +109,7 @@ def _fingerprint_as(artifact, out, name, fingerprint=None):
     checksums recomputed: a well-formed artifact."""
     from safetensors.torch import load_file
 
-    from activation_rm.artifacts import META_CHECKSUM, META_FILE, TENSORS_FILE, write_artifact
+    from activation_rm.scoring.artifacts import META_CHECKSUM, META_FILE, TENSORS_FILE, write_artifact
 
     meta = json.loads((artifact / META_FILE).read_text())
     for key in ("format_version", "tensors_sha256", META_CHECKSUM):
@@ -119,8 +119,8 @@ def _fingerprint_as(artifact, out, name, fingerprint=None):
 
 
 def test_an_artifact_cannot_make_the_loader_unpickle(artifact, model_dir, tmp_path, no_unpickling, capsys):
-    from activation_rm.cli import main
-    from activation_rm.reward_model import ActivationRM
+    from activation_rm.apps.cli import main
+    from activation_rm.scoring.reward_model import ActivationRM
 
     pickled = _pickle_only(model_dir, tmp_path / "pickled")
     path = _fingerprint_as(artifact, tmp_path / "arm", pickled)
@@ -136,7 +136,7 @@ def test_an_artifact_cannot_make_the_loader_unpickle(artifact, model_dir, tmp_pa
 def test_an_artifact_does_not_run_its_backbone_directorys_code(artifact, model_dir, tmp_path):
     """A backbone directory with its own code (``auto_map``) loads with the library's class; the code runs only
     when the user passes trust_remote_code=True."""
-    from activation_rm.reward_model import ActivationRM
+    from activation_rm.scoring.reward_model import ActivationRM
 
     coded = Path(shutil.copytree(model_dir, tmp_path / "coded"))
     marker = tmp_path / "code-ran"
@@ -154,7 +154,7 @@ def test_an_artifact_does_not_run_its_backbone_directorys_code(artifact, model_d
 def test_load_options_are_checked_without_loading(tmp_path, monkeypatch):
     import huggingface_hub
 
-    from activation_rm.backbone import check_load_options, model_problem
+    from activation_rm.model.backbone import check_load_options, model_problem
 
     assert check_load_options(None, "cpu", "bfloat16") == []  # the embedded model, installed with the tests
     (tmp_path / "model").mkdir()

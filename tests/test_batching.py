@@ -2,8 +2,13 @@ import pytest
 import torch
 from tiny import VOCAB, tiny_backbone
 
-from activation_rm.batching import last_token_logits, last_token_logits_shared_prefix, pad_batch, plan_batches
-from activation_rm.heads import Steering
+from activation_rm.forward.batching import (
+    last_token_logits,
+    last_token_logits_shared_prefix,
+    pad_batch,
+    plan_batches,
+)
+from activation_rm.model.heads import Steering
 
 
 def _seqs(lengths, seed=0):
@@ -66,7 +71,7 @@ def test_record_returns_heads_in_input_order():
 
 
 def test_oom_splits_and_retries(monkeypatch, caplog):
-    import activation_rm.batching as batching
+    import activation_rm.forward.batching as batching
 
     backbone = tiny_backbone("llama")
     seqs = _seqs([5, 6, 7, 8])

@@ -69,7 +69,7 @@ def test_verifiable_reward_and_records(bench, tmp_path):
     assert done == [1.0, 0.0]
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(record) + "\n" + json.dumps({"id": "b"}) + "\n")
-    from activation_rm.streaming import InputError
+    from activation_rm.scoring.streaming import InputError
 
     with pytest.raises(InputError, match=f"{bad}:2: missing field 'prompt'"):
         grpo.load_records([bad])

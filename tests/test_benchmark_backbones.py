@@ -115,7 +115,7 @@ def test_real_half_billion_backbone_fits_two_pairs_when_cached(backbones):
     import torch
 
     from activation_rm import ActivationRM, load_backbone
-    from activation_rm.bundled import load_bundled
+    from activation_rm.apps.bundled import load_bundled
 
     assert backbones.fetch(spec.name) == path  # size and sha256 verified
     backbone = load_backbone(str(path))

@@ -7,7 +7,7 @@ import sys
 import pytest
 from tiny import ROOT, fit_artifact, load_benchmark, save_tiny_model
 
-from activation_rm.cli import main as cli
+from activation_rm.apps.cli import main as cli
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_bad_prompts_fail_before_the_model_loads(bench, setup, tmp_path):
     _, model_dir, artifact = setup
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "ok"}\n{"id": 1}\n')
-    from activation_rm.streaming import InputError
+    from activation_rm.scoring.streaming import InputError
 
     with pytest.raises(InputError, match=f"{bad}:2: missing field 'prompt'"):
         bench.main(["--criterion", "short_correct", "--artifact", str(artifact), "--out", str(tmp_path / "o"),

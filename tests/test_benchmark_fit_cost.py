@@ -37,7 +37,7 @@ def test_fit_rows_time_each_variant_and_score_the_held_out_pairs(fit_cost, model
 
 
 def test_unchanged_counts_the_contexts_a_budget_changes(fit_cost, model_dir, tmp_path):
-    from activation_rm.backbone import load_backbone
+    from activation_rm.model.backbone import load_backbone
 
     backbone = load_backbone(str(model_dir))
     few = {"seeds": range(1), "sizes": (4,), "base": {"n_contexts": 4}}

@@ -26,7 +26,7 @@ def test_every_kind_of_the_mix_gets_its_expected_status(soak):
 
     from serve_support import local_client, served
 
-    from activation_rm.scoring import ModelSet
+    from activation_rm.scoring.engine import ModelSet
     from activation_rm.serve.app import create_app
     from activation_rm.serve.config import ServerConfig
 

@@ -12,10 +12,10 @@ from tiny import (
     tiny_tokenizer,
 )
 
-from activation_rm.best_of_n import Policy, SamplingConfig, best_of_n, pick, prompt_seed
-from activation_rm.cli import main
-from activation_rm.reward_model import ActivationRM
-from activation_rm.streaming import job_file
+from activation_rm.apps.best_of_n import Policy, SamplingConfig, best_of_n, pick, prompt_seed
+from activation_rm.apps.cli import main
+from activation_rm.scoring.reward_model import ActivationRM
+from activation_rm.scoring.streaming import job_file
 
 PROMPTS = ["What is two plus two?", "The capital of France is?", "Water boils at?", "What is 3 plus 3?"]
 SAMPLE = ["--n", "3", "--max-new-tokens", "6", "--temperature", "1.0"]
@@ -61,7 +61,7 @@ def test_best_of_n_scores_every_sample_with_the_rm_and_picks_the_best(artifact, 
 
 
 def _backbone(model_dir):
-    from activation_rm.backbone import load_backbone
+    from activation_rm.model.backbone import load_backbone
 
     return load_backbone(str(model_dir), device="cpu")
 
@@ -109,7 +109,7 @@ def test_cli_policy_option_and_zero_shot_picks(artifact, model_dir, tmp_path):
 
 
 def test_bad_input_is_refused_before_any_model_loads(artifact, model_dir, tmp_path, capsys, monkeypatch):
-    import activation_rm.reward_model as reward_model
+    import activation_rm.scoring.reward_model as reward_model
 
     def no_load(*args, **kwargs):
         raise AssertionError("a model was loaded")

@@ -4,7 +4,7 @@ import shutil
 import pytest
 from tiny import ARITHMETIC_PAIRS, FAST_FIT, save_tiny_model, write_jsonl
 
-from activation_rm.cli import main
+from activation_rm.apps.cli import main
 
 
 def test_fit_options_reach_the_artifact(model_dir, tmp_path):
@@ -82,8 +82,8 @@ def test_fit_auto_and_selection_options_reach_the_artifact_and_inspect(model_dir
 
 def refuse_model_loads(monkeypatch):
     """Make any backbone load fail the test: bad input must be refused before that slow step."""
-    import activation_rm.backbone as backbone
-    import activation_rm.reward_model as reward_model
+    import activation_rm.model.backbone as backbone
+    import activation_rm.scoring.reward_model as reward_model
 
     def refuse(*args, **kwargs):
         raise AssertionError("the backbone was loaded before the input was checked")
@@ -263,9 +263,9 @@ def test_scoring_options_and_unwritable_output_are_refused_before_any_model_load
 def test_an_artifacts_missing_backbone_is_named_before_loading(tmp_path, capsys, monkeypatch):
     import torch
 
-    from activation_rm.backbone import load_backbone
-    from activation_rm.reward_model import ActivationRM
-    from activation_rm.templates import JudgeTemplate
+    from activation_rm.judge.templates import JudgeTemplate
+    from activation_rm.model.backbone import load_backbone
+    from activation_rm.scoring.reward_model import ActivationRM
 
     model = save_tiny_model(tmp_path / "model")
     backbone = load_backbone(str(model), device="cpu")
@@ -316,7 +316,7 @@ def test_a_finished_jobs_rerun_says_so_without_loading_the_model(artifact, tmp_p
 
 
 def test_ctrl_c_in_a_scoring_job_says_what_was_kept_and_a_rerun_continues(artifact, tmp_path, capsys, monkeypatch):
-    from activation_rm.reward_model import ActivationRM
+    from activation_rm.scoring.reward_model import ActivationRM
 
     src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"q{i}", "response": "r"} for i in range(6)])
     out = tmp_path / "out.jsonl"
@@ -340,7 +340,7 @@ def test_ctrl_c_in_a_scoring_job_says_what_was_kept_and_a_rerun_continues(artifa
 
 
 def test_ctrl_c_in_a_fit_says_nothing_was_saved(model_dir, tmp_path, capsys, monkeypatch):
-    from activation_rm.reward_model import ActivationRM
+    from activation_rm.scoring.reward_model import ActivationRM
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -356,7 +356,7 @@ def test_ctrl_c_in_a_fit_says_nothing_was_saved(model_dir, tmp_path, capsys, mon
 
 
 def test_single_class_pointwise_examples_warn_once_before_the_fit(model_dir, tmp_path, capsys, recwarn):
-    from activation_rm.activations import SingleVerdictWarning
+    from activation_rm.fit.activations import SingleVerdictWarning
 
     examples = write_jsonl(tmp_path / "yes.jsonl", [{"prompt": e["prompt"], "response": e["chosen"], "label": "yes"}
                                                     for e in ARITHMETIC_PAIRS])

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from activation_rm.data import (
+from activation_rm.inputs.data import (
     EmptyInputError,
     ExampleError,
     PairwiseExample,

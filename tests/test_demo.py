@@ -1,6 +1,6 @@
 from tiny import tiny_backbone
 
-from activation_rm.demo import run_demo
+from activation_rm.apps.demo import run_demo
 from activation_rm.eval.stats import paired_test
 
 
@@ -19,7 +19,7 @@ def test_demo_table_reports_both_judges_and_their_paired_difference():
 def test_an_unknown_bundled_criterion_is_refused_before_any_fit():
     import pytest
 
-    from activation_rm.checks import ConfigError
+    from activation_rm.inputs.checks import ConfigError
 
     with pytest.raises(ConfigError, match="demo.criterion must be one of honest_not_flattering, short_correct, "
                                           "got 'nope'"):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from activation_rm import ActivationRM, load_backbone
-from activation_rm.bundled import load_bundled
+from activation_rm.apps.bundled import load_bundled
 
 pytestmark = pytest.mark.slow
 

@@ -86,8 +86,8 @@ def test_evalbiasbench_bad_label(tmp_path):
 
 
 def test_pair_files_report_undecodable_and_bad_rows_together_and_empty_files_clearly(tmp_path):
-    from activation_rm.data import EmptyInputError
     from activation_rm.eval.benchmarks import BenchmarkError, load_pairs
+    from activation_rm.inputs.data import EmptyInputError
 
     path = tmp_path / "pairs.jsonl"
     path.write_bytes(b'{"prompt":"caf\xe9","chosen":"a","rejected":"b"}\n{"prompt": 1, "chosen": "a", "rejected": "b"}\n'

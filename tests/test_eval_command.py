@@ -12,7 +12,7 @@ import pytest
 
 
 def _command(model_dir, pairs, out):
-    return [sys.executable, "-m", "activation_rm.cli", "eval", "--pairs", str(pairs), "--criterion", "correct",
+    return [sys.executable, "-m", "activation_rm.apps.cli", "eval", "--pairs", str(pairs), "--criterion", "correct",
             "--pool", "8", "--model", str(model_dir), "--methods", "zeroshot_prob", "sav", "arm_pointwise",
             "--seeds", "0", "1", "--n-fewshot", "4", "--steps", "2", "--masks-per-step", "4", "--n-contexts", "3",
             "--max-length", "256", "--chunk", "2", "--threads", "1", "--no-ablations", "--out", str(out)]

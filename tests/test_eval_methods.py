@@ -2,7 +2,6 @@ import pytest
 import torch
 from tiny import tiny_backbone
 
-from activation_rm.batching import last_token_logits
 from activation_rm.eval.generation import Generation, PrefixRunner, extend, generate_verdicts, parse_verdict
 from activation_rm.eval.methods import (
     ARMGroup,
@@ -15,8 +14,9 @@ from activation_rm.eval.methods import (
 )
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import EvalSettings
-from activation_rm.reward_model import ActivationRM
-from activation_rm.templates import PAIRWISE, POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder
+from activation_rm.forward.batching import last_token_logits
+from activation_rm.judge.templates import PAIRWISE, POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder
+from activation_rm.scoring.reward_model import ActivationRM
 
 
 @pytest.fixture(scope="module")

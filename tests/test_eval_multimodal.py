@@ -5,9 +5,9 @@ import json
 from test_vision_benchmarks import _mmrb
 from tiny_vision import tiny_vision_backbone
 
-from activation_rm.cli import build_parser
+from activation_rm.apps.cli import build_parser
 from activation_rm.eval.command import MM_CRITERION, _specs
-from activation_rm.eval.methods import _examples
+from activation_rm.eval.methods import pair_examples
 from activation_rm.eval.runner import RunConfig, read_rows, run_eval
 from activation_rm.eval.settings import EvalSettings
 
@@ -29,7 +29,7 @@ def test_eval_specs_for_multimodal_rewardbench_carry_images(tmp_path):
     assert spec.name == "Multimodal RewardBench" and spec.criterion == MM_CRITERION
     assert (len(spec.pool), len(spec.records)) == (2, 4)
     assert all(r.images and r.images[0].endswith(".jpg") for r in spec.pool + spec.records)
-    examples = _examples(spec.pool)
+    examples = pair_examples(spec.pool)
     assert [e.images for e in examples] == [r.images for r in spec.pool]
 
 

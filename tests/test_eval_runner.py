@@ -3,7 +3,7 @@ import json
 import pytest
 from tiny import tiny_backbone
 
-from activation_rm.cli import main
+from activation_rm.apps.cli import main
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.report import write_reports
 from activation_rm.eval.runner import BenchmarkSpec, RunConfig, read_rows, run_eval

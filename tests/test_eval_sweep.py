@@ -7,8 +7,8 @@ from activation_rm.eval.records import PairRecord
 from activation_rm.eval.runner import BenchmarkSpec, read_all_rows
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.sweep import BY_NAME, derive_mask, run_sweep, write_sweep_report
-from activation_rm.reward_model import ActivationRM
-from activation_rm.templates import JudgeTemplate
+from activation_rm.judge.templates import JudgeTemplate
+from activation_rm.scoring.reward_model import ActivationRM
 
 SETTINGS = EvalSettings(max_length=256, steps=2, masks_per_step=4, n_contexts=3, n_shots=1, sav_heads=4)
 NAMES = ["base", "heads_all", "heads_random", "heads_sav", "heads_top8", "balanced_means", "criterion_last",

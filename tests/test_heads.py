@@ -2,8 +2,8 @@ import pytest
 import torch
 from tiny import VOCAB, tiny_backbone
 
-from activation_rm.batching import last_token_logits, pad_batch, position_ids_from_mask
-from activation_rm.heads import Steering, head_hooks, last_token_positions
+from activation_rm.forward.batching import last_token_logits, pad_batch, position_ids_from_mask
+from activation_rm.model.heads import Steering, head_hooks, last_token_positions
 
 FAMILIES = ["llama", "qwen2", "gemma", "gpt2", "gpt_neox"]
 

@@ -1,11 +1,11 @@
-"""activation_rm.images: reading an image from a path (or URL, only when allowed), with errors that name it."""
+"""activation_rm.inputs.images: reading an image from a path (or URL, only when allowed), with errors that name it."""
 
 from __future__ import annotations
 
 import pytest
 from tiny_vision import make_image
 
-from activation_rm.images import ImageError, load_image
+from activation_rm.inputs.images import ImageError, load_image
 
 
 def test_load_image_errors_name_the_path(tmp_path):

@@ -12,9 +12,9 @@ import pytest
 import torch
 from integrations_support import mean_of
 
-import activation_rm.scoring as serve_models
+import activation_rm.scoring.engine as serve_models
 from activation_rm.integrations import openrlhf, openrlhf_reward_func
-from activation_rm.integrations.batching import GroupBatcher
+from activation_rm.integrations.calls import GroupBatcher
 
 pytest_plugins = ["integrations_support"]  # the setup fixture
 

@@ -4,12 +4,16 @@ import pytest
 import torch
 from tiny import VOCAB, save_tiny_model, tiny_backbone
 
-from activation_rm.batching import last_token_logits
-from activation_rm.heads import Steering
-from activation_rm.multi import common_prefix_length, multi_steering_logits, shared_prompt_logits
-from activation_rm.reward_model import ActivationRM
-from activation_rm.scoring import score_criteria
-from activation_rm.templates import JudgeItem, JudgeTemplate
+from activation_rm.forward.batching import last_token_logits
+from activation_rm.forward.shared_prefix import (
+    common_prefix_length,
+    multi_steering_logits,
+    shared_prompt_logits,
+)
+from activation_rm.judge.templates import JudgeItem, JudgeTemplate
+from activation_rm.model.heads import Steering
+from activation_rm.scoring.engine import score_criteria
+from activation_rm.scoring.reward_model import ActivationRM
 
 FAMILIES = ["llama", "qwen2", "gemma", "gemma2", "gpt2", "gpt_neox"]
 TOL = dict(rtol=1e-4, atol=1e-4)
@@ -69,7 +73,7 @@ def test_shared_prompts_per_sequence_steering_and_full_vocab():
 
 
 def test_short_shared_part_takes_plain_path(monkeypatch):
-    import activation_rm.multi as multi
+    import activation_rm.forward.shared_prefix as multi
 
     backbone = tiny_backbone("llama")
     seqs, keys = _prompt_groups()
@@ -115,7 +119,7 @@ RESPONSES = ["Four.", "Paris is the capital of France.", "It is 5, the quick bro
 
 
 def test_oom_while_extending_splits_and_says_so(monkeypatch, caplog):
-    import activation_rm.multi as multi
+    import activation_rm.forward.shared_prefix as multi
 
     backbone = tiny_backbone("llama")
     seqs, keys = _prompt_groups()
@@ -153,8 +157,8 @@ def test_reward_model_score_and_compare_use_shared_prompts_exactly():
 def test_cli_score_criteria(tmp_path, capsys):
     import json
 
-    from activation_rm.backbone import load_backbone
-    from activation_rm.cli import main
+    from activation_rm.apps.cli import main
+    from activation_rm.model.backbone import load_backbone
 
     model_dir = tmp_path / "model"
     save_tiny_model(model_dir)
@@ -177,7 +181,7 @@ def test_cli_score_criteria(tmp_path, capsys):
 def test_what_is_shared_depends_on_the_query_text(monkeypatch):
     """Same query text: every criterion runs only the last token. Default templates (criterion first): the rest of
     the query after the chat header runs once per criterion."""
-    import activation_rm.multi as multi
+    import activation_rm.forward.shared_prefix as multi
 
     backbone = tiny_backbone("llama")
     suffixes = []

@@ -1,11 +1,12 @@
-"""activation_rm.openrlhf_queries: splitting an OpenRLHF query (prompt + response decoded with special tokens) back
+"""activation_rm.integrations.openrlhf_queries: splitting an OpenRLHF query (prompt + response decoded with special tokens) back
 into the prompt's chat turns and the response."""
 
 from __future__ import annotations
 
 import pytest
 
-from activation_rm.openrlhf_queries import prompt_turns, special_token_strings, split_query
+from activation_rm.integrations.openrlhf_queries import prompt_turns, split_query
+from activation_rm.judge.templates import special_token_strings
 
 pytest_plugins = ["integrations_support"]  # the setup fixture (its tiny tokenizer has ChatML markers)
 

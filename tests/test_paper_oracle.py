@@ -13,10 +13,8 @@ import torch
 import torch.nn.functional as F
 from tiny import VOCAB, tiny_backbone
 
-from activation_rm.activations import ContextAverage, record_heads
-from activation_rm.batching import last_token_logits
-from activation_rm.heads import Steering
-from activation_rm.selection import (
+from activation_rm.fit.activations import ContextAverage, record_heads
+from activation_rm.fit.selection import (
     MaskScorer,
     SelectionConfig,
     VerdictQuery,
@@ -26,6 +24,8 @@ from activation_rm.selection import (
     select_heads,
     unit_losses,
 )
+from activation_rm.forward.batching import last_token_logits
+from activation_rm.model.heads import Steering
 
 FAMILIES = ["llama", "qwen2"]  # qwen2: grouped-query attention (4 query heads, 2 key/value heads)
 

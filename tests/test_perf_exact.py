@@ -5,9 +5,9 @@ import torch
 import torch.nn.functional as F
 from tiny import VOCAB, tiny_backbone
 
-from activation_rm.batching import encode_prefix, last_token_logits, last_token_logits_from_prefix
-from activation_rm.heads import Steering
-from activation_rm.selection import MaskScorer, SelectionConfig, VerdictQuery, reinforce, select_heads
+from activation_rm.fit.selection import MaskScorer, SelectionConfig, VerdictQuery, reinforce, select_heads
+from activation_rm.forward.batching import encode_prefix, last_token_logits, last_token_logits_from_prefix
+from activation_rm.model.heads import Steering
 
 TOL = dict(rtol=1e-4, atol=1e-4)
 
@@ -87,7 +87,7 @@ def test_select_heads_losses_equal_plain_full_passes():
 
 
 def test_duplicate_masks_run_once_and_get_the_same_losses(monkeypatch):
-    import activation_rm.selection as selection
+    import activation_rm.fit.selection as selection
 
     backbone = tiny_backbone("llama")
     query = VerdictQuery(torch.randint(5, VOCAB, (14,), generator=torch.Generator().manual_seed(2)).tolist(), 7, 8)
@@ -110,7 +110,7 @@ def test_duplicate_masks_run_once_and_get_the_same_losses(monkeypatch):
 
 def test_generic_cache_copy_path_gives_the_same_logits(monkeypatch):
     """Cache types that may write in place are deep-copied and row-selected instead of broadcast."""
-    import activation_rm.batching as batching
+    import activation_rm.forward.batching as batching
 
     backbone = tiny_backbone("llama")
     seq = torch.randint(5, VOCAB, (16,), generator=torch.Generator().manual_seed(12)).tolist()

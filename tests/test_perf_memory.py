@@ -5,10 +5,10 @@ import json
 import torch
 from tiny import VOCAB, tiny_backbone
 
-import activation_rm.batching as batching
-import activation_rm.multi as multi
-from activation_rm.heads import Steering
-from activation_rm.streaming import run_jsonl_job
+import activation_rm.forward.batching as batching
+import activation_rm.forward.shared_prefix as multi
+from activation_rm.model.heads import Steering
+from activation_rm.scoring.streaming import run_jsonl_job
 
 
 def _seqs(lengths, seed=0):

@@ -1,16 +1,15 @@
-"""activation_rm.queries: the encoder chosen from the backbone, and labelled verdict queries for head selection."""
+"""activation_rm.judge.queries: the encoder chosen from the backbone, and labelled verdict queries for head selection."""
 
 from __future__ import annotations
 
 from tiny import tiny_backbone
 from tiny_vision import tiny_vision_backbone
 
-from activation_rm.activations import ContextConfig, encode_contexts
-from activation_rm.data import PairwiseExample, PointwiseExample
-from activation_rm.openrlhf_queries import special_token_strings
-from activation_rm.queries import make_encoder, verdict_queries
-from activation_rm.templates import JudgeItem, JudgeTemplate, labelled_items
-from activation_rm.vision import VisionQueryEncoder
+from activation_rm.fit.activations import ContextConfig, encode_contexts
+from activation_rm.inputs.data import PairwiseExample, PointwiseExample
+from activation_rm.judge.queries import make_encoder, verdict_queries
+from activation_rm.judge.templates import JudgeItem, JudgeTemplate, labelled_items, special_token_strings
+from activation_rm.judge.vision import VisionQueryEncoder
 
 TEMPLATE = JudgeTemplate(criterion="The answer is correct.")
 

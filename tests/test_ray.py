@@ -19,7 +19,7 @@ pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip 
 import torch  # noqa: E402
 from serve_support import PROMPTS, RESPONSES, free_port, served  # noqa: E402
 
-from activation_rm.cli import main  # noqa: E402
+from activation_rm.apps.cli import main  # noqa: E402
 from activation_rm.integrations.client import RewardClient, RewardServerError  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
 
@@ -62,7 +62,7 @@ def test_score_with_ray_data_parquet_and_chat_prompts(cluster, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from activation_rm.serve.ray_batch import score_with_ray
+    from activation_rm.integrations.ray_batch import score_with_ray
 
     prompts = [[{"role": "system", "content": "Be short."}, {"role": "user", "content": "What is two plus two?"}],
                [{"role": "user", "content": "The capital of France is?"}]] * 3

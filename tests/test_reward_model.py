@@ -5,7 +5,7 @@ import torch
 from tiny import tiny_backbone
 
 from activation_rm import ActivationRM, BackboneMismatchError, JudgeTemplate
-from activation_rm.artifacts import META_FILE, TENSORS_FILE, ArtifactError
+from activation_rm.scoring.artifacts import META_FILE, TENSORS_FILE, ArtifactError
 
 EXAMPLES = [{"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
              "rejected": f"It is {2 * i + 1}, because addition works that way."} for i in range(8)]
@@ -126,9 +126,9 @@ def test_corrupt_and_truncated_artifacts_are_clear_errors(fitted, tmp_path):
 
 
 def test_fit_options_are_config_fields_and_unknown_ones_are_named():
-    from activation_rm.activations import ContextConfig
-    from activation_rm.reward_model import fit_configs
-    from activation_rm.selection import SelectionConfig
+    from activation_rm.fit.activations import ContextConfig
+    from activation_rm.fit.selection import SelectionConfig
+    from activation_rm.scoring.reward_model import fit_configs
 
     template, contexts, selection = fit_configs(None, None, SelectionConfig(steps=9), {
         "criterion": "c", "n_shots": 1, "layout": "compact", "held_out_fraction": None})

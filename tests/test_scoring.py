@@ -1,4 +1,4 @@
-"""activation_rm.scoring: several criteria scored together (score_criteria, ModelSet fused and separate) equal each
+"""activation_rm.scoring.engine: several criteria scored together (score_criteria, ModelSet fused and separate) equal each
 reward model alone, and per-item failures become ItemErrors. The HTTP app on top is in test_serve_app.py."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from test_multi import RESPONSES as TEXT_RESPONSES
 from test_multi import _rm
 from tiny import tiny_backbone
 
-from activation_rm.scoring import ItemError, ModelSet, ScoreRequest, score_criteria, score_requests
-from activation_rm.templates import JudgeTemplate
+from activation_rm.judge.templates import JudgeTemplate
+from activation_rm.scoring.engine import ItemError, ModelSet, ScoreRequest, score_criteria, score_requests
 
 pytest_plugins = ["integrations_support"]  # the setup and models fixtures (the tiny served artifacts)
 

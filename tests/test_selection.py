@@ -2,9 +2,7 @@ import pytest
 import torch
 from tiny import tiny_backbone
 
-from activation_rm.batching import last_token_logits
-from activation_rm.heads import Steering
-from activation_rm.selection import (
+from activation_rm.fit.selection import (
     MaskScorer,
     SelectionConfig,
     VerdictQuery,
@@ -13,6 +11,8 @@ from activation_rm.selection import (
     reinforce,
     select_heads,
 )
+from activation_rm.forward.batching import last_token_logits
+from activation_rm.model.heads import Steering
 
 
 def test_reinforce_recovers_a_planted_head_set():
@@ -82,7 +82,7 @@ def test_unknown_loss_or_final_rule_is_an_error_and_paper_settings_are_the_paper
     # The paper's procedure as select_heads_with runs it (not its field values): 600 steps of 32 masks, the full-
     # vocabulary cross-entropy as the loss, inclusion logits starting at -1 and moving by lr=0.1 (Adam's first step),
     # then the best of 10 candidates by held-out accuracy minus 1e-3 x that cross-entropy.
-    from activation_rm.selection import select_heads_with
+    from activation_rm.fit.selection import select_heads_with
 
     vocab, seen = 5, []
 
@@ -114,7 +114,7 @@ def test_unknown_loss_or_final_rule_is_an_error_and_paper_settings_are_the_paper
 
 
 def test_training_units_pair_by_id_then_by_verdict_and_fall_back_to_singles():
-    from activation_rm.selection import training_units
+    from activation_rm.fit.selection import training_units
 
     yes, no = 5, 6
     queries = [VerdictQuery([1, 2], yes, no, pair=0), VerdictQuery([1, 3], no, yes, pair=0),
@@ -130,7 +130,7 @@ def test_training_units_pair_by_id_then_by_verdict_and_fall_back_to_singles():
 
 
 def test_pair_loss_ignores_a_shift_shared_by_both_queries():
-    from activation_rm.selection import unit_losses
+    from activation_rm.fit.selection import unit_losses
 
     yes, no = 0, 1
     queries = [VerdictQuery([1], yes, no), VerdictQuery([2], no, yes)]
@@ -145,7 +145,7 @@ def test_pair_loss_ignores_a_shift_shared_by_both_queries():
 
 
 def test_final_rule_loss_picks_the_candidate_with_the_lowest_selection_loss():
-    from activation_rm.selection import final_scores
+    from activation_rm.fit.selection import final_scores
 
     query = VerdictQuery([1], 0, 1)
     # three candidate masks, all "correct" (accuracy ties), with margins 0.1, 2.0 and 0.5
@@ -159,7 +159,7 @@ def test_final_rule_loss_picks_the_candidate_with_the_lowest_selection_loss():
 
 
 def test_selection_config_names_every_bad_field_in_one_error():
-    from activation_rm.checks import ConfigError
+    from activation_rm.inputs.checks import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         SelectionConfig(steps=-3, masks_per_step=1, lr=0.0, init_logit=float("nan"), loss="nope", held_out_fraction=1.5)
@@ -170,8 +170,8 @@ def test_selection_config_names_every_bad_field_in_one_error():
 
 
 def test_fit_configs_report_the_bad_fields_of_all_three_objects_at_once():
-    from activation_rm.checks import ConfigError
-    from activation_rm.reward_model import fit_configs
+    from activation_rm.inputs.checks import ConfigError
+    from activation_rm.scoring.reward_model import fit_configs
 
     with pytest.raises(ConfigError) as caught:
         fit_configs(None, None, None, {"criterion": " ", "max_length": 5, "n_contexts": 0, "steps": -3})

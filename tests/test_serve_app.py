@@ -25,8 +25,8 @@ from serve_support import (  # noqa: E402
 )
 
 from activation_rm import __version__  # noqa: E402
-from activation_rm.cli import build_parser, main  # noqa: E402
-from activation_rm.scoring import ModelSet, parse_artifact_spec  # noqa: E402
+from activation_rm.apps.cli import build_parser, main  # noqa: E402
+from activation_rm.scoring.engine import ModelSet, parse_artifact_spec  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
 from activation_rm.serve.batcher import BatchConfig, DynamicBatcher, ItemCost  # noqa: E402
 from activation_rm.serve.cli import build_server  # noqa: E402
@@ -318,7 +318,7 @@ def test_model_set_rules(setup, tmp_path):
 
 
 def test_fused_scoring_goes_through_score_criteria(models, monkeypatch):
-    from activation_rm import scoring
+    from activation_rm.scoring import engine as scoring
 
     seen = []
     real = scoring.score_criteria
@@ -852,7 +852,7 @@ def test_micro_batch_budget_defaults_by_device(models):
     """One forward pass of the scoring core on a GPU (large requests keep full batches), 2048 tokens on a CPU."""
     from types import SimpleNamespace
 
-    from activation_rm.batching import DEFAULT_BATCH_TOKENS
+    from activation_rm.forward.batching import DEFAULT_BATCH_TOKENS
     from activation_rm.serve.app import default_micro_batch_tokens
 
     on = lambda device: SimpleNamespace(backbone=SimpleNamespace(input_device=torch.device(device)))  # noqa: E731

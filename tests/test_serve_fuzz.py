@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from serve_support import local_client, served  # noqa: E402
 
-from activation_rm.scoring import ModelSet  # noqa: E402
+from activation_rm.scoring.engine import ModelSet  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
 

@@ -10,11 +10,11 @@ pd = pytest.importorskip("pandas", reason="the [ray] extra is not installed: pip
 import torch  # noqa: E402
 from tiny_vision import make_image, tiny_vision_backbone  # noqa: E402
 
-import activation_rm.scoring as serve_models  # noqa: E402
-from activation_rm.reward_model import ActivationRM  # noqa: E402
-from activation_rm.scoring import ModelSet  # noqa: E402
-from activation_rm.serve.ray_batch import BatchScorer  # noqa: E402
-from activation_rm.templates import JudgeTemplate  # noqa: E402
+import activation_rm.scoring.engine as serve_models  # noqa: E402
+from activation_rm.integrations.ray_batch import BatchScorer  # noqa: E402
+from activation_rm.judge.templates import JudgeTemplate  # noqa: E402
+from activation_rm.scoring.engine import ModelSet  # noqa: E402
+from activation_rm.scoring.reward_model import ActivationRM  # noqa: E402
 
 
 def test_batch_scorer_passes_row_images_resolved_against_the_input_folder(tmp_path, monkeypatch):

@@ -21,15 +21,15 @@ import torch  # noqa: E402
 from serve_support import LOCAL_URL, local_client  # noqa: E402
 from tiny_vision import make_image, tiny_vision_backbone  # noqa: E402
 
-from activation_rm.cli import build_parser  # noqa: E402
-from activation_rm.reward_model import ActivationRM  # noqa: E402
-from activation_rm.scoring import ModelSet  # noqa: E402
+from activation_rm.apps.cli import build_parser  # noqa: E402
+from activation_rm.judge.templates import JudgeTemplate  # noqa: E402
+from activation_rm.scoring.engine import ModelSet  # noqa: E402
+from activation_rm.scoring.reward_model import ActivationRM  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
 from activation_rm.serve.batcher import BatchConfig  # noqa: E402
 from activation_rm.serve.cli import server_config  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
 from activation_rm.serve.images import ImagePolicy  # noqa: E402
-from activation_rm.templates import JudgeTemplate  # noqa: E402
 
 TOL = dict(rtol=1e-5, atol=1e-6)
 

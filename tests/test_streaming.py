@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from activation_rm.data import EmptyInputError
-from activation_rm.streaming import (
+from activation_rm.inputs.data import EmptyInputError
+from activation_rm.scoring.streaming import (
     BOOKKEEPING_KEY,
     InputError,
     Job,
@@ -316,8 +316,8 @@ def test_resume_keeps_records_holding_unicode_line_separators(tmp_path):
 
 # ------------------------------------------------------------------------------------------ the score command
 def test_score_refuses_unsafe_outputs_before_the_model_loads(artifact, model_dir, tmp_path, capsys, monkeypatch):
-    from activation_rm import reward_model
-    from activation_rm.cli import main
+    from activation_rm.apps.cli import main
+    from activation_rm.scoring import reward_model
 
     src = _write(tmp_path / "resp.jsonl", [{"prompt": "What is 2 plus 2?", "response": r} for r in ("4.", "5.")])
     out = tmp_path / "scores.jsonl"
@@ -347,8 +347,8 @@ def test_score_refuses_unsafe_outputs_before_the_model_loads(artifact, model_dir
 
 
 def test_score_writes_a_nan_score_as_a_failed_item(artifact, model_dir, tmp_path, capsys, monkeypatch):
-    from activation_rm import reward_model
-    from activation_rm.cli import main
+    from activation_rm.apps.cli import main
+    from activation_rm.scoring import reward_model
 
     real_score = reward_model.ActivationRM.score
 

@@ -1,10 +1,9 @@
 import pytest
 from tiny import CHATML, tiny_tokenizer
 
-from activation_rm.bundled import bundled_names, load_bundled
-from activation_rm.data import PairwiseExample
-from activation_rm.openrlhf_queries import special_token_strings
-from activation_rm.templates import (
+from activation_rm.apps.bundled import bundled_names, load_bundled
+from activation_rm.inputs.data import PairwiseExample
+from activation_rm.judge.templates import (
     DEMO_INLINE,
     JudgeItem,
     JudgeTemplate,
@@ -12,6 +11,7 @@ from activation_rm.templates import (
     TextGuard,
     labelled_items,
     prompt_text,
+    special_token_strings,
 )
 
 
@@ -110,7 +110,7 @@ def test_bundled_criteria_have_enough_pairs():
 
 
 def test_short_max_length_with_many_shots_still_builds_contexts():
-    from activation_rm.activations import ContextConfig, build_contexts
+    from activation_rm.fit.activations import ContextConfig, build_contexts
 
     enc = _encoder("pairwise", max_length=256)
     long = "the quick brown fox " * 40
@@ -122,7 +122,7 @@ def test_short_max_length_with_many_shots_still_builds_contexts():
 
 
 def test_criterion_last_layout_puts_the_criterion_before_the_question():
-    from activation_rm.templates import CRITERION_FIRST, CRITERION_LAST
+    from activation_rm.judge.templates import CRITERION_FIRST, CRITERION_LAST
 
     first = JudgeTemplate("be brief", layout=CRITERION_FIRST)
     last = JudgeTemplate("be brief", layout=CRITERION_LAST)
@@ -138,7 +138,7 @@ def test_criterion_last_layout_puts_the_criterion_before_the_question():
 
 
 def test_compact_layout_labels_the_parts_and_ends_with_criterion_then_question():
-    from activation_rm.templates import COMPACT
+    from activation_rm.judge.templates import COMPACT
 
     point = JudgeTemplate("be brief", layout=COMPACT)
     pair = JudgeTemplate("be brief", mode="pairwise", layout=COMPACT)
@@ -163,7 +163,7 @@ def test_inline_demonstrations_are_one_user_message_each_followed_by_its_verdict
 
 
 def test_context_budgets_keep_contexts_that_fit_and_water_fill_the_rest():
-    from activation_rm.templates import context_budgets
+    from activation_rm.judge.templates import context_budgets
 
     assert context_budgets([100, 200, 300], total=600, floor=50, whole=2048) == [2048, 2048, 2048]
     # 601 tokens in a 400 budget: the short item stays whole, the two long ones share what it leaves
@@ -172,7 +172,7 @@ def test_context_budgets_keep_contexts_that_fit_and_water_fill_the_rest():
 
 
 def test_judge_template_names_every_bad_field_in_one_error():
-    from activation_rm.checks import ConfigError
+    from activation_rm.inputs.checks import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         JudgeTemplate(criterion=" \n", layout="sideways", max_length=5)

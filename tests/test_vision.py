@@ -11,14 +11,14 @@ import transformers as tf
 from tiny_vision import FAMILIES as FAMILIES_UNDER_TEST
 from tiny_vision import make_image, tiny_vision_backbone
 
-from activation_rm.backbone import FAMILIES, BackboneMismatchError, find_output_projections
-from activation_rm.batching import last_token_logits
-from activation_rm.data import ExampleError, load_examples
-from activation_rm.heads import Steering
-from activation_rm.queries import make_encoder
-from activation_rm.reward_model import ActivationRM
-from activation_rm.templates import JudgeItem, JudgeTemplate
-from activation_rm.vision import MROPE_FAMILIES, PER_ITEM_PIXELS, VisionQueryEncoder
+from activation_rm.forward.batching import last_token_logits
+from activation_rm.inputs.data import ExampleError, load_examples
+from activation_rm.judge.queries import make_encoder
+from activation_rm.judge.templates import JudgeItem, JudgeTemplate
+from activation_rm.judge.vision import MROPE_FAMILIES, PER_ITEM_PIXELS, VisionQueryEncoder
+from activation_rm.model.backbone import FAMILIES, BackboneMismatchError, find_output_projections
+from activation_rm.model.heads import Steering
+from activation_rm.scoring.reward_model import ActivationRM
 
 CRITERION = "The caption mentions only what is in the image."
 
@@ -187,8 +187,8 @@ def test_per_sequence_masks_equal_separate_runs(backbone):
 def test_shared_prefix_path_equals_full_forward_passes(backbone):
     """The REINFORCE path: the prefix (images included) encoded once, the last token run per mask, with the
     M-RoPE position of that token from the model's rope index on Qwen2-VL."""
-    from activation_rm.batching import encode_prefix, last_token_logits_from_prefix
-    from activation_rm.selection import MaskScorer
+    from activation_rm.fit.selection import MaskScorer
+    from activation_rm.forward.batching import encode_prefix, last_token_logits_from_prefix
 
     full_passes = MaskScorer(backbone, shared_prefix=False)
     encoder = _encoder(backbone)
@@ -210,8 +210,8 @@ def test_shared_prefix_path_equals_full_forward_passes(backbone):
 
 
 def test_head_selection_with_shared_prefixes_matches_full_passes(backbone):
-    from activation_rm.queries import VerdictQuery
-    from activation_rm.selection import MaskScorer, SelectionConfig, select_heads
+    from activation_rm.fit.selection import MaskScorer, SelectionConfig, select_heads
+    from activation_rm.judge.queries import VerdictQuery
 
     encoder = _encoder(backbone)
     ids = encoder.verdict_ids
@@ -233,8 +233,8 @@ def test_head_selection_with_shared_prefixes_matches_full_passes(backbone):
 
 
 def test_mean_activations_streamed_in_passes_equal_all_at_once(backbone, monkeypatch):
-    import activation_rm.activations as activations
-    from activation_rm.activations import ContextConfig, encode_contexts, mean_head_activations
+    import activation_rm.fit.activations as activations
+    from activation_rm.fit.activations import ContextConfig, encode_contexts, mean_head_activations
 
     encoder = _encoder(backbone, max_length=1024)
     items = [(item, i % 2) for i, item in enumerate(_mixed_items())]
@@ -330,8 +330,8 @@ def test_fit_with_a_corrupt_image_names_the_line_and_path(tmp_path):
 def test_text_backbone_refuses_images(tmp_path, capsys):
     from tiny import tiny_backbone
 
-    from activation_rm.backbone import UnsupportedModelError
-    from activation_rm.cli import main
+    from activation_rm.apps.cli import main
+    from activation_rm.model.backbone import UnsupportedModelError
 
     backbone = tiny_backbone("llama")
     with pytest.raises(UnsupportedModelError, match="text-only"):
@@ -388,7 +388,7 @@ def test_artifact_refuses_a_backbone_with_another_processor(tmp_path):
     other = tiny_vision_backbone("qwen2_vl")
     other.processor.image_processor.max_pixels = 28 * 28 * 4
     other.processor.image_processor.size = {"shortest_edge": 28 * 28 * 2, "longest_edge": 28 * 28 * 4}
-    from activation_rm.backbone import processor_sha256
+    from activation_rm.model.backbone import processor_sha256
 
     other.fingerprint["processor_sha256"] = processor_sha256(other.processor)
     assert other.fingerprint["processor_sha256"] != backbone.fingerprint["processor_sha256"]
@@ -416,7 +416,7 @@ def test_pairwise_fit_and_compare_with_images(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ command line
 def test_cli_fit_score_compare_with_image_jsonl(tmp_path, capsys):
-    from activation_rm.cli import main
+    from activation_rm.apps.cli import main
 
     family_dir = tmp_path / "tiny-qwen2-vl"
     backbone = tiny_vision_backbone("qwen2_vl")

@@ -16,7 +16,7 @@ from activation_rm.eval.multimodal import (
     records_to_examples,
 )
 from activation_rm.eval.records import PairRecord
-from activation_rm.reward_model import ActivationRM
+from activation_rm.scoring.reward_model import ActivationRM
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from activation_rm.backbone import Backbone
+from activation_rm.model.backbone import Backbone
 
 CHATML = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
@@ -111,7 +111,7 @@ def write_jsonl(path, records) -> Path:
 
 def fit_artifact(model_dir, out, criterion: str = "correct", examples=ARITHMETIC_PAIRS) -> Path:
     """``activation-rm fit`` of ``examples`` (written beside ``out`` as ``out.jsonl``) on a saved tiny model."""
-    from activation_rm.cli import main
+    from activation_rm.apps.cli import main
 
     source = write_jsonl(Path(out).with_suffix(".jsonl"), examples)
     assert main(["fit", str(source), "--criterion", criterion, "--out", str(out), "--model", str(model_dir),

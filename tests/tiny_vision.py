@@ -16,7 +16,7 @@ from transformers.models.llava_onevision.image_processing_pil_llava_onevision im
 )
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-from activation_rm.backbone import Backbone, processor_without_video
+from activation_rm.model.backbone import Backbone, processor_without_video
 
 IMAGE_TOKENS = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>", "<image>", "<video>",
                 "<fake_token_around_image>", "<end_of_utterance>", "<global-img>",

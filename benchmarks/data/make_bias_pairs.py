@@ -41,7 +41,7 @@ SEED = 2507
 HERE = Path(__file__).resolve().parent
 OUT_PATH = HERE / "bias_pairs.jsonl"
 # Few-shot example sets bundled with the library; the benchmark must not reuse their prompts.
-EXAMPLES_DIR = HERE.parents[1] / "src" / "activation_rm" / "examples"
+EXAMPLES_DIR = HERE.parents[1] / "src" / "activation_rm" / "apps" / "criteria"
 
 BIASES = ("length", "format", "positivity")
 SPLITS = ("bias", "control")

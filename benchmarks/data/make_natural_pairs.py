@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 OUT_PATH = HERE / "natural_pairs.jsonl"
 CONTENT_FILES = sorted(HERE.glob("natural_content_*.py"))
 STRICT_SET = HERE / "bias_pairs.jsonl"
-EXAMPLES_DIR = HERE.parents[1] / "src" / "activation_rm" / "examples"
+EXAMPLES_DIR = HERE.parents[1] / "src" / "activation_rm" / "apps" / "criteria"
 SEED = "natural-2026"
 
 STYLES = ("short", "long", "plain", "markdown", "warm")

@@ -1,1 +1,1 @@
-"""Evaluation: benchmarks, baselines, statistics and reports for Activation RMs."""
+"""Evaluation (stage 7): benchmarks, baselines, statistics and reports for Activation RMs."""

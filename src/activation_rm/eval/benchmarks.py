@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl
-from .records import PairRecord
+from activation_rm.eval.records import PairRecord
+from activation_rm.inputs.data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl
 
 REWARDBENCH_HUB = "allenai/reward-bench"
 PREFERENCEHACK_HUB = "DarthVaderSenior/PreferenceHack"

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .settings import ARM_METHODS, BASELINES, EvalSettings
+from activation_rm.eval.settings import ARM_METHODS, BASELINES, EvalSettings
 
 RB_CRITERION = ("The response is helpful, honest and harmless: it follows the user's instructions, is correct, and "
                 "refuses only requests that are genuinely harmful.")
@@ -76,7 +76,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _specs(args: argparse.Namespace, cap: dict[str, int]):
-    from .benchmarks import (
+    from activation_rm.eval.benchmarks import (
         FieldMap,
         cap_per_subset,
         load_evalbiasbench,
@@ -85,8 +85,8 @@ def _specs(args: argparse.Namespace, cap: dict[str, int]):
         load_rewardbench,
         split_pool,
     )
-    from .preferencehack import BIASES, load_built
-    from .runner import BenchmarkSpec
+    from activation_rm.eval.preferencehack import BIASES, load_built
+    from activation_rm.eval.runner import BenchmarkSpec
 
     def limit(records, name):
         n = args.max_per_subset if args.max_per_subset is not None else cap.get(name)
@@ -116,7 +116,7 @@ def _specs(args: argparse.Namespace, cap: dict[str, int]):
         pool, rest = split_pool(load_rewardbench(source), args.rb_pool, by="section")
         specs.append(BenchmarkSpec("RewardBench", pool, limit(rest, "rewardbench"), RB_CRITERION, "rewardbench"))
     if args.mm_rewardbench or args.vl_rewardbench:
-        from .multimodal import load_multimodal_rewardbench, load_vl_rewardbench
+        from activation_rm.eval.multimodal import load_multimodal_rewardbench, load_vl_rewardbench
 
         for name, path, load in (("Multimodal RewardBench", args.mm_rewardbench, load_multimodal_rewardbench),
                                  ("VL-RewardBench", args.vl_rewardbench, load_vl_rewardbench)):
@@ -140,8 +140,8 @@ def _specs(args: argparse.Namespace, cap: dict[str, int]):
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.sweep:
         return cmd_sweep(args)
-    from .report import write_reports
-    from .runner import RunConfig, run_eval
+    from activation_rm.eval.report import write_reports
+    from activation_rm.eval.runner import RunConfig, run_eval
 
     preset = PROTOCOLS[args.protocol]
     settings = _settings(args)
@@ -174,7 +174,7 @@ def _settings(args: argparse.Namespace) -> EvalSettings:
 
 
 def _load_backbone(args: argparse.Namespace):
-    from ..backbone import load_backbone
+    from activation_rm.model.backbone import load_backbone
 
     if args.threads:
         import torch
@@ -185,7 +185,7 @@ def _load_backbone(args: argparse.Namespace):
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import BY_NAME, VARIANTS, run_sweep, write_sweep_report
+    from activation_rm.eval.sweep import BY_NAME, VARIANTS, run_sweep, write_sweep_report
 
     preset = PROTOCOLS[args.protocol]
     settings = _settings(args)
@@ -220,7 +220,7 @@ def add_build_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_build_preferencehack(args: argparse.Namespace) -> int:
-    from .preferencehack import BuildConfig, build_file
+    from activation_rm.eval.preferencehack import BuildConfig, build_file
 
     config = BuildConfig(per_group=args.per_group, n_fewshot=args.n_fewshot, max_chars=args.max_chars, seed=args.seed)
     path = build_file(args.rewardbench, args.out, config)

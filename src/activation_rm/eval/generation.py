@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..backbone import Backbone
-from ..batching import returned_cache
+from activation_rm.forward.batching import returned_cache
+from activation_rm.model.backbone import Backbone
 
 
 def _cache_keyword(model: torch.nn.Module) -> str:

@@ -18,15 +18,22 @@ from typing import Any
 
 import torch
 
-from ..artifacts import META_FILE
-from ..backbone import Backbone
-from ..batching import last_token_logits
-from ..data import PairwiseExample
-from ..reward_model import ActivationRM
-from ..templates import PAIRWISE, POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
-from .generation import PrefixRunner, common_prefix, generate_verdicts, parse_verdict
-from .records import PairRecord
-from .settings import ABLATIONS, ARM_METHODS, BASELINES, EvalSettings
+from activation_rm.eval.generation import PrefixRunner, common_prefix, generate_verdicts, parse_verdict
+from activation_rm.eval.records import PairRecord
+from activation_rm.eval.settings import ABLATIONS, ARM_METHODS, BASELINES, EvalSettings
+from activation_rm.forward.batching import last_token_logits
+from activation_rm.inputs.data import PairwiseExample
+from activation_rm.judge.templates import (
+    PAIRWISE,
+    POINTWISE,
+    JudgeItem,
+    JudgeTemplate,
+    QueryEncoder,
+    labelled_items,
+)
+from activation_rm.model.backbone import Backbone
+from activation_rm.scoring.artifacts import META_FILE
+from activation_rm.scoring.reward_model import ActivationRM
 
 
 @dataclass
@@ -70,7 +77,7 @@ class MethodGroup(ABC):
         """One verdict per record for each method of the group."""
 
 
-def _examples(records: Sequence[PairRecord]) -> list[PairwiseExample]:
+def pair_examples(records: Sequence[PairRecord]) -> list[PairwiseExample]:
     """Few-shot pairs as examples, images included (multimodal benchmarks fit on their images too)."""
     return [PairwiseExample(r.prompt, r.chosen, r.rejected, tuple(r.images), source=r.key) for r in records]
 
@@ -107,7 +114,7 @@ class ZeroShotGroup(MethodGroup):
         super().fit(ctx)
         if not self.with_sav:
             return {}
-        items = labelled_items(_examples(ctx.fewshot), POINTWISE)
+        items = labelled_items(pair_examples(ctx.fewshot), POINTWISE)
         _, heads = self._pass([item for item, _ in items])
         labels = torch.tensor([verdict for _, verdict in items])
         flat = heads.flatten(1, 2)  # (N, L*H, D)
@@ -152,7 +159,7 @@ class _DemoJudge(MethodGroup):
         super().fit(ctx)
         template = JudgeTemplate(ctx.criterion, self.mode, max_length=ctx.settings.max_length)
         self.encoder = QueryEncoder(ctx.backbone.tokenizer, template)
-        demos = labelled_items(_examples(ctx.fewshot[: self.n_pairs]), self.mode)
+        demos = labelled_items(pair_examples(ctx.fewshot[: self.n_pairs]), self.mode)
         random.Random(ctx.seed).shuffle(demos)
         budget = max(ctx.settings.max_length // 2, min(ctx.settings.max_length, 224))  # room past the template
         self.turns = self.encoder.demo_turns(demos, budget)[0] if demos else []
@@ -263,7 +270,7 @@ class ARMGroup(MethodGroup):
             self.rm = ActivationRM.load(path, ctx.backbone)
         else:
             self.rm = ActivationRM.fit(
-                ctx.backbone, _examples(ctx.fewshot), criterion=ctx.criterion, mode=self.mode, steps=s.steps,
+                ctx.backbone, pair_examples(ctx.fewshot), criterion=ctx.criterion, mode=self.mode, steps=s.steps,
                 seed=ctx.seed, n_contexts=s.n_contexts, n_shots=s.n_shots, masks_per_step=s.masks_per_step,
                 held_out_fraction=s.held_out_fraction, max_length=s.max_length, progress=False)
             if path is not None:

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..data import PairwiseExample, split_jsonl
-from .records import PairRecord
+from activation_rm.eval.records import PairRecord
+from activation_rm.inputs.data import PairwiseExample, split_jsonl
 
 #: Multimodal RewardBench ``Category`` -> the six areas of its leaderboard.
 MMRB_SECTIONS: dict[str, str] = {

@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..templates import prompt_text
-from .benchmarks import BenchmarkError, load_rewardbench
-from .records import PairRecord
+from activation_rm.eval.benchmarks import BenchmarkError, load_rewardbench
+from activation_rm.eval.records import PairRecord
+from activation_rm.judge.templates import prompt_text
 
 BIASES = ("length", "format", "positivity")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..data import Prompt
+from activation_rm.inputs.data import Prompt
 
 
 @dataclass(frozen=True)

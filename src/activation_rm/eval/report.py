@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .settings import ABLATIONS, ARM_METHODS, BASELINES
-from .stats import mean_ci, paired_test, per_item_means, rewardbench_ci
+from activation_rm.eval.settings import ABLATIONS, ARM_METHODS, BASELINES
+from activation_rm.eval.stats import mean_ci, paired_test, per_item_means, rewardbench_ci
 
 LABELS = {
     "zeroshot_prob": "Zero-shot token probability", "icl_prob": "Few-shot in-context judge (P(Yes))",
@@ -247,7 +247,7 @@ def write_reports(out_dir: str | os.PathLike, scoring: dict[str, str], pairs_wit
                   title: str = "Results", extra: dict[str, Any] | None = None,
                   lengths: dict[str, dict[str, tuple[int, int]]] | None = None) -> dict[str, Path]:
     """summary.json, results.md and results.png from ``out_dir/items.jsonl``."""
-    from .runner import read_all_rows
+    from activation_rm.eval.runner import read_all_rows
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

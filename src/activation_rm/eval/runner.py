@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..backbone import Backbone
-from ..data import split_jsonl
-from .benchmarks import draw_fewshot
-from .methods import FitContext, MethodGroup, build_groups
-from .records import PairRecord
-from .settings import EvalSettings
+from activation_rm.eval.benchmarks import draw_fewshot
+from activation_rm.eval.methods import FitContext, MethodGroup, build_groups
+from activation_rm.eval.records import PairRecord
+from activation_rm.eval.settings import EvalSettings
+from activation_rm.inputs.data import split_jsonl
+from activation_rm.model.backbone import Backbone
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class RunConfig:
     shard: str | None = None  # write items-<shard>.jsonl so several processes (e.g. one per seed) share a run
 
 
-def _append(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+def append_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     with open(path, "a", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -140,7 +140,7 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
                 seconds = round(time.perf_counter() - started, 2)
                 label = type(group).__name__ + "/" + (group.names[0] if group.names else "ranking")
                 if (spec.name, seed, label) not in fitted:
-                    _append(fits_path, [{"benchmark": spec.name, "seed": seed, "group": label,
+                    append_rows(fits_path, [{"benchmark": spec.name, "seed": seed, "group": label,
                                          "seconds": seconds, "fewshot": [r.key for r in fewshot], **info}])
                 log(f"  fitted {group.names} in {seconds}s")
             for start in range(0, len(missing), config.chunk):
@@ -162,7 +162,7 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
                                          "subset": record.subset, "section": record.section,
                                          "seconds": round(per_pair, 3), **_verdict_fields(verdict)})
                             done.add((spec.name, seed, method, record.key))
-                    _append(items_path, rows)
+                    append_rows(items_path, rows)
                 log(f"  [{time.strftime('%H:%M:%S')}] {spec.name} seed {seed}: "
                     f"{min(start + config.chunk, len(missing))}/{len(missing)}")
     return items_path

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .benchmarks import REWARDBENCH_SECTIONS, REWARDBENCH_WEIGHTS, SUBSET_SECTION
+from activation_rm.eval.benchmarks import REWARDBENCH_SECTIONS, REWARDBENCH_WEIGHTS, SUBSET_SECTION
 
 
 def bootstrap_ci(n: int, statistic: Callable[[np.ndarray], float], *, strata: Sequence[str] | None = None,

@@ -9,7 +9,7 @@ sparse-attention-vector head voting fitted on the same pairs next to it).
 
 Cheap by construction: variants that differ only in their heads reuse the base fit; all variants with the same query
 text are scored together, each evaluation query's prefix encoded once and only its last token run once per variant
-(:func:`~activation_rm.multi.multi_steering_logits`, exact), so a variant costs a fit, not an evaluation pass.
+(:func:`~activation_rm.forward.shared_prefix.multi_steering_logits`, exact), so a variant costs a fit, not an evaluation pass.
 Rows are appended per chunk and a rerun resumes, like :func:`~activation_rm.eval.runner.run_eval`.
 """
 
@@ -27,11 +27,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..artifacts import META_FILE
-from ..backbone import Backbone
-from ..multi import multi_steering_logits
-from ..reward_model import ActivationRM
-from ..templates import (
+from activation_rm.eval.benchmarks import draw_fewshot
+from activation_rm.eval.methods import FitContext, ZeroShotGroup, pair_correct, pair_examples
+from activation_rm.eval.records import PairRecord
+from activation_rm.eval.report import format_ci, item_score, per_seed_accuracy, rows_by_benchmark
+from activation_rm.eval.runner import BenchmarkSpec, append_rows, read_all_rows, repair_tail
+from activation_rm.eval.settings import EvalSettings
+from activation_rm.eval.stats import mean_ci, paired_test, per_item_means
+from activation_rm.forward.shared_prefix import multi_steering_logits
+from activation_rm.judge.templates import (
     CRITERION_FIRST,
     CRITERION_LAST,
     PAIRWISE,
@@ -40,13 +44,9 @@ from ..templates import (
     JudgeTemplate,
     QueryEncoder,
 )
-from .benchmarks import draw_fewshot
-from .methods import FitContext, ZeroShotGroup, _examples, pair_correct
-from .records import PairRecord
-from .report import format_ci, item_score, per_seed_accuracy, rows_by_benchmark
-from .runner import BenchmarkSpec, _append, read_all_rows, repair_tail
-from .settings import EvalSettings
-from .stats import mean_ci, paired_test, per_item_means
+from activation_rm.model.backbone import Backbone
+from activation_rm.scoring.artifacts import META_FILE
+from activation_rm.scoring.reward_model import ActivationRM
 
 ALT_QUESTION = "Is this a good response according to the criterion? Answer Yes or No."
 
@@ -173,7 +173,7 @@ class SweepSeed:
         if (path / META_FILE).exists():
             return ActivationRM.load(path, self.backbone)
         rm = ActivationRM.fit(
-            self.backbone, _examples(fewshot), variant_template(variant, self.criterion, s.max_length),
+            self.backbone, pair_examples(fewshot), variant_template(variant, self.criterion, s.max_length),
             steps=variant.steps if variant.steps is not None else s.steps, seed=self.seed,
             n_contexts=variant.n_contexts or s.n_contexts,
             n_shots=variant.n_shots if variant.n_shots is not None else s.n_shots,
@@ -259,7 +259,7 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
 
             sweep = SweepSeed(backbone, spec.criterion, fewshot, seed, settings, n_fewshot, variants,
                               out / "artifacts" / source.name / f"seed{seed}", log, memo)
-            _append(fits_path, [{"benchmark": spec.name, **row} for row in sweep.fit_rows
+            append_rows(fits_path, [{"benchmark": spec.name, **row} for row in sweep.fit_rows
                                 if (spec.name, seed, row["variant"]) not in fitted])
             sweeps.append(sweep)
         for start in range(0, len(records), chunk):
@@ -280,7 +280,7 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
                     for method, name in emit:
                         pairs = [(v.score_chosen, v.score_rejected) for v in verdicts[method]]
                         rows += _rows(spec.name, sweep.seed, name, part, pairs, done)
-            _append(items_path, rows)
+            append_rows(items_path, rows)
             log(f"  [{time.strftime('%H:%M:%S')}] {spec.name}: {min(start + chunk, len(records))}/{len(records)} "
                 f"({(time.perf_counter() - started) / len(part):.2f}s per pair)")
     return items_path

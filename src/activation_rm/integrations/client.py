@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..data import Prompt
+from activation_rm.inputs.data import Prompt
 
 
 class RewardServerError(RuntimeError):

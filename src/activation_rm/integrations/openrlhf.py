@@ -7,7 +7,7 @@ the advantage), ``scores`` (used for dynamic filtering, so kept in [0, 1]) and `
 logged to wandb). A reward URL ending in ``.py`` is imported instead and its ``reward_func`` called with
 the same three lists; :func:`reward_func` answers like the server, with float tensors (see
 ``openrlhf_reward_func.py`` for the call shape checked and the ``ACTIVATION_RM_*`` settings).
-The split of each query into prompt and response is :func:`activation_rm.openrlhf_queries.split_query`.
+The split of each query into prompt and response is :func:`activation_rm.integrations.openrlhf_queries.split_query`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..openrlhf_queries import reward_response, special_token_strings, split_query
-from .batching import GroupBatcher
+from activation_rm.integrations.calls import GroupBatcher
+from activation_rm.integrations.openrlhf_queries import reward_response, split_query
+from activation_rm.judge.templates import special_token_strings
 
 
 def _env_list(value: str | None) -> tuple[str, ...]:
@@ -59,7 +60,7 @@ class Judge:
 
 
 def _load(settings: Settings) -> Judge:
-    from ..scoring import load_model_set
+    from activation_rm.scoring.engine import load_model_set
 
     models = load_model_set(list(settings.artifacts), settings.model, device=settings.device, dtype=settings.dtype)
     criteria = models.resolve(settings.criteria or None)

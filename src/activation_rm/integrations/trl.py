@@ -36,10 +36,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..data import Prompt, check_prompt
-from ..reward_model import ActivationRM
-from ..scoring import ModelSet, combine
-from .client import RewardClient, RewardServerError
+from activation_rm.inputs.data import Prompt, check_prompt
+from activation_rm.integrations.client import RewardClient, RewardServerError
+from activation_rm.scoring.engine import ModelSet, combine
+from activation_rm.scoring.reward_model import ActivationRM
 
 logger = logging.getLogger(__name__)
 

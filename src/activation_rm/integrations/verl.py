@@ -235,8 +235,8 @@ def _local_scorer(kwargs: dict[str, Any]) -> Any:
     key = (artifacts, str(kwargs.get("device", "auto")), kwargs.get("dtype"), criteria)
     with _LOCAL_LOCK:
         if key not in _LOCAL:
-            from activation_rm.integrations.batching import GroupBatcher
-            from activation_rm.scoring import ModelSet
+            from activation_rm.integrations.calls import GroupBatcher
+            from activation_rm.scoring.engine import ModelSet
 
             models = ModelSet.from_artifacts(list(artifacts), device=key[1], dtype=key[2])
             _LOCAL[key] = GroupBatcher(lambda p, r: models.score(p, r, criteria or None))

@@ -6,7 +6,7 @@ included); :class:`BodyLimitMiddleware` then bounds the body's size and the time
 Bodies must be JSON objects sent as ``application/json`` (:mod:`.body` says why and reads them). Every request is
 validated item by item before it can join a batch (its images decoded too), so a bad item is answered with a 4xx
 that names it and never reaches the model; a failure inside a batch is narrowed down to the request and item that
-cause it (see :func:`~activation_rm.scoring.run_requests`). Scoring is fair (see :mod:`.batcher`): large requests
+cause it (see :func:`~activation_rm.scoring.engine.run_requests`). Scoring is fair (see :mod:`.batcher`): large requests
 are cut into micro-batches that take turns with the others, a request whose client disconnected is dropped, and
 one that outlasts ``--request-timeout`` gets a 504. Errors are JSON, the message starting with the field and item
 to blame: ``{"error": "responses[3] has 70000 characters; ...", "item": 3, "field": "responses"}``.
@@ -35,10 +35,10 @@ from pydantic import BaseModel, ConfigDict, WithJsonSchema
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
-from ..batching import DEFAULT_BATCH_TOKENS
-from ..openrlhf_queries import reward_response, special_token_strings, split_query
-from ..scoring import (
+from activation_rm.forward.batching import DEFAULT_BATCH_TOKENS
+from activation_rm.integrations.openrlhf_queries import reward_response, split_query
+from activation_rm.judge.templates import special_token_strings
+from activation_rm.scoring.engine import (
     CompareRequest,
     CriterionModeError,
     ItemError,
@@ -48,10 +48,11 @@ from ..scoring import (
     request_cost,
     run_requests,
 )
-from .batcher import DynamicBatcher, ItemCost
-from .body import ApiError, JsonBodyRoute, json_kind
-from .config import ServerConfig, host_name
-from .images import RequestImageError, load_request_images
+from activation_rm.serve.batcher import DynamicBatcher, ItemCost
+from activation_rm.serve.body import ApiError, JsonBodyRoute, json_kind
+from activation_rm.serve.config import ServerConfig, host_name
+from activation_rm.serve.images import RequestImageError, load_request_images
+from activation_rm.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -309,8 +310,8 @@ def estimated_tokens(text: Any) -> int:
 
 class RequestSplitter:
     """How the batcher cuts score and compare requests into micro-batches: per item, its batch slots (judge
-    queries, as :func:`~activation_rm.scoring.request_cost` counts them) and the tokens of its queries over all
-    criteria; parts are :meth:`~activation_rm.scoring.ScoreRequest.span` and their results joined in order."""
+    queries, as :func:`~activation_rm.scoring.engine.request_cost` counts them) and the tokens of its queries over all
+    criteria; parts are :meth:`~activation_rm.scoring.engine.ScoreRequest.span` and their results joined in order."""
 
     def __init__(self, models: ModelSet) -> None:
         self.models = models
@@ -358,7 +359,7 @@ def _public_name(name: str | None) -> str | None:
 
 
 def _public_info(info: dict[str, Any]) -> dict[str, Any]:
-    """The model set's :meth:`~activation_rm.scoring.ModelSet.info` without absolute paths: artifacts and a
+    """The model set's :meth:`~activation_rm.scoring.engine.ModelSet.info` without absolute paths: artifacts and a
     backbone loaded from a local directory or GGUF file are named by their last path component."""
     backbone = dict(info["backbone"])
     backbone["name"] = _public_name(backbone.get("name"))

@@ -126,9 +126,9 @@ def backbone_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def server_config(args: argparse.Namespace):
     """The server's settings from the command line; a ValueError names a bad one."""
-    from .batcher import BatchConfig
-    from .config import ServerConfig, is_loopback_host, token_from_env
-    from .images import ImagePolicy
+    from activation_rm.serve.batcher import BatchConfig
+    from activation_rm.serve.config import ServerConfig, is_loopback_host, token_from_env
+    from activation_rm.serve.images import ImagePolicy
 
     hosts = list(args.allow_host or ())
     if args.host not in WILDCARD_HOSTS and not is_loopback_host(args.host):
@@ -146,7 +146,7 @@ def server_config(args: argparse.Namespace):
 
 def auth_warning(host: str, token: str | None) -> str | None:
     """The one start-up warning about a server without a token (None with a token)."""
-    from .config import is_loopback_host
+    from activation_rm.serve.config import is_loopback_host
 
     if token is not None:
         return None
@@ -190,7 +190,7 @@ def uvicorn_config(app: Any, args: argparse.Namespace):
 
 
 def load_models(args: argparse.Namespace):
-    from ..scoring import load_model_set
+    from activation_rm.scoring.engine import load_model_set
 
     models = load_model_set(args.artifacts, **backbone_kwargs(args))
     models.fuse_criteria = not args.no_fuse
@@ -200,7 +200,7 @@ def load_models(args: argparse.Namespace):
 def build_server(args: argparse.Namespace):
     """The FastAPI app the ``serve`` command runs (tests call this without starting uvicorn)."""
     try:
-        from .app import create_app
+        from activation_rm.serve.app import create_app
     except ImportError as err:
         raise SystemExit(f"error: the server needs FastAPI ({err}); {EXTRA_HINT.format(extra='server')}") from None
     config = server_config(args)  # bad settings (e.g. a missing --image-root) fail before the backbone loads
@@ -230,7 +230,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.ray:
         sock.close()  # Ray Serve's proxy binds the port itself
         try:
-            from .ray_app import serve_on_ray
+            from activation_rm.serve.ray_app import serve_on_ray
         except ImportError as err:
             raise SystemExit(f"error: --ray needs Ray Serve ({err}); {EXTRA_HINT.format(extra='ray')}") from None
         serve_on_ray(args.artifacts, config, backbone_kwargs(args), host=args.host, port=args.port,
@@ -259,7 +259,7 @@ def run_score_ray(args: argparse.Namespace) -> int:
     if args.without_steering:
         raise SystemExit("error: --without-steering is not supported with --ray")
     try:
-        from .ray_batch import score_with_ray
+        from activation_rm.integrations.ray_batch import score_with_ray
     except ImportError as err:
         raise SystemExit(f"error: --ray needs Ray Data ({err}); {EXTRA_HINT.format(extra='ray')}") from None
     written = score_with_ray(args.input, args.output, [args.artifact], backbone_kwargs=backbone_kwargs(args),

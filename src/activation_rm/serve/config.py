@@ -7,8 +7,8 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 
-from .batcher import BatchConfig
-from .images import ImagePolicy
+from activation_rm.serve.batcher import BatchConfig
+from activation_rm.serve.images import ImagePolicy
 
 TOKEN_ENV = "ACTIVATION_RM_TOKEN"
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data import is_url
+from activation_rm.inputs.data import is_url
 
 #: default limits: bytes of one encoded image, pixels of one decoded image, images per item
 MAX_IMAGE_BYTES = 32 * 1024 * 1024

@@ -12,7 +12,7 @@ from typing import Any
 
 from ray import serve
 
-from .config import ServerConfig
+from activation_rm.serve.config import ServerConfig
 
 APP_NAME = "activation-rm"
 
@@ -29,7 +29,7 @@ def build_app(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs: d
     class ActivationRMDeployment:
         def __init__(self, artifacts: list[str], config: ServerConfig, backbone_kwargs: dict[str, Any],
                      fuse_criteria: bool) -> None:
-            from activation_rm.scoring import load_model_set
+            from activation_rm.scoring.engine import load_model_set
 
             self.models = load_model_set(artifacts, **backbone_kwargs)
             self.models.fuse_criteria = fuse_criteria

@@ -4,7 +4,7 @@ What the server, the trainer integrations, Ray workers and the command line all 
 onto a shared backbone (``ActivationRM.load(path, backbone=shared)``). Pointwise criteria asked for together are
 scored in one pass (:func:`score_criteria`): every (item, criterion) query is a row of the same batches with its
 own reward model's mask and means, and queries that start alike share one KV cache of that start
-(:func:`activation_rm.multi.multi_steering_logits`): the queries of one item under different criteria, or, when
+(:func:`activation_rm.forward.shared_prefix.multi_steering_logits`): the queries of one item under different criteria, or, when
 prompts repeat (GRPO groups), the queries of one criterion for responses to the same prompt. Pairwise artifacts
 only compare pairs. Requests of both kinds (:class:`ScoreRequest`, :class:`CompareRequest`) are run together by
 :func:`run_requests`, which the server's dynamic batcher calls with whatever requests it gathered. Every score
@@ -21,12 +21,17 @@ from typing import Any, Self
 
 import torch
 
-from . import __version__
-from .backbone import Backbone
-from .data import Prompt
-from .multi import DEFAULT_MIN_SHARED, common_prefix_length, multi_steering_logits, prompt_keys
-from .reward_model import ActivationRM
-from .templates import PAIRWISE, POINTWISE, JudgeItem
+from activation_rm.forward.shared_prefix import (
+    DEFAULT_MIN_SHARED,
+    common_prefix_length,
+    multi_steering_logits,
+    prompt_keys,
+)
+from activation_rm.inputs.data import Prompt
+from activation_rm.judge.templates import PAIRWISE, POINTWISE, JudgeItem
+from activation_rm.model.backbone import Backbone
+from activation_rm.scoring.reward_model import ActivationRM
+from activation_rm.version import __version__
 
 
 class UnknownCriterionError(KeyError):
@@ -268,7 +273,7 @@ class ModelSet:
 def load_model_set(artifacts: Sequence[str | ArtifactSpec], model: str | None = None,
                    **backbone_kwargs: Any) -> ModelSet:
     """Artifacts on ``model`` (a backbone id, directory or .gguf), or on the backbone the first was fitted on."""
-    from .backbone import load_backbone
+    from activation_rm.model.backbone import load_backbone
 
     backbone = load_backbone(model, **backbone_kwargs) if model else None
     return ModelSet.from_artifacts(artifacts, backbone, **backbone_kwargs)

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .backbone import UnsupportedModelError
-from .checks import check_fields, one_of
-from .data import Example, Prompt
-from .images import has_images, per_item_images
-from .openrlhf_queries import special_token_strings
+from activation_rm.inputs.checks import check_fields, one_of
+from activation_rm.inputs.data import Example, Prompt
+from activation_rm.inputs.images import has_images, per_item_images
+from activation_rm.model.errors import UnsupportedModelError
 
 POINTWISE = "pointwise"
 PAIRWISE = "pairwise"
@@ -163,6 +162,16 @@ class EncodedQuery:
             digest.update(str((value.dtype, tuple(value.shape))).encode())
             digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
         return (tuple(self.ids), digest.hexdigest())
+
+
+def special_token_strings(tokenizer: Any, extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """Special and added-special token strings of ``tokenizer`` plus ``extra``, longest first."""
+    found = set(getattr(tokenizer, "all_special_tokens", None) or [])
+    for token in (getattr(tokenizer, "added_tokens_decoder", None) or {}).values():
+        if getattr(token, "special", False):
+            found.add(str(token))
+    found.update(extra)
+    return tuple(sorted((t for t in found if t), key=lambda t: (-len(t), t)))
 
 
 def text_token_ids(tokenizer: Any, text: str) -> list[int]:
@@ -523,7 +532,7 @@ def labelled_items(examples: Sequence[Any], mode: str) -> list[tuple[JudgeItem, 
     orders (chosen as A, then chosen as B), so neither position is favoured by the data. Each item keeps its
     example's images.
     """
-    from .data import PairwiseExample, PointwiseExample
+    from activation_rm.inputs.data import PairwiseExample, PointwiseExample
 
     items: list[tuple[JudgeItem, int]] = []
     for example in examples:

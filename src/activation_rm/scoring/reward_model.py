@@ -14,18 +14,18 @@ from typing import Any, TypeVar
 
 import torch
 
-from . import __version__
-from .activations import ContextConfig, mean_head_activations
-from .artifacts import ArtifactError, read_artifact, write_artifact
-from .backbone import EMBEDDED_NAME, Backbone, load_backbone
-from .batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from .checks import ConfigError
-from .data import MAX_SHOWN, Example, Prompt, load_examples
-from .heads import Steering
-from .multi import prompt_keys, shared_prompt_logits
-from .queries import make_encoder, truncated_examples, verdict_queries
-from .selection import MaskScorer, SelectionConfig, select_heads
-from .templates import POINTWISE, EncodedQuery, JudgeItem, JudgeTemplate, labelled_items
+from activation_rm.fit.activations import ContextConfig, mean_head_activations
+from activation_rm.fit.selection import MaskScorer, SelectionConfig, select_heads
+from activation_rm.forward.batching import DEFAULT_BATCH_TOKENS, last_token_logits
+from activation_rm.forward.shared_prefix import prompt_keys, shared_prompt_logits
+from activation_rm.inputs.checks import ConfigError
+from activation_rm.inputs.data import MAX_SHOWN, Example, Prompt, load_examples
+from activation_rm.judge.queries import make_encoder, truncated_examples, verdict_queries
+from activation_rm.judge.templates import POINTWISE, EncodedQuery, JudgeItem, JudgeTemplate, labelled_items
+from activation_rm.model.backbone import EMBEDDED_NAME, Backbone, load_backbone
+from activation_rm.model.heads import Steering
+from activation_rm.scoring.artifacts import ArtifactError, read_artifact, write_artifact
+from activation_rm.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class ActivationRM:
         """
         template, contexts, selection = fit_configs(template, contexts, selection, options)
         encoder = make_encoder(backbone, template, allow_network)
-        parsed = encoder.load_images(_as_examples(examples), allow_network)
+        parsed = encoder.load_images(as_examples(examples), allow_network)
         torch.manual_seed(seed)
         train_examples, held_examples = split_held_out(parsed, selection.held_out_fraction, seed)
         _ = encoder.verdict_ids  # resolve the verdict tokens now: a bad template fails before any slow work
@@ -163,7 +163,7 @@ class ActivationRM:
         """P(positive verdict) normalised over the two verdict tokens, one per item (float64 on the CPU)."""
         seqs = self.encode(items)
         keys = prompt_keys(items) if self.share_prompts else None
-        if keys is not None:  # responses to one prompt share its KV cache (exact; see multi.py)
+        if keys is not None:  # responses to one prompt share its KV cache (exact; see forward/shared_prefix.py)
             out = shared_prompt_logits(self.backbone, seqs, keys, read_ids=self.encoder.verdict_ids,
                                        steering=self.steering, max_batch_tokens=self.max_batch_tokens)
         else:
@@ -236,9 +236,9 @@ class ActivationRM:
     @classmethod
     def load(cls, path: str | os.PathLike, backbone: Backbone | None = None, **backbone_kwargs: Any) -> ActivationRM:
         """Load an artifact; with no backbone, load the one it was fitted on (by name) first. The artifact is
-        checked whole (:func:`~activation_rm.artifacts.read_artifact`) before any backbone loads, and a named
+        checked whole (:func:`~activation_rm.scoring.artifacts.read_artifact`) before any backbone loads, and a named
         backbone loads from safetensors only, with remote code only if ``trust_remote_code=True`` is passed. A
-        backbone that differs from the fitted one raises :class:`~activation_rm.backbone.BackboneMismatchError`."""
+        backbone that differs from the fitted one raises :class:`~activation_rm.model.backbone.BackboneMismatchError`."""
         tensors, meta = read_artifact(path)
         if backbone is None:
             name = meta["backbone"].get("name")
@@ -284,7 +284,7 @@ def fit_configs(template: JudgeTemplate | str | None, contexts: ContextConfig | 
     return built["template"], built["contexts"], built["selection"]
 
 
-def _as_examples(examples: Any) -> list[Example]:
+def as_examples(examples: Any) -> list[Example]:
     if isinstance(examples, (str, os.PathLike)):
         return load_examples(examples)
     examples = list(examples)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl
+from activation_rm.inputs.data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl
 
 PAIR_KEYS = (("response_a", "response_b"), ("chosen", "rejected"), ("a", "b"))
 #: the output field holding the tool's bookkeeping; everything else on an output line is the input's or a result
@@ -74,7 +74,7 @@ class Job:
 def artifact_fingerprint(directory: str | os.PathLike) -> str | None:
     """SHA-256 of an artifact's metadata file, which records its tensors' SHA-256: it pins the whole artifact.
     None when it cannot be read (the artifact checks say why)."""
-    from .artifacts import META_FILE  # imported here: the artifact module loads torch
+    from activation_rm.scoring.artifacts import META_FILE  # imported here: the artifact module loads torch
 
     try:
         return hashlib.sha256((Path(directory) / META_FILE).read_bytes()).hexdigest()
@@ -275,7 +275,7 @@ class OutputAppender:
         self._handle = open(self.output, "ab")
 
     def _write_record(self) -> None:
-        from .artifacts import atomic_write_text
+        from activation_rm.scoring.artifacts import atomic_write_text
 
         record = {"activation_rm_job": JOB_FORMAT, "job": self.identity, "done": self.prefix.record()}
         atomic_write_text(job_file(self.output), json.dumps(record, indent=1, ensure_ascii=False) + "\n")
@@ -440,7 +440,7 @@ def with_images(parse: Callable[[Path, int, dict[str, Any]], Any],
     def parse_line(path: Path, number: int, record: dict[str, Any]) -> LineFields:
         fields = LineFields(parse(path, number, record))
         if record.get("images"):
-            from .images import record_images
+            from activation_rm.inputs.images import record_images
 
             try:
                 fields.images = record_images(path, number, record, allow_network)

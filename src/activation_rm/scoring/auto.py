@@ -19,13 +19,13 @@ from typing import Any
 
 import torch
 
-from .activations import ContextConfig, mean_head_activations
-from .backbone import Backbone
-from .data import Example
-from .queries import make_encoder, verdict_queries
-from .reward_model import ActivationRM, _as_examples, fit_configs, split_held_out
-from .selection import MaskScorer, SelectionConfig, mask_logits, select_heads, training_units
-from .templates import JudgeTemplate, labelled_items
+from activation_rm.fit.activations import ContextConfig, mean_head_activations
+from activation_rm.fit.selection import MaskScorer, SelectionConfig, mask_logits, select_heads, training_units
+from activation_rm.inputs.data import Example
+from activation_rm.judge.queries import make_encoder, verdict_queries
+from activation_rm.judge.templates import JudgeTemplate, labelled_items
+from activation_rm.model.backbone import Backbone
+from activation_rm.scoring.reward_model import ActivationRM, as_examples, fit_configs, split_held_out
 
 #: candidates: (name, SelectionConfig overrides over the caller's settings); the first is the default and wins ties
 AUTO_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -65,7 +65,7 @@ def fit_auto(backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str
     cross-validated accuracy and the choice."""
     template, contexts, selection = fit_configs(template, contexts, selection, options)
     encoder = make_encoder(backbone, template, allow_network)
-    parsed = encoder.load_images(_as_examples(examples), allow_network)
+    parsed = encoder.load_images(as_examples(examples), allow_network)
     if len(parsed) < 2 * folds:
         raise ValueError(f"--auto needs at least {2 * folds} examples for {folds}-fold cross-validation, "
                          f"got {len(parsed)}")

@@ -2,12 +2,12 @@
 
 A judge item may carry images (PIL images, paths or URLs). Queries are rendered with the processor's chat template
 (each image becomes an ``{"type": "image"}`` entry before the user text), then the processor expands the
-placeholders into image tokens and builds the pixel inputs, carried by the :class:`~activation_rm.templates.
+placeholders into image tokens and builds the pixel inputs, carried by the :class:`~activation_rm.judge.templates.
 EncodedQuery`. Truncation only ever shortens the texts: the image tokens are measured first and taken off the
 ``max_length`` budget. Batches of such queries are right-padded and get no explicit position ids, so every model
 computes its own positions (Qwen2-VL's 3D M-RoPE included) exactly as for the item alone; the hooks of
-:mod:`activation_rm.heads` act at the last real token, which is always text. Everything else (batch runner, prefix
-caches, head selection) is the text path's, in :mod:`activation_rm.batching` and :mod:`activation_rm.selection`.
+:mod:`activation_rm.model.heads` act at the last real token, which is always text. Everything else (batch runner, prefix
+caches, head selection) is the text path's, in :mod:`activation_rm.forward.batching` and :mod:`activation_rm.fit.selection`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .backbone import Backbone
-from .data import Example
-from .images import load_example_images, load_images
-from .templates import (
+from activation_rm.inputs.data import Example
+from activation_rm.inputs.images import load_example_images, load_images
+from activation_rm.judge.templates import (
     DEMO_INLINE,
     DEMO_TURNS,
     SEQUENCE_KEYS,
@@ -32,6 +31,7 @@ from .templates import (
     inline_turns,
     item_budgets,
 )
+from activation_rm.model.backbone import Backbone
 
 #: model types whose pixel inputs are batched per item (``(batch, images, ...)``): text-only items run apart.
 PER_ITEM_PIXELS = frozenset({"idefics3", "smolvlm"})
@@ -45,7 +45,7 @@ MROPE_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl"})
 # --------------------------------------------------------------------------------------------------- encoding
 @dataclass
 class VisionQueryEncoder(QueryEncoder):
-    """:class:`~activation_rm.templates.QueryEncoder` for vision-language backbones: the processor's chat template
+    """:class:`~activation_rm.judge.templates.QueryEncoder` for vision-language backbones: the processor's chat template
     renders the query (with image entries), the processor builds token ids and pixel inputs."""
 
     processor: Any = None

@@ -1,4 +1,4 @@
-"""The example criteria shipped with the package (written for this project; see ``examples/README.md``)."""
+"""The example criteria shipped with the package (written for this project; see ``criteria/README.md``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from .data import PairwiseExample, load_examples
+from activation_rm.inputs.data import PairwiseExample, load_examples
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class BundledCriterion:
 
 
 def _root():
-    return resources.files("activation_rm") / "examples"
+    return resources.files("activation_rm.apps") / "criteria"
 
 
 def bundled_names() -> list[str]:

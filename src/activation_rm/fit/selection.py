@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .backbone import Backbone
-from .batching import (
+from activation_rm.fit.config import SelectionConfig
+from activation_rm.forward.batching import (
     DEFAULT_BATCH_TOKENS,
     EncodedPrefix,
     encode_prefix,
@@ -25,62 +25,13 @@ from .batching import (
     last_token_logits_from_prefix,
     shared_prefix_supported,
 )
-from .checks import at_least, check_fields, finite, one_of, positive
-from .heads import Steering
-from .queries import VerdictQuery
-from .templates import EncodedQuery
+from activation_rm.judge.queries import VerdictQuery
+from activation_rm.judge.templates import EncodedQuery
+from activation_rm.model.backbone import Backbone
+from activation_rm.model.heads import Steering
 
 #: masks (n, layers, heads) bool, step index -> loss per mask (n,), lower is better
 LossFn = Callable[[torch.Tensor, int], torch.Tensor]
-
-
-#: REINFORCE losses per mask. "vocab": cross-entropy of the correct verdict over the whole vocabulary (the paper's);
-#: "verdicts": cross-entropy over the two verdict tokens only (what the reward reads); "pair": a Bradley-Terry loss
-#: on a (positive, negative) pair of queries, softplus(-(margin_pos + margin_neg)) with margin = logit(correct
-#: verdict) - logit(wrong verdict), which ignores any shift shared by both queries and so rewards ranking only.
-LOSSES = ("vocab", "verdicts", "pair")
-#: How the final mask is chosen among ``final_samples`` draws: "accuracy" on the judged queries (ties broken by a
-#: small loss term; the paper's), or the selection "loss" itself (smooth: it still ranks masks on a handful of items).
-FINAL_RULES = ("accuracy", "loss")
-
-
-@dataclass(frozen=True)
-class SelectionConfig:
-    """REINFORCE settings. The paper's (MTV's) procedure is ``SelectionConfig.paper()``; the defaults depart from
-    it where it measured better (``docs/method.md``)."""
-
-    steps: int = 150
-    masks_per_step: int = 16
-    lr: float = 0.1
-    init_logit: float = -1.0
-    zscore: bool = True
-    final_samples: int = 6
-    loss: str = "pair"
-    final_rule: str = "loss"
-    #: share of the few-shot examples held out to choose the final mask (0: judge the candidates on the training set)
-    held_out_fraction: float = 0.0
-
-    def __post_init__(self) -> None:
-        check_fields(self, [
-            at_least("steps", self.steps, 0),
-            at_least("masks_per_step", self.masks_per_step, 2),
-            positive("lr", self.lr),
-            finite("init_logit", self.init_logit),
-            at_least("final_samples", self.final_samples, 1),
-            one_of("loss", self.loss, LOSSES),
-            one_of("final_rule", self.final_rule, FINAL_RULES),
-            ("held_out_fraction", 0 <= self.held_out_fraction < 1, f"must be in [0, 1), got {self.held_out_fraction}"),
-        ])
-
-    @classmethod
-    def paper(cls, **overrides) -> SelectionConfig:
-        """The paper's settings: 600 steps x 32 masks, vocabulary cross-entropy, best of 10 by accuracy on 20% of the
-        examples held out."""
-        return cls(**{**dict(steps=600, masks_per_step=32, lr=0.1, init_logit=-1.0, zscore=True, final_samples=10,
-                             loss="vocab", final_rule="accuracy", held_out_fraction=0.2), **overrides})
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -145,7 +96,7 @@ class MaskScorer:
     Only the last token is steered and attention is causal, so each query's prefix (images included) is encoded
     once, kept (keyed by its tokens and pixel values: REINFORCE revisits each query many times) and only its last
     token runs per mask, each distinct mask once. Vision-language families without a checked prefix path
-    (:func:`~activation_rm.batching.shared_prefix_supported`) run one full forward per mask instead. One scorer
+    (:func:`~activation_rm.forward.batching.shared_prefix_supported`) run one full forward per mask instead. One scorer
     can serve several selection runs on the same queries (cross-validation).
     """
 

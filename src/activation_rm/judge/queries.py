@@ -1,6 +1,6 @@
 """Judge queries as head selection reads them: the encoder for a backbone, and labelled verdict queries.
 
-One query type serves text and vision-language backbones (:class:`~activation_rm.templates.EncodedQuery`, with
+One query type serves text and vision-language backbones (:class:`~activation_rm.judge.templates.EncodedQuery`, with
 pixel inputs when the item has images); which encoder builds it is decided here, once, from the backbone.
 """
 
@@ -11,10 +11,10 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .backbone import Backbone
-from .data import Example, PairwiseExample
-from .templates import EncodedQuery, JudgeTemplate, QueryEncoder, labelled_items
-from .vision import VisionQueryEncoder
+from activation_rm.inputs.data import Example, PairwiseExample
+from activation_rm.judge.templates import EncodedQuery, JudgeTemplate, QueryEncoder, labelled_items
+from activation_rm.judge.vision import VisionQueryEncoder
+from activation_rm.model.backbone import Backbone
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """Batched forward passes that read (and optionally steer) the last real token only: the one path every query
 takes, text or vision-language.
 
-Queries (:class:`~activation_rm.templates.EncodedQuery`, or plain token-id lists) are bucketed by length so padding
+Queries (:class:`~activation_rm.judge.templates.EncodedQuery`, or plain token-id lists) are bucketed by length so padding
 stays small. One collate step turns a batch into model inputs: text is padded on the left by default, so the
 vocabulary projection runs only at the final position (``logits_to_keep=1``), with explicit position ids so a
 padded sequence is computed exactly like the same sequence alone; a vision-language backbone's batch is right
 padded with its pixel inputs and no position ids, so the model computes its own (M-RoPE included; see
-:mod:`activation_rm.vision`). A CUDA out-of-memory error splits the batch and retries. Prefix caches (one query's
+:mod:`activation_rm.judge.vision`). A CUDA out-of-memory error splits the batch and retries. Prefix caches (one query's
 start encoded once, its last token run under many steerings) go through the same collate step.
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 
 import torch
 
-from . import vision
-from .backbone import Backbone
-from .heads import Steering, head_hooks, last_token_positions
-from .templates import EncodedQuery
+from activation_rm.judge import vision
+from activation_rm.judge.templates import EncodedQuery
+from activation_rm.model.backbone import Backbone
+from activation_rm.model.heads import Steering, head_hooks, last_token_positions
 
 #: what the runner accepts: an encoded query, or a plain list of token ids (a text query without pixels)
 Query = EncodedQuery | Sequence[int]
@@ -144,7 +144,7 @@ def _run_batch(backbone: Backbone, queries: Sequence[EncodedQuery], read_ids: to
     return LastTokenOutput(logits.float().cpu(), heads)
 
 
-def _run_splitting(run: Callable[[list[int]], LastTokenOutput], indices: list[int]) -> list[LastTokenOutput]:
+def run_splitting(run: Callable[[list[int]], LastTokenOutput], indices: list[int]) -> list[LastTokenOutput]:
     try:
         return [run(indices)]
     except (torch.OutOfMemoryError, RuntimeError) as err:
@@ -154,7 +154,7 @@ def _run_splitting(run: Callable[[list[int]], LastTokenOutput], indices: list[in
             torch.cuda.empty_cache()
         half = len(indices) // 2
         logger.warning("out of memory on a batch of %d sequences; splitting it in two and retrying", len(indices))
-        return _run_splitting(run, indices[:half]) + _run_splitting(run, indices[half:])
+        return run_splitting(run, indices[:half]) + run_splitting(run, indices[half:])
 
 
 @torch.inference_mode()
@@ -195,7 +195,7 @@ def run_batches(batches: Sequence[list[int]], count: int,
             return run(indices, part_steering)
 
         offset = 0
-        for part in _run_splitting(run_part, batch):
+        for part in run_splitting(run_part, batch):
             for row in range(part.logits.shape[0]):
                 index = batch[offset + row]
                 logits[index] = part.logits[row]
@@ -256,7 +256,7 @@ def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, mas
 
 def shared_prefix_supported(backbone: Backbone) -> bool:
     """Whether masks may be scored against a prefix cache: always for text, for vision-language families whose
-    prefix path is checked exact (:data:`activation_rm.vision.PREFIX_FAMILIES`)."""
+    prefix path is checked exact (:data:`activation_rm.judge.vision.PREFIX_FAMILIES`)."""
     return not backbone.multimodal or vision.shared_prefix_checked(backbone)
 
 

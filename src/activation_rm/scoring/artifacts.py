@@ -25,8 +25,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
-from .data import InputProblem, format_problems
-from .templates import LAYOUTS, MODES, POINTWISE, JudgeTemplate
+from activation_rm.inputs.data import InputProblem, format_problems
+from activation_rm.judge.templates import LAYOUTS, MODES, POINTWISE, JudgeTemplate
 
 TENSORS_FILE = "arm.safetensors"
 META_FILE = "arm.json"

@@ -7,7 +7,7 @@ rest of each query against it:
 * **Shared prompts** (pairwise evaluation, GRPO groups): all responses to one prompt share everything up to the
   response. Items are grouped by prompt text; the shared part is the longest common *token* prefix of the group's
   encoded queries (taken from the real token ids, so tokenizer merges at the boundary cannot make it inexact).
-* **Many criteria** (:func:`multi_steering_logits`, behind :func:`activation_rm.scoring.score_criteria`): several
+* **Many criteria** (:func:`multi_steering_logits`, behind :func:`activation_rm.scoring.engine.score_criteria`): several
   reward models on one backbone score the same items. Each item's queries (one per reward model) share their
   longest common token prefix (with the default compact template, everything up to the criterion); the rest runs
   once per criterion with that criterion's own steering (per-row masks and means in one batch). When the reward
@@ -15,7 +15,7 @@ rest of each query against it:
   criterion.
 
 Both go through one planner, :func:`grouped_logits`. Every result equals what the plain path
-(:func:`~activation_rm.batching.last_token_logits` on each full query, with each reward model's own steering)
+(:func:`~activation_rm.forward.batching.last_token_logits` on each full query, with each reward model's own steering)
 gives, up to float rounding; ``tests/test_multi.py`` checks it.
 """
 
@@ -27,20 +27,20 @@ from dataclasses import dataclass
 
 import torch
 
-from .backbone import Backbone
-from .batching import (
+from activation_rm.forward.batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_BATCH_TOKENS,
     LastTokenOutput,
     Query,
-    _run_splitting,
     as_query,
     encode_prefixes,
     extend_cache,
     last_token_logits,
     plan_batches,
+    run_splitting,
 )
-from .heads import Steering
+from activation_rm.model.backbone import Backbone
+from activation_rm.model.heads import Steering
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def run_prefix_groups(backbone: Backbone, prefixes: Sequence[Sequence[int]], job
                                     [jobs[j].suffix for j in chosen], read_ids=read, steering=steer_rows(chosen))
 
             offset = 0
-            for part in _run_splitting(run, chunk):
+            for part in run_splitting(run, chunk):
                 n = part.logits.shape[0]
                 for k in range(n):
                     logits[members[chunk[offset + k]]] = part.logits[k]
@@ -111,7 +111,7 @@ def run_prefix_groups(backbone: Backbone, prefixes: Sequence[Sequence[int]], job
 
     prefix_lengths = [len(prefixes[g]) for g in group_ids]
     for batch in plan_batches(prefix_lengths, max_batch_tokens, max_batch_size):
-        _run_splitting(run_prefix_batch, [group_ids[i] for i in batch])
+        run_splitting(run_prefix_batch, [group_ids[i] for i in batch])
     return logits
 
 
@@ -181,7 +181,7 @@ def shared_prompt_logits(backbone: Backbone, seqs: Sequence[Query], keys: Sequen
                          read_ids: Sequence[int] | None = None, steering: Steering | None = None,
                          max_batch_tokens: int = DEFAULT_BATCH_TOKENS, max_batch_size: int = DEFAULT_BATCH_SIZE,
                          min_shared: int = DEFAULT_MIN_SHARED) -> LastTokenOutput:
-    """:func:`~activation_rm.batching.last_token_logits` for queries grouped by ``keys`` (e.g. the prompt text):
+    """:func:`~activation_rm.forward.batching.last_token_logits` for queries grouped by ``keys`` (e.g. the prompt text):
     each group of two or more encodes its common token prefix once and runs only the rest of each query against
     that KV cache (:func:`grouped_logits`). Same logits as the plain path, in input order."""
     def steer_rows(rows: list[int]) -> Steering | None:
@@ -234,7 +234,7 @@ def multi_steering_logits(backbone: Backbone, queries: Sequence[Sequence[Query]]
 def prompt_keys(items: Sequence) -> list[Hashable] | None:
     """Group keys for :func:`shared_prompt_logits` (the prompt text of each judge item), or None when no prompt
     repeats or an item carries images (a prompt's images make its tokens alike but its inputs not)."""
-    from .templates import prompt_text
+    from activation_rm.judge.templates import prompt_text
 
     if any(getattr(item, "images", ()) for item in items):
         return None

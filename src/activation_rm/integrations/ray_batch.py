@@ -14,7 +14,7 @@ from typing import Any
 
 import ray
 
-from ..streaming import InputError
+from activation_rm.scoring.streaming import InputError
 
 
 def _prompt_value(value: Any) -> Any:
@@ -31,7 +31,7 @@ class BatchScorer:
 
     def __init__(self, artifacts: list[str], backbone_kwargs: dict[str, Any], criteria: list[str] | None,
                  image_root: str | None = None) -> None:
-        from activation_rm.scoring import load_model_set
+        from activation_rm.scoring.engine import load_model_set
 
         self.models = load_model_set(artifacts, **backbone_kwargs)
         self.criteria = criteria
@@ -48,8 +48,8 @@ class BatchScorer:
         return rows if any(rows) else None
 
     def __call__(self, batch):
-        from activation_rm.data import check_prompt
-        from activation_rm.scoring import combine
+        from activation_rm.inputs.data import check_prompt
+        from activation_rm.scoring.engine import combine
 
         prompts, responses = [], []
         for prompt, response in zip(batch["prompt"], batch["response"]):

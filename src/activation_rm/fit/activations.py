@@ -10,13 +10,11 @@ from __future__ import annotations
 import random
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import torch
 
-from .backbone import Backbone
-from .batching import (
+from activation_rm.fit.config import ContextConfig
+from activation_rm.forward.batching import (
     DEFAULT_BATCH_TOKENS,
     Query,
     encode_prefixes,
@@ -24,44 +22,14 @@ from .batching import (
     last_token_logits,
     plan_batches,
 )
-from .checks import ConfigError, FieldProblem, at_least, check_fields, one_of
-from .templates import DEMO_INLINE, DEMO_STYLES, EncodedQuery, JudgeItem, QueryEncoder, context_budgets
-
-
-@dataclass(frozen=True)
-class ContextConfig:
-    """How the averaging contexts are built (MTV-style: few-shot prompts of ``n_shots`` demonstrations)."""
-
-    n_contexts: int = 60
-    n_shots: int = 4
-    #: average the Yes-query and No-query contexts separately, then the two class means with equal weight, so a
-    #: random draw with more contexts of one verdict does not tilt the task vector towards that verdict
-    balance_classes: bool = False
-    #: demonstrations as earlier chat turns ("turns", MTV's) or inline in the query's user message ("inline")
-    demos: str = DEMO_INLINE
-    #: token budget of one context, its demonstrations and query together (None: the template's ``max_length``).
-    #: It bounds the cost of the means on long texts: a context that fits keeps its items whole, else its longest
-    #: items are cut to equal shares of what the others leave. 1152 keeps every context of the accuracy
-    #: benchmark and the bundled criteria whole (their longest is 1080 tokens) and halves a real-length fit
-    context_tokens: int | None = 1152
-    #: contexts per draw of demonstrations: k > 1 draws ``n_shots`` demonstrations once and k different queries
-    #: after them, so on a text backbone the k contexts' shared token prefix runs once and only each query runs
-    #: per context (the means cost about ``(n_shots + k) / (k * (n_shots + 1))`` of k = 1's); fewer distinct
-    #: demonstration sets, the same number of contexts
-    queries_per_demo_set: int = 1
-
-    def __post_init__(self) -> None:
-        check_fields(self, [
-            at_least("n_contexts", self.n_contexts, 1),
-            at_least("n_shots", self.n_shots, 0),
-            at_least("queries_per_demo_set", self.queries_per_demo_set, 1),
-            one_of("demos", self.demos, DEMO_STYLES),
-            ("context_tokens", self.context_tokens is None or self.context_tokens >= 64,
-             f"must be at least 64 (or None: max_length), got {self.context_tokens}"),
-        ])
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from activation_rm.inputs.checks import ConfigError, FieldProblem
+from activation_rm.judge.templates import (
+    EncodedQuery,
+    JudgeItem,
+    QueryEncoder,
+    context_budgets,
+)
+from activation_rm.model.backbone import Backbone
 
 
 def check_enough_items(n_items: int, config: ContextConfig) -> None:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import __version__
-from .checks import ConfigError, FieldProblem, at_least, check_fields
-from .data import InputProblem
-from .selection import FINAL_RULES, LOSSES
-from .templates import DEMO_STYLES, LAYOUTS
+from activation_rm.fit.config import FINAL_RULES, LOSSES
+from activation_rm.inputs.checks import ConfigError, FieldProblem, at_least, check_fields
+from activation_rm.inputs.data import InputProblem
+from activation_rm.judge.templates import DEMO_STYLES, LAYOUTS
+from activation_rm.version import __version__
 
 T = TypeVar("T")
 
@@ -81,7 +81,7 @@ def _at_least(pre: Preflight, args: argparse.Namespace, name: str, low: int) -> 
 
 def _backbone_problems(pre: Preflight, args: argparse.Namespace, model: str | None, check_model: bool = True) -> None:
     """--device and --dtype, and the model unless the command loads the artifact's own (``check_model=False``)."""
-    from .backbone import check_load_options
+    from activation_rm.model.backbone import check_load_options
 
     problems = check_load_options(model, args.device, args.dtype)
     pre.options(p for p in problems if check_model or p.field != "model")
@@ -89,7 +89,7 @@ def _backbone_problems(pre: Preflight, args: argparse.Namespace, model: str | No
 
 def _artifact_backbone_problem(artifact: str, meta: dict[str, Any]) -> str | None:
     """Whether the backbone an artifact names (used when no --model is given) can be found."""
-    from .backbone import EMBEDDED_NAME, model_problem
+    from activation_rm.model.backbone import EMBEDDED_NAME, model_problem
 
     name = meta.get("backbone", {}).get("name")
     problem = model_problem(None if name == EMBEDDED_NAME else name)
@@ -140,7 +140,7 @@ def output_file_problem(option: str, output: str | Path) -> str | None:
 def artifact_dir_problem(option: str, out: str | Path, overwrite: bool) -> str | None:
     """Why an artifact cannot be saved to ``out``: a file there, an artifact there without ``--overwrite``, or a
     folder we may not write; checked before the fit so a bad path never costs one."""
-    from .artifacts import META_FILE, TENSORS_FILE
+    from activation_rm.scoring.artifacts import META_FILE, TENSORS_FILE
 
     path = Path(out)
     if not path.exists():
@@ -154,7 +154,7 @@ def artifact_dir_problem(option: str, out: str | Path, overwrite: bool) -> str |
 
 # ------------------------------------------------------------------------------------------------- loading
 def _backbone(args: argparse.Namespace):
-    from .backbone import load_backbone
+    from activation_rm.model.backbone import load_backbone
 
     with _loading(args.model):
         return load_backbone(args.model, device=args.device, dtype=args.dtype,
@@ -173,7 +173,7 @@ def _loading(model: str | None) -> Iterator[None]:
 
 
 def _load_rm(args: argparse.Namespace):
-    from .reward_model import ActivationRM
+    from activation_rm.scoring.reward_model import ActivationRM
 
     backbone = _backbone(args) if args.model else None
     kwargs = {} if backbone else {"device": args.device, "dtype": args.dtype,
@@ -212,7 +212,7 @@ def _criterion_file(path: Path) -> str:
 def _job(args: argparse.Namespace, artifacts: Sequence[str]) -> Any:
     """What a scoring command's output answers (streaming.Job): its artifacts and the options that change scores,
     so a rerun with others is refused instead of mixing two jobs in one file."""
-    from .streaming import Job
+    from activation_rm.scoring.streaming import Job
 
     return Job(args.command, tuple(artifacts), {"without_steering": getattr(args, "without_steering", False),
                                                 "dtype": args.dtype})
@@ -223,8 +223,14 @@ def _check_job(pre: Preflight, args: argparse.Namespace, artifacts: Sequence[str
     """A scoring job's problems before any model loads: the artifacts' metadata and mode mix, the backbone they
     will load, every input line (all problems in one message), an empty input, --chunk-size, and an output file
     this tool did not write or cannot write. Returns each readable artifact's mode."""
-    from .artifacts import read_artifact_meta
-    from .streaming import check_input, check_output, pair_fields, pointwise_fields, with_images
+    from activation_rm.scoring.artifacts import read_artifact_meta
+    from activation_rm.scoring.streaming import (
+        check_input,
+        check_output,
+        pair_fields,
+        pointwise_fields,
+        with_images,
+    )
 
     metas = {path: pre.run(read_artifact_meta, path) for path in artifacts}
     modes = {path: meta["mode"] for path, meta in metas.items() if meta}
@@ -248,7 +254,7 @@ def _check_job(pre: Preflight, args: argparse.Namespace, artifacts: Sequence[str
 
 def _finished(args: argparse.Namespace) -> bool:
     """A rerun of a job whose output already answers every input line says so instead of loading the model."""
-    from .streaming import output_complete
+    from activation_rm.scoring.streaming import output_complete
 
     if getattr(args, "ray", False) or not output_complete(args.input, args.output):
         return False
@@ -259,7 +265,7 @@ def _finished(args: argparse.Namespace) -> bool:
 
 def _job_interrupted(args: argparse.Namespace) -> str:
     """What an interrupted scoring job kept: the complete output lines, which a rerun continues after."""
-    from .streaming import answered_through
+    from activation_rm.scoring.streaming import answered_through
 
     if getattr(args, "ray", False):
         return f"the Ray job stopped; {args.output} may hold part of its shards"
@@ -299,10 +305,10 @@ def _fit_items(args: argparse.Namespace, examples: Sequence[Any], template: Any,
                selection: Any) -> list[Any]:
     """The labelled items the means average over, after the checks that need the examples: their kind against
     --mode, enough items for --n-shots, a training set left by --held-out-fraction, enough examples for --auto."""
-    from .activations import check_enough_items
-    from .data import PairwiseExample
-    from .reward_model import split_held_out
-    from .templates import PAIRWISE, labelled_items
+    from activation_rm.fit.activations import check_enough_items
+    from activation_rm.inputs.data import PairwiseExample
+    from activation_rm.judge.templates import PAIRWISE, labelled_items
+    from activation_rm.scoring.reward_model import split_held_out
 
     if template.mode == PAIRWISE and not isinstance(examples[0], PairwiseExample):
         raise InputProblem(f"--mode pairwise needs pairs {{prompt, chosen, rejected}}; {args.examples} holds "
@@ -314,7 +320,7 @@ def _fit_items(args: argparse.Namespace, examples: Sequence[Any], template: Any,
         raise InputProblem(f"--held-out-fraction {selection.held_out_fraction} leaves none of the {len(examples)} "
                            "examples to train on")
     if args.auto:
-        from .auto import fit_auto
+        from activation_rm.scoring.auto import fit_auto
 
         needed = 2 * fit_auto.__kwdefaults__["folds"]
         if len(examples) < needed:
@@ -324,9 +330,9 @@ def _fit_items(args: argparse.Namespace, examples: Sequence[Any], template: Any,
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from .activations import SingleVerdictWarning, single_verdict_message
-    from .data import load_examples
-    from .reward_model import fit_configs
+    from activation_rm.fit.activations import SingleVerdictWarning, single_verdict_message
+    from activation_rm.inputs.data import load_examples
+    from activation_rm.scoring.reward_model import fit_configs
 
     pre = Preflight()
     criterion = pre.run(_criterion, args)
@@ -341,12 +347,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(f"warning: {args.examples}: {warning}", file=sys.stderr)
     template, contexts, selection = configs
 
-    from .reward_model import ActivationRM
+    from activation_rm.scoring.reward_model import ActivationRM
 
     backbone = _backbone(args)
     started = time.perf_counter()
     if args.auto:
-        from .auto import fit_auto as fit
+        from activation_rm.scoring.auto import fit_auto as fit
     else:
         fit = ActivationRM.fit
     with warnings.catch_warnings():
@@ -379,10 +385,16 @@ def cmd_score(args: argparse.Namespace) -> int:
     if _prepare_job(args, [args.artifact]) is None:
         return 0
     if getattr(args, "ray", False):  # Ray Data batch scoring (the [ray] extra); imported only when asked for
-        from .serve.cli import run_score_ray
+        from activation_rm.serve.cli import run_score_ray
 
         return run_score_ray(args)
-    from .streaming import chunk_images, pair_fields, pointwise_fields, run_jsonl_job, with_images
+    from activation_rm.scoring.streaming import (
+        chunk_images,
+        pair_fields,
+        pointwise_fields,
+        run_jsonl_job,
+        with_images,
+    )
 
     rm = _load_rm(args)
     if args.without_steering:
@@ -414,7 +426,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .streaming import chunk_images, pair_fields, run_jsonl_job, with_images
+    from activation_rm.scoring.streaming import chunk_images, pair_fields, run_jsonl_job, with_images
 
     if _prepare_job(args, [args.artifact], pairs=True) is None:
         return 0
@@ -447,8 +459,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     import torch
 
-    from .artifacts import read_artifact
-    from .plots import head_heatmap
+    from activation_rm.apps.plots import head_heatmap
+    from activation_rm.scoring.artifacts import read_artifact
 
     tensors, meta = read_artifact(args.artifact)
     probs, mask = tensors["probs"], tensors["mask"].bool()
@@ -484,7 +496,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve.cli import run_serve  # FastAPI/uvicorn/Ray are imported only when serving
+    from activation_rm.serve.cli import run_serve  # FastAPI/uvicorn/Ray are imported only when serving
 
     pre = Preflight()
     _backbone_problems(pre, args, args.model, check_model=bool(args.model))  # --port and limits: serve.cli's
@@ -493,8 +505,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import check_criterion_name, run_demo
-    from .selection import SelectionConfig
+    from activation_rm.apps.demo import check_criterion_name, run_demo
+    from activation_rm.fit.selection import SelectionConfig
 
     pre = Preflight()
     pre.run(check_criterion_name, args.criterion)
@@ -515,22 +527,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .eval.command import cmd_eval as run
+    from activation_rm.eval.command import cmd_eval as run
 
     return run(args)
 
 
 def cmd_build_preferencehack(args: argparse.Namespace) -> int:
-    from .eval.command import cmd_build_preferencehack as run
+    from activation_rm.eval.command import cmd_build_preferencehack as run
 
     return run(args)
 
 
 def cmd_score_criteria(args: argparse.Namespace) -> int:
-    """Several pointwise artifacts on one backbone score each line in one pass (see activation_rm.multi)."""
-    from .reward_model import ActivationRM
-    from .scoring import score_criteria
-    from .streaming import pointwise_fields, run_jsonl_job
+    """Several pointwise artifacts on one backbone score each line in one pass (see activation_rm.forward.shared_prefix)."""
+    from activation_rm.scoring.engine import score_criteria
+    from activation_rm.scoring.reward_model import ActivationRM
+    from activation_rm.scoring.streaming import pointwise_fields, run_jsonl_job
 
     pre = Preflight()
     modes = _check_job(pre, args, args.artifacts, pairs=False)
@@ -560,8 +572,8 @@ def cmd_score_criteria(args: argparse.Namespace) -> int:
 
 def cmd_best_of_n(args: argparse.Namespace) -> int:
     """Sample ``--n`` completions per prompt from the policy and keep the one the Activation RM scores highest."""
-    from .best_of_n import SETTINGS_KEY, Policy, best_of_n, job_of, prompt_line
-    from .streaming import run_jsonl_job
+    from activation_rm.apps.best_of_n import SETTINGS_KEY, Policy, best_of_n, job_of, prompt_line
+    from activation_rm.scoring.streaming import run_jsonl_job
 
     config, settings = _check_best_of_n(args)
     if _finished(args):
@@ -588,10 +600,10 @@ def cmd_best_of_n(args: argparse.Namespace) -> int:
 def _check_best_of_n(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Every check of a best-of-N job before a model loads: the sampling options, --policy, the artifact, input
     and output (best_of_n.check_job: a rerun with other settings is refused) and the backbone options."""
-    from .artifacts import read_artifact_meta
-    from .backbone import model_problem
-    from .best_of_n import SamplingConfig, check_job, prompt_line, run_settings
-    from .streaming import check_input
+    from activation_rm.apps.best_of_n import SamplingConfig, check_job, prompt_line, run_settings
+    from activation_rm.model.backbone import model_problem
+    from activation_rm.scoring.artifacts import read_artifact_meta
+    from activation_rm.scoring.streaming import check_input
 
     pre = Preflight()
     config = pre.run(SamplingConfig.from_args, args)
@@ -629,8 +641,8 @@ def _add_best_of_n_parser(sub: Any) -> None:
 
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     """``--n``, ``--max-new-tokens``, ``--temperature``, ``--top-p``, ``--seed`` with
-    :class:`~activation_rm.best_of_n.SamplingConfig`'s defaults (also used by benchmarks/best_of_n.py)."""
-    from .best_of_n import SamplingConfig
+    :class:`~activation_rm.apps.best_of_n.SamplingConfig`'s defaults (also used by benchmarks/best_of_n.py)."""
+    from activation_rm.apps.best_of_n import SamplingConfig
 
     d = SamplingConfig()
     parser.add_argument("--n", type=int, default=d.n, help=f"completions sampled per prompt (default {d.n})")
@@ -705,7 +717,7 @@ def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str) -> argparse
 
 
 def _add_score_parser(sub: Any) -> None:
-    from .serve.cli import add_ray_score_arguments  # argparse only, no server packages
+    from activation_rm.serve.cli import add_ray_score_arguments  # argparse only, no server packages
 
     score = _add_jsonl_job_parser(sub, "score", cmd_score,
                                   "score a JSONL of {prompt, response} (pairs for pairwise artifacts)")
@@ -749,7 +761,7 @@ def _add_demo_parser(sub: Any) -> None:
 
 
 def _add_serve_parser(sub: Any) -> None:
-    from .serve.cli import add_serve_arguments  # argparse only, no server packages
+    from activation_rm.serve.cli import add_serve_arguments  # argparse only, no server packages
 
     serve = sub.add_parser("serve", help="serve artifacts over HTTP: /score, /compare, /get_reward (OpenRLHF), /health, /info")
     add_serve_arguments(serve)
@@ -763,7 +775,10 @@ def _eval_interrupted(args: argparse.Namespace) -> str:
 
 def _add_eval_parsers(sub: Any) -> None:
     """``eval`` and ``build-preferencehack``, whose arguments live with the eval code."""
-    from .eval.command import add_build_arguments, add_eval_arguments  # argparse only; runs nothing
+    from activation_rm.eval.command import (  # argparse only; runs nothing
+        add_build_arguments,
+        add_eval_arguments,
+    )
 
     evaluate = sub.add_parser("eval", help="compare Activation RMs with few-shot baselines on benchmarks "
                                            "(resumable per-item JSONL, summary JSON, Markdown, PNG)")
@@ -791,7 +806,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    from .backbone import BackboneMismatchError, UnsupportedModelError
+    from activation_rm.model.errors import BackboneMismatchError, UnsupportedModelError
 
     try:
         return args.func(args)

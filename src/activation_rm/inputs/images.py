@@ -1,6 +1,6 @@
 """Reading the images of judge items: PIL images, local paths or (when allowed) http(s) URLs.
 
-Kept apart from :mod:`activation_rm.vision` and free of torch, so input checks (``streaming``) and the server
+Kept apart from :mod:`activation_rm.judge.vision` and free of torch, so input checks (``streaming``) and the server
 (``serve``) decode images before any model is loaded, with messages that name the file and line an image came from.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .data import Example, ExampleError, is_url, parse_images, resolve_image_paths
+from activation_rm.inputs.data import Example, ExampleError, is_url, parse_images, resolve_image_paths
 
 URL_TIMEOUT_S = 30
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .backbone import Backbone
+from activation_rm.model.backbone import Backbone
 
 
 def last_token_positions(attention_mask: torch.Tensor) -> torch.Tensor:

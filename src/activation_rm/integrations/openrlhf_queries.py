@@ -21,21 +21,11 @@ that splits it (:func:`split_query`):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 ROLES = ("system", "user", "assistant", "tool")
 _ROLE_LINE = re.compile(r"\s*(system|user|assistant|tool)[ \t]*(?:\n|:)", re.IGNORECASE)
-
-
-def special_token_strings(tokenizer: Any, extra: Iterable[str] = ()) -> tuple[str, ...]:
-    """Special and added-special token strings of ``tokenizer`` plus ``extra``, longest first."""
-    found = set(getattr(tokenizer, "all_special_tokens", None) or [])
-    for token in (getattr(tokenizer, "added_tokens_decoder", None) or {}).values():
-        if getattr(token, "special", False):
-            found.add(str(token))
-    found.update(extra)
-    return tuple(sorted((t for t in found if t), key=lambda t: (-len(t), t)))
 
 
 def _strip_ends(text: str, markers: Sequence[str]) -> str:

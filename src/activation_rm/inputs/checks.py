@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .data import InputProblem
+from activation_rm.inputs.data import InputProblem
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ highest.
 Sampling is seeded per prompt (:func:`prompt_seed` of the run's seed and the input line number) and each prompt is
 generated alone, so a prompt's samples do not depend on the chunk it falls in: a resumed run gives the same samples
 and picks as an uninterrupted one (same machine, torch build and thread count). The global torch RNG is left as it
-was. Jobs stream through :func:`~activation_rm.streaming.run_jsonl_job` (one output line per prompt, appended and
+was. Jobs stream through :func:`~activation_rm.scoring.streaming.run_jsonl_job` (one output line per prompt, appended and
 fsynced per chunk; a rerun continues after the last complete line), and :func:`check_job` refuses bad input before
 any model loads. Each output line records the sampling settings, and the output's job record (:func:`job_of`)
 makes a rerun with different settings refused instead of mixing two runs in one file.
@@ -20,9 +20,9 @@ from typing import Any
 
 import torch
 
-from .checks import at_least, check_fields, positive
-from .data import InputProblem, Prompt
-from .streaming import Job, check_input, check_output, prompt_field
+from activation_rm.inputs.checks import at_least, check_fields, positive
+from activation_rm.inputs.data import InputProblem, Prompt
+from activation_rm.scoring.streaming import Job, check_input, check_output, prompt_field
 
 #: output field holding the sampling settings of the run that wrote a line
 SETTINGS_KEY = "best_of_n"
@@ -85,7 +85,7 @@ class Policy:
         supported families)."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from .backbone import _resolve_dtype
+        from activation_rm.model.backbone import resolve_dtype
 
         gguf = None
         path = source
@@ -94,7 +94,7 @@ class Policy:
                 raise FileNotFoundError(f"GGUF file not found: {source}")
             path, gguf = str(Path(source).parent), Path(source).name
         target = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-        torch_dtype = _resolve_dtype(dtype, "cuda" if target.startswith("cuda") else "cpu")
+        torch_dtype = resolve_dtype(dtype, "cuda" if target.startswith("cuda") else "cpu")
         tokenizer = AutoTokenizer.from_pretrained(path, gguf_file=gguf, trust_remote_code=trust_remote_code)
         model = AutoModelForCausalLM.from_pretrained(path, gguf_file=gguf, dtype=torch_dtype,
                                                      trust_remote_code=trust_remote_code)
@@ -202,7 +202,7 @@ def check_job(artifact: str | os.PathLike, input_path: str | os.PathLike, output
     """Refuse a best-of-N job's bad input before any model loads: a pairwise or broken artifact, bad input lines
     (all in one message), an empty input, an output this tool did not write, or one written with other settings.
     Returns the number of input lines."""
-    from .artifacts import read_artifact_meta
+    from activation_rm.scoring.artifacts import read_artifact_meta
 
     mode = read_artifact_meta(artifact)["mode"]
     if mode != "pointwise":

@@ -6,11 +6,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .backbone import Backbone
-from .bundled import bundled_names, load_bundled
-from .checks import check_fields, one_of
-from .data import PairwiseExample
-from .reward_model import ActivationRM
+from activation_rm.apps.bundled import bundled_names, load_bundled
+from activation_rm.inputs.checks import check_fields, one_of
+from activation_rm.inputs.data import PairwiseExample
+from activation_rm.model.backbone import Backbone
+from activation_rm.scoring.reward_model import ActivationRM
 
 
 @dataclass
@@ -64,7 +64,7 @@ class DemoResult:
             lines.append(f"{row.name:<28} {row.pair_accuracy:>9.3f} {row.verdict_accuracy:>12.3f} "
                          f"{row.mean_chosen:>19.3f} {row.mean_rejected:>9.3f}")
         if len(self.rows) >= 2 and self.rows[0].pair_correct:
-            from .eval.stats import paired_test
+            from activation_rm.eval.stats import paired_test
 
             test = paired_test(self.rows[0].pair_correct, self.rows[1].pair_correct)
             lines.append(f"\n{self.rows[0].name} minus {self.rows[1].name}, pair accuracy: {100 * test.diff:+.1f} points, "

