@@ -16,13 +16,14 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from activation_rm.inputs.checks import at_least, check_fields, positive
 from activation_rm.inputs.data import InputProblem, Prompt
 from activation_rm.scoring.streaming import Job, check_input, check_output, prompt_field
+
+if TYPE_CHECKING:
+    import torch
 
 #: output field holding the sampling settings of the run that wrote a line
 SETTINGS_KEY = "best_of_n"
@@ -83,6 +84,7 @@ class Policy:
              trust_remote_code: bool = False) -> Policy:
         """Any causal LM by Hugging Face id, local directory or ``.gguf`` file (not limited to the judge's
         supported families)."""
+        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from activation_rm.model.backbone import resolve_dtype
@@ -111,9 +113,16 @@ class Policy:
             ids = self.tokenizer(text, return_tensors="pt")["input_ids"]
         return ids.to(self.model.get_input_embeddings().weight.device)
 
-    @torch.no_grad()
     def sample(self, prompt: Prompt, config: SamplingConfig, seed: int) -> list[str]:
         """``config.n`` completions of one prompt, reproducible from ``seed`` (the global RNG is restored)."""
+        import torch  # here, not at the top: the command line reads SamplingConfig without loading torch
+
+        with torch.no_grad():
+            return self._sample(prompt, config, seed)
+
+    def _sample(self, prompt: Prompt, config: SamplingConfig, seed: int) -> list[str]:
+        import torch
+
         ids = self.prompt_ids(prompt)
         devices = [ids.device] if ids.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
@@ -124,9 +133,16 @@ class Policy:
                                       pad_token_id=self.tokenizer.pad_token_id)
         return [self.tokenizer.decode(row[ids.shape[1]:], skip_special_tokens=True).strip() for row in out]
 
-    @torch.no_grad()
     def greedy(self, prompts: Sequence[Prompt], max_new_tokens: int, batch_size: int = 8) -> list[str]:
         """The greedy completion of each prompt (left-padded batches; for before/after evaluations)."""
+        import torch
+
+        with torch.no_grad():
+            return self._greedy(prompts, max_new_tokens, batch_size)
+
+    def _greedy(self, prompts: Sequence[Prompt], max_new_tokens: int, batch_size: int) -> list[str]:
+        import torch
+
         out: list[str] = []
         pad = self.tokenizer.pad_token_id
         for start in range(0, len(prompts), batch_size):
