@@ -1,7 +1,8 @@
 """Reading the images of judge items: PIL images, local paths or (when allowed) http(s) URLs.
 
-Kept apart from :mod:`activation_rm.judge.vision` and free of torch, so input checks (``streaming``) and the server
-(``serve``) decode images before any model is loaded, with messages that name the file and line an image came from.
+Kept apart from :mod:`activation_rm.judge.vision` and free of torch, so input checks (``scoring.streaming``) and the
+server (``serve.images``, which adds its own source policy and limits) decode images before any model is loaded,
+with messages that name the file and line an image came from.
 """
 
 from __future__ import annotations
@@ -21,13 +22,26 @@ class ImageError(ValueError):
     """An image that cannot be used; the message names where it was given and its path or URL."""
 
 
-def decode_image(source: Any) -> Any:
-    """An RGB PIL image from a path or a binary file object (fully read, so the file can be closed)."""
+def decode_image(source: Any, max_pixels: int | None = None) -> Any:
+    """An RGB PIL image from a path or a binary file object (fully read, so the file can be closed). With
+    ``max_pixels``, a larger image is a ValueError raised from its header, before its pixels are decoded."""
     from PIL import Image
 
     with Image.open(source) as image:
+        width, height = image.size
+        if max_pixels is not None and width * height > max_pixels:
+            raise ValueError(f"image has {width}x{height} pixels; the limit is {max_pixels}")
         image.load()
         return image.convert("RGB")
+
+
+def fetch_url(url: str, timeout: float = URL_TIMEOUT_S, max_bytes: int | None = None) -> bytes:
+    """The body of an http(s) URL; with ``max_bytes``, at most ``max_bytes + 1`` bytes are read (so a caller can
+    tell a body over the limit)."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http(s) only)
+        return response.read() if max_bytes is None else response.read(max_bytes + 1)
 
 
 def load_image(ref: Any, *, allow_network: bool = False, where: str = "") -> Any:
@@ -46,10 +60,7 @@ def load_image(ref: Any, *, allow_network: bool = False, where: str = "") -> Any
             if not allow_network:
                 raise ImageError(f"{prefix}image {ref} is a URL; fetching it needs allow_network=True "
                                  "(command line: --allow-network)")
-            import urllib.request
-
-            with urllib.request.urlopen(ref, timeout=URL_TIMEOUT_S) as response:  # noqa: S310 (http(s) only)
-                source: Any = io.BytesIO(response.read())
+            source: Any = io.BytesIO(fetch_url(ref))
         else:
             if not Path(ref).is_file():
                 raise ImageError(f"{prefix}image file not found: {ref}")

@@ -18,13 +18,13 @@ import base64
 import binascii
 import io
 import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from activation_rm.inputs.data import is_url
+from activation_rm.inputs.images import decode_image, fetch_url
 
 #: default limits: bytes of one encoded image, pixels of one decoded image, images per item
 MAX_IMAGE_BYTES = 32 * 1024 * 1024
@@ -96,8 +96,7 @@ def _url_bytes(ref: str, policy: ImagePolicy) -> bytes:
     if not policy.allow_network:
         raise ValueError("image URLs are refused: the server was started without --allow-network")
     try:
-        with urllib.request.urlopen(ref, timeout=policy.timeout_s) as response:  # noqa: S310 (http(s) only)
-            data = response.read(policy.max_bytes + 1)
+        data = fetch_url(ref, timeout=policy.timeout_s, max_bytes=policy.max_bytes)
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise ValueError(f"cannot fetch it: {err}") from None
     if len(data) > policy.max_bytes:
@@ -127,12 +126,7 @@ def _decode(data: bytes, policy: ImagePolicy) -> Any:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
-        width, height = image.size
-        if width * height > policy.max_pixels:
-            raise ValueError(f"image has {width}x{height} pixels; the limit is {policy.max_pixels}")
-        image.load()
-        return image.convert("RGB")
+        return decode_image(io.BytesIO(data), max_pixels=policy.max_pixels)
     except ValueError:
         raise
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
