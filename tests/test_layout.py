@@ -97,29 +97,42 @@ def test_the_import_check_catches_upward_and_private_imports(tmp_path, monkeypat
     assert "stage 'model') from stage 'inputs'" in message and "private name(s) ['_secret']" in message
 
 
-def _modules_after(code: str) -> set[str]:
-    """Top-level module names in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+def _modules_after(code: str, full: bool = False) -> set[str]:
+    """Top-level module names (``full``: all names) in ``sys.modules`` after running ``code`` in a fresh
+    interpreter."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE.parent), os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run([sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"],
                          capture_output=True, text=True, check=True, env=env)
-    return {name.split(".")[0] for name in out.stdout.split()}
+    return set(out.stdout.split()) if full else {name.split(".")[0] for name in out.stdout.split()}
 
 
 def test_import_activation_rm_loads_no_torch():
     loaded = _modules_after("import activation_rm")
     assert not loaded & {"torch", "transformers", "numpy"}, sorted(loaded & {"torch", "transformers", "numpy"})
+    assert "activation_rm.version" not in _modules_after("import activation_rm", full=True)
 
 
 def test_command_line_parser_loads_no_torch():
-    """``activation-rm --help`` builds every verb's parser: torch and transformers load only in verb handlers."""
-    loaded = _modules_after("from activation_rm.apps.cli import build_parser\nbuild_parser()")
-    assert not loaded & {"torch", "transformers", "numpy", "fastapi", "ray"}
+    """``activation-rm --help`` builds every verb's parser: torch and transformers load only in verb handlers,
+    the package metadata only for ``--version``."""
+    loaded = _modules_after("from activation_rm.apps.cli import build_parser\nbuild_parser()", full=True)
+    heavy = {"torch", "transformers", "numpy", "fastapi", "ray", "activation_rm.version", "importlib.metadata"}
+    assert not loaded & heavy, sorted(loaded & heavy)
+
+
+def test_version_option_prints_the_package_version(capsys):
+    from activation_rm.apps.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"activation-rm {activation_rm.__version__}\n"
 
 
 def test_public_surface_resolves():
     names = activation_rm.__all__
     assert len(names) == len(set(names))
-    assert set(names) == {"__version__", *activation_rm._EXPORTS}
+    assert set(names) == set(activation_rm._EXPORTS)
     for name in names:
         value = getattr(activation_rm, name)
         assert value is not None, name

@@ -1,9 +1,9 @@
 """activation-rm: few-shot reward models from any open-weight LM by activation steering.
 
 The public names below load on first use, so ``import activation_rm`` (and ``activation-rm --help``) imports no
-torch. The package is organised as stages that import only downwards: ``inputs`` -> ``model`` -> ``judge`` ->
-``forward`` -> ``fit`` -> ``scoring`` -> ``eval`` -> ``integrations`` -> ``serve`` -> ``apps``
-(``tests/test_layout.py`` checks it).
+torch and reads no package metadata. The package is organised as stages that import only downwards: ``inputs``
+-> ``model`` -> ``judge`` -> ``forward`` -> ``fit`` -> ``scoring`` -> ``eval`` -> ``integrations`` -> ``serve``
+-> ``apps`` (``tests/test_layout.py`` checks it).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from activation_rm.version import __version__
-
 #: public name -> the module that defines it
 _EXPORTS = {
+    "__version__": "activation_rm.version",
     # inputs
     "ConfigError": "activation_rm.inputs.checks",
     "ExampleError": "activation_rm.inputs.data",
@@ -39,7 +38,7 @@ _EXPORTS = {
     "score_criteria": "activation_rm.scoring.engine",
 }
 
-#: the public surface: every lazy export, and the version
+#: the public surface: every lazy export
 __all__ = [
     "__version__",
     "ActivationRM",
@@ -87,3 +86,4 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names abov
     from activation_rm.scoring.auto import fit_auto
     from activation_rm.scoring.engine import ModelSet, score_criteria
     from activation_rm.scoring.reward_model import ActivationRM, Comparison
+    from activation_rm.version import __version__

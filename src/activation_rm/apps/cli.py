@@ -19,7 +19,6 @@ from activation_rm.fit.config import FINAL_RULES, LOSSES
 from activation_rm.inputs.checks import ConfigError, FieldProblem, at_least, check_fields
 from activation_rm.inputs.data import InputProblem
 from activation_rm.judge.templates import DEMO_STYLES, LAYOUTS
-from activation_rm.version import __version__
 
 T = TypeVar("T")
 
@@ -790,9 +789,25 @@ def _add_eval_parsers(sub: Any) -> None:
     build.set_defaults(func=cmd_build_preferencehack)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: argparse's version action, reading the package metadata only when asked (``--help`` stays
+    fast)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: Any = argparse.SUPPRESS, help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from activation_rm.version import __version__
+
+        print(f"activation-rm {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="activation-rm", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"activation-rm {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
     for add_subcommand in (_add_fit_parser, _add_score_parser, _add_compare_parser, _add_score_criteria_parser,
