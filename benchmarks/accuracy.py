@@ -49,7 +49,7 @@ from activation_rm.forward.batching import encode_prefix, last_token_logits_from
 from activation_rm.inputs.data import PairwiseExample
 from activation_rm.judge.templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
 from activation_rm.model.backbone import Backbone
-from activation_rm.scoring.reward_model import ActivationRM, fit_configs
+from activation_rm.scoring.reward_model import ActivationRM, fit_configs, pair_correct
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -234,7 +234,7 @@ class EvalScorer:
 
     def correct(self, scores: torch.Tensor) -> list[float]:
         chosen, rejected = scores[: self.n], scores[self.n:]
-        return [1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen.tolist(), rejected.tolist())]
+        return [pair_correct(c, r) for c, r in zip(chosen.tolist(), rejected.tolist())]
 
     def check(self, rm: ActivationRM, records: Sequence[PairRecord], k: int = 3) -> None:
         """The shared-prefix scores of ``k`` pairs equal ``rm.compare`` (the library's own scoring path)."""

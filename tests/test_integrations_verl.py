@@ -186,3 +186,84 @@ def test_verl_file_works_by_path_without_activation_rm_installed(server, setup):
     torch.testing.assert_close(out["async"], expected)
     torch.testing.assert_close(out["one"], expected[0])
     assert out["imported"] == []
+
+
+# ------------------------------------------------------------------------------ parity with the package's client
+# verl.py runs where activation-rm cannot be installed, so it keeps standard-library copies of the package's HTTP
+# client (integrations/client.py: POST /score, RewardServerError) and of scoring.engine.combine. These tests hold
+# the copies to the originals: the same server and the same inputs give the same scores, refusals and rewards.
+COMBINE_CASES = [  # scores, weights, the reward per item
+    ({"a": [0.2, 0.9], "b": [0.6, 0.1]}, None, [0.4, 0.5]),
+    ({"a": [0.2, 0.9], "b": [0.6, 0.1]}, {}, [0.4, 0.5]),
+    ({"a": [0.2, 0.9], "b": [0.6, 0.1]}, {"a": 3, "b": 1}, [0.3, 0.7]),
+    ({"a": [0.2, 0.9], "b": [0.6, 0.1]}, {"b": 2.5}, [0.6, 0.1]),  # once any is named, the others weigh nothing
+    ({"a": [0.25], "b": [0.75], "c": [1.0]}, {"a": 1, "c": 0.5, "unscored": 9}, [0.5]),
+    ({"a": []}, None, []),
+    ({}, {"a": 1}, []),
+]
+
+
+@pytest.mark.parametrize(("scores", "weights", "rewards"), COMBINE_CASES)
+def test_verl_combine_equals_the_engine_combine(scores, weights, rewards):
+    from activation_rm.scoring.engine import combine
+
+    assert verl_adapter._combine(scores, weights) == combine(scores, weights) == pytest.approx(rewards)
+
+
+@pytest.mark.parametrize("weights", [{"a": 0}, {"unscored": 1}, {"a": 0.0, "b": 0}])
+def test_verl_combine_refuses_weights_like_the_engine(weights):
+    from activation_rm.scoring.engine import combine
+
+    scores = {"a": [0.5], "b": [0.25]}
+    with pytest.raises(ValueError) as engine_error:
+        combine(scores, weights)
+    with pytest.raises(ValueError) as verl_error:
+        verl_adapter._combine(scores, weights)
+    assert str(verl_error.value) == str(engine_error.value) == f"weights {weights} give no weight to the scored " \
+                                                               "criteria ['a', 'b']"
+
+
+@pytest.fixture(scope="module")
+def guarded(models):
+    """The real server with a bearer token, so both clients' auth headers are exercised too."""
+    pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
+    from activation_rm.serve.app import create_app
+    from activation_rm.serve.config import ServerConfig
+
+    with UvicornThread(create_app(models, ServerConfig(token="s3cret"))) as running:
+        yield running
+
+
+@pytest.mark.parametrize("criteria", [None, ["short"], ["honest", "short"]])
+def test_verl_stdlib_post_equals_the_package_client(guarded, setup, criteria):
+    from activation_rm.integrations.client import RewardClient
+
+    want = RewardClient(guarded.url, token="s3cret").score(PROMPTS, RESPONSES, criteria)
+    kwargs = {"token": "s3cret", "url": guarded.url}
+    for given in ([criteria, ",".join(criteria)] if criteria else [None]):  # verl's kwargs may hold a string
+        body = verl_adapter._body(PROMPTS, RESPONSES, {**kwargs, "criteria": given})
+        assert verl_adapter._post(verl_adapter._server(kwargs), body, kwargs) == want
+        assert asyncio.run(verl_adapter._post_async(verl_adapter._server(kwargs), body, kwargs)) == want
+    for name, values in want.items():  # and both are the artifacts' own scores
+        torch.testing.assert_close(values, setup.rms[name].score(PROMPTS, RESPONSES))
+
+
+@pytest.mark.parametrize(("criteria", "token", "status"), [(["nope"], "s3cret", 422), (None, "wrong", 401),
+                                                           (None, None, 401)])
+def test_verl_stdlib_refusals_equal_the_package_client(guarded, monkeypatch, criteria, token, status):
+    """A refusal (4xx) is not retried by either, and verl's error names the URL and then what the package's
+    client says."""
+    from activation_rm.integrations.client import RewardClient, RewardServerError
+
+    monkeypatch.delenv("ACTIVATION_RM_TOKEN", raising=False)
+    with pytest.raises(RewardServerError) as package:
+        RewardClient(guarded.url, token=token).score(PROMPTS, RESPONSES, criteria)
+    assert package.value.status == status
+    kwargs = {"token": token, "url": guarded.url, "criteria": criteria, "retries": 0}
+    url = verl_adapter._server(kwargs)
+    body = verl_adapter._body(PROMPTS, RESPONSES, kwargs)
+    with pytest.raises(verl_adapter.RewardServerError) as sync:
+        verl_adapter._post(url, body, kwargs)
+    with pytest.raises(verl_adapter.RewardServerError) as concurrent:
+        asyncio.run(verl_adapter._post_async(url, body, kwargs))
+    assert str(sync.value) == str(concurrent.value) == f"{url} answered {package.value}"

@@ -10,7 +10,7 @@ from activation_rm.apps.bundled import bundled_names, load_bundled
 from activation_rm.inputs.checks import check_fields, one_of
 from activation_rm.inputs.data import PairwiseExample
 from activation_rm.model.backbone import Backbone
-from activation_rm.scoring.reward_model import ActivationRM
+from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
 
 @dataclass
@@ -29,7 +29,7 @@ def evaluate_pairs(rm: ActivationRM, pairs: Sequence[PairwiseExample], name: str
     chosen = rm.score(prompts, [p.chosen for p in pairs])
     rejected = rm.score(prompts, [p.rejected for p in pairs])
     n = len(pairs)
-    correct = [1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen, rejected)]
+    correct = [pair_correct(c, r) for c, r in zip(chosen, rejected)]
     return JudgeAccuracy(
         name=name,
         pair_accuracy=sum(c > r for c, r in zip(chosen, rejected)) / n,

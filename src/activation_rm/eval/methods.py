@@ -33,7 +33,7 @@ from activation_rm.judge.templates import (
 )
 from activation_rm.model.backbone import Backbone
 from activation_rm.scoring.artifacts import META_FILE
-from activation_rm.scoring.reward_model import ActivationRM
+from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
 
 @dataclass
@@ -46,10 +46,6 @@ class Verdict:
     score_rejected: float | None = None
     parsed: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def pair_correct(chosen: float, rejected: float) -> float:
-    return 1.0 if chosen > rejected else 0.5 if chosen == rejected else 0.0
 
 
 @dataclass

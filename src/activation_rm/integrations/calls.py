@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from activation_rm.scoring.isolation import run_isolating
+
 Scores = dict[str, list[float]]
 
 
@@ -47,34 +49,22 @@ class GroupBatcher:
     def _run(self, batch: list[_Job]) -> None:
         """One model call for the batch; if it fails, each job alone, so a bad job fails only itself."""
         try:
-            try:
-                scores = self._call([p for j in batch for p in j.prompts], [r for j in batch for r in j.responses])
-            except Exception as err:
-                if len(batch) == 1:
-                    batch[0].error = err
+            for job, result in zip(batch, run_isolating(self._call_jobs, batch)):
+                if isinstance(result, Exception):
+                    job.error = result
                 else:
-                    for job in batch:
-                        self._run_alone(job)
-                return
-            self._split(batch, scores)
+                    job.result = result
         finally:
             for job in batch:
                 job.done = True
 
-    def _run_alone(self, job: _Job) -> None:
-        try:
-            job.result = self._call(job.prompts, job.responses)
-        except Exception as err:
-            job.error = err
-
-    def _call(self, prompts: list[Any], responses: list[str]) -> Scores:
+    def _call_jobs(self, jobs: list[_Job]) -> list[Scores]:
+        """One model call for ``jobs``, its scores split back per job."""
         self.batches += 1
-        return self.score(prompts, responses)
-
-    @staticmethod
-    def _split(batch: list[_Job], scores: Scores) -> None:
-        start = 0
-        for job in batch:
+        scores = self.score([p for j in jobs for p in j.prompts], [r for j in jobs for r in j.responses])
+        out, start = [], 0
+        for job in jobs:
             end = start + len(job.responses)
-            job.result = {name: values[start:end] for name, values in scores.items()}
+            out.append({name: values[start:end] for name, values in scores.items()})
             start = end
+        return out

@@ -39,6 +39,7 @@ from typing import Any
 from activation_rm.inputs.data import Prompt, check_prompt
 from activation_rm.integrations.client import RewardClient, RewardServerError
 from activation_rm.scoring.engine import ModelSet, combine
+from activation_rm.scoring.isolation import run_isolating
 from activation_rm.scoring.reward_model import ActivationRM
 
 logger = logging.getLogger(__name__)
@@ -231,23 +232,20 @@ class ActivationRMReward(_RewardBase):
         return by_item([items.index[k] for k in ks], scores)
 
     def _score_isolating(self, items: Judgeable, images: list[tuple[Any, ...]] | None) -> Scores:
-        """All items in one call; if that fails, item by item, so only the items that fail alone are lost. When
-        every item fails, the first error is raised: a broken judge, not bad items."""
-        every = range(len(items.index))
-        try:
-            return self._score(items, every, images) if items.index else {}
-        except Exception as err:
-            first = err
+        """All items in one call; if that fails, item by item, so only the items that fail alone are lost
+        (:func:`~activation_rm.scoring.isolation.run_isolating`). When every item fails, the first error is raised:
+        a broken judge, not bad items."""
+        if not items.index:
+            return {}
+        every = list(range(len(items.index)))
+        results = run_isolating(lambda ks: list(self._score(items, ks, images).values()), every,
+                                raise_if_all_fail=True)
         scores: Scores = {}
-        lost: Failures = {}
-        for k in every if len(items.index) > 1 else ():
-            try:
-                scores.update(self._score(items, [k], images))
-            except Exception as err:
-                lost[items.index[k]] = err
-        if not scores:
-            raise first
-        items.failed.update(lost)
+        for k, result in zip(every, results):
+            if isinstance(result, Exception):
+                items.failed[items.index[k]] = result
+            else:
+                scores[items.index[k]] = result
         return scores
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float | None]:

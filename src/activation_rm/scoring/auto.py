@@ -25,7 +25,13 @@ from activation_rm.inputs.data import Example
 from activation_rm.judge.queries import make_encoder, verdict_queries
 from activation_rm.judge.templates import JudgeTemplate, labelled_items
 from activation_rm.model.backbone import Backbone
-from activation_rm.scoring.reward_model import ActivationRM, as_examples, fit_configs, split_held_out
+from activation_rm.scoring.reward_model import (
+    ActivationRM,
+    as_examples,
+    fit_configs,
+    pair_correct,
+    split_held_out,
+)
 
 #: candidates: (name, SelectionConfig overrides over the caller's settings); the first is the default and wins ties
 AUTO_GRID: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -51,7 +57,7 @@ def unit_accuracy(logits: Sequence[torch.Tensor], queries: Sequence, units: Sequ
     right = 0.0
     for unit in units:
         margin = sum(float(logits[i][0, queries[i].target] - logits[i][0, queries[i].other]) for i in unit)
-        right += 1.0 if margin > 0 else 0.5 if margin == 0 else 0.0
+        right += pair_correct(margin, 0.0)
     return right / max(len(units), 1)
 
 

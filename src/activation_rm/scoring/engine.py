@@ -30,7 +30,8 @@ from activation_rm.forward.shared_prefix import (
 from activation_rm.inputs.data import Prompt
 from activation_rm.judge.templates import PAIRWISE, POINTWISE, JudgeItem
 from activation_rm.model.backbone import Backbone
-from activation_rm.scoring.reward_model import ActivationRM
+from activation_rm.scoring.isolation import run_isolating
+from activation_rm.scoring.reward_model import ActivationRM, Comparisons
 from activation_rm.version import __version__
 
 
@@ -116,31 +117,6 @@ class CompareRequest(_Items):
     def cost(self) -> int:
         """Judge queries it adds to a batch: both responses (pointwise) or both orders (pairwise) of each pair."""
         return 2 * len(self)
-
-
-
-@dataclass(frozen=True)
-class Comparisons:
-    """Per pair: ``preferred`` ("a", "b" or "tie") and the two scores, as ``/compare`` returns them."""
-
-    preferred: list[str]
-    score_a: list[float]
-    score_b: list[float]
-
-    @classmethod
-    def from_scores(cls, score_a: Sequence[float], score_b: Sequence[float]) -> Comparisons:
-        preferred = ["a" if a > b else "b" if b > a else "tie" for a, b in zip(score_a, score_b)]
-        return cls(preferred, list(score_a), list(score_b))
-
-    def to_dict(self) -> dict[str, list]:
-        return {"preferred": self.preferred, "score_a": self.score_a, "score_b": self.score_b}
-
-    def __add__(self, other: Comparisons) -> Comparisons:
-        return Comparisons(self.preferred + other.preferred, self.score_a + other.score_a,
-                           self.score_b + other.score_b)
-
-    def __getitem__(self, span: slice) -> Comparisons:
-        return Comparisons(self.preferred[span], self.score_a[span], self.score_b[span])
 
 
 Request = ScoreRequest | CompareRequest
@@ -282,20 +258,11 @@ def load_model_set(artifacts: Sequence[str | ArtifactSpec], model: str | None = 
 def run_requests(models: ModelSet, requests: Sequence[Request]) -> list[ScoreResult | CompareResult | Exception]:
     """Run many requests together and split the results back per request: pointwise work is gathered into one
     scoring pass per set of criteria (see :func:`_run_together`), pairwise comparisons into one pass per criterion.
-    A failure is narrowed down to the request, then the item, that causes it; only that request gets an
-    :class:`ItemError`, the others their results."""
-    try:
-        return list(_run_together(models, requests))
-    except Exception as err:
-        if len(requests) == 1 and len(requests[0]) == 1:  # nothing to narrow down
-            return [ItemError(0, f"{type(err).__name__}: {err}")]
-    results: list[ScoreResult | CompareResult | Exception] = []
-    for request in requests:
-        try:
-            results.append(_run_together(models, [request])[0])
-        except Exception:
-            results.append(_locate_bad_item(models, request))
-    return results
+    A failure is narrowed down to the request (:func:`~activation_rm.scoring.isolation.run_isolating`), then the
+    item, that causes it; only that request gets an :class:`ItemError`, the others their results."""
+    results = run_isolating(lambda part: _run_together(models, part), requests)
+    return [_locate_bad_item(models, request, result) if isinstance(result, Exception) else result
+            for request, result in zip(requests, results)]
 
 
 #: the name the batcher and earlier callers know
@@ -336,10 +303,9 @@ def _compare_pairwise(models: ModelSet, name: str, requests: Sequence[CompareReq
     images = [im for r in requests for im in (r.images or [()] * len(r))] if with_images else None
     extra = {"images": images} if images is not None else {}
     judged = models.models[name].compare(prompts, a, b, **extra)
-    merged = Comparisons.from_scores([c.score_a for c in judged], [c.score_b for c in judged])
     out, start = [], 0
     for r in requests:
-        out.append(merged[start:start + len(r)])
+        out.append(judged[start:start + len(r)])
         start += len(r)
     return out
 
@@ -376,7 +342,11 @@ def _run_together(models: ModelSet, requests: Sequence[Request]) -> list[ScoreRe
     return [{name: result[name] for name in request.criteria} for request, result in zip(requests, results)]
 
 
-def _locate_bad_item(models: ModelSet, request: Request) -> Exception:
+def _locate_bad_item(models: ModelSet, request: Request, error: Exception) -> Exception:
+    """The :class:`ItemError` of the first item of a failed ``request`` that fails alone (``error``, the request's
+    own failure, for a one-item request)."""
+    if len(request) == 1:  # nothing to narrow down
+        return ItemError(0, f"{type(error).__name__}: {error}")
     for index in range(len(request)):
         try:
             _run_together(models, [request.item(index)])

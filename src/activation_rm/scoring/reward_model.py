@@ -31,6 +31,17 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+def preference(score_a: float, score_b: float) -> str:
+    """The a/b/tie rule: ``"a"`` when A scores higher, ``"b"`` when B does, else ``"tie"`` (equal scores, or a NaN)."""
+    return "a" if score_a > score_b else "b" if score_b > score_a else "tie"
+
+
+def pair_correct(chosen: float, rejected: float) -> float:
+    """A judged pair's correctness: 1 when the chosen response scores higher, 0.5 on a tie, 0 when the rejected one
+    scores higher or a score is NaN (no verdict). The one rule behind every pair accuracy in the package."""
+    return 1.0 if chosen > rejected else 0.5 if chosen == rejected else 0.0
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Which of two responses is preferred, with the score of each (in [0, 1])."""
@@ -38,6 +49,43 @@ class Comparison:
     preferred: str  # "a", "b" or "tie"
     score_a: float
     score_b: float
+
+    @classmethod
+    def of(cls, score_a: float, score_b: float) -> Comparison:
+        """The comparison of two scores, by :func:`preference`."""
+        return cls(preference(score_a, score_b), score_a, score_b)
+
+
+class Comparisons(list[Comparison]):
+    """The comparisons of several pairs: a list of :class:`Comparison` (what ``compare`` returns) whose fields also
+    read as columns (``preferred``, ``score_a``, ``score_b`` and :meth:`to_dict`, as ``POST /compare`` answers);
+    ``+`` and slices stay :class:`Comparisons`."""
+
+    @classmethod
+    def from_scores(cls, score_a: Sequence[float], score_b: Sequence[float]) -> Comparisons:
+        return cls(Comparison.of(a, b) for a, b in zip(score_a, score_b))
+
+    @property
+    def preferred(self) -> list[str]:
+        return [c.preferred for c in self]
+
+    @property
+    def score_a(self) -> list[float]:
+        return [c.score_a for c in self]
+
+    @property
+    def score_b(self) -> list[float]:
+        return [c.score_b for c in self]
+
+    def to_dict(self) -> dict[str, list]:
+        return {"preferred": self.preferred, "score_a": self.score_a, "score_b": self.score_b}
+
+    def __add__(self, other: Sequence[Comparison]) -> Comparisons:  # type: ignore[override]
+        return Comparisons([*self, *other])
+
+    def __getitem__(self, index):  # type: ignore[override]
+        got = super().__getitem__(index)
+        return Comparisons(got) if isinstance(index, slice) else got
 
 
 def split_held_out(examples: Sequence[T], fraction: float, seed: int) -> tuple[list[T], list[T]]:
@@ -185,7 +233,7 @@ class ActivationRM:
         return self.encoder.attach_images(items, images)
 
     def compare(self, prompts: Sequence[Prompt], responses_a: Sequence[str], responses_b: Sequence[str], *,
-                both_orders: bool = True, images: Sequence[Any] | None = None) -> list[Comparison]:
+                both_orders: bool = True, images: Sequence[Any] | None = None) -> Comparisons:
         """Which response of each pair is better. Pointwise: the higher reward. Pairwise: P(A) of the pairwise
         query, averaged over both presentation orders unless ``both_orders=False`` (removes position bias)."""
         _check_lengths(prompts=prompts, responses_a=responses_a, responses_b=responses_b)
@@ -204,7 +252,7 @@ class ActivationRM:
             else:
                 p_a = self.verdict_probabilities(forward).tolist()
             score_a, score_b = p_a, [1 - p for p in p_a]
-        return [Comparison("a" if a > b else "b" if b > a else "tie", a, b) for a, b in zip(score_a, score_b)]
+        return Comparisons.from_scores(score_a, score_b)
 
     def without_steering(self) -> ActivationRM:
         """The same judge with no heads replaced: the zero-shot token-probability baseline."""
