@@ -1,6 +1,7 @@
 """Accuracy against backbone size: one figure and one table from the accuracy benchmark's ``summary.json`` files.
 
-Each ``--run LABEL=BILLIONS=FOLDER`` is one backbone's run of ``benchmarks/accuracy.py`` (its output folder); the
+Each ``--run LABEL=BILLIONS=FOLDER[,FOLDER...]`` is one backbone's runs of ``benchmarks/accuracy.py`` (their output
+folders; a method found in several takes the first folder's result); the
 figure plots, per method, the pooled bias + control accuracy of ``--task`` (default the strict set's
 "3 biases"; "nat: 3 biases" for the natural-response set) against the backbone's parameter count, with the 95%
 interval over the evaluated pairs, and the table gives the same numbers with the bias / control splits and the
@@ -28,23 +29,26 @@ METHOD_NAMES = {"default": "Activation RM", "zeroshot": "zero-shot P(Yes)", "icl
 class Run:
     label: str
     billions: float
-    folder: Path
+    folders: tuple[Path, ...]
 
     @classmethod
     def parse(cls, spec: str) -> Run:
         try:
-            label, billions, folder = spec.split("=", 2)
-            return cls(label, float(billions), Path(folder))
+            label, billions, folders = spec.split("=", 2)
+            return cls(label, float(billions), tuple(Path(f) for f in folders.split(",") if f))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"--run wants LABEL=BILLIONS=FOLDER, got {spec!r}") from None
+            raise argparse.ArgumentTypeError(f"--run wants LABEL=BILLIONS=FOLDER[,FOLDER...], got {spec!r}") from None
 
 
 def points(runs: Sequence[Run], task: str, tag: str = "test", n_fit: int = 10) -> dict[str, list[dict]]:
     """method -> one point per run that has it: size, mean, interval, splits, seeds."""
     out: dict[str, list[dict]] = {}
     for run in runs:
-        summary = json.loads((run.folder / "summary.json").read_text(encoding="utf-8"))["summary"]
-        cell = summary.get(f"{tag}|n{n_fit}|noise0.0|{task}", {})
+        cell: dict[str, dict] = {}
+        for folder in run.folders:
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["summary"]
+            for method, stats in summary.get(f"{tag}|n{n_fit}|noise0.0|{task}", {}).items():
+                cell.setdefault(method, stats)
         for method, stats in cell.items():
             splits = stats["splits"]
             bias = sum(v for k, v in splits.items() if k.endswith("bias")) / max(1, sum(k.endswith("bias") for k in splits))
@@ -101,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tag", default="test")
     parser.add_argument("--out", type=Path, help="PNG to write")
     args = parser.parse_args(argv)
-    missing = [f"{r.folder / 'summary.json'}" for r in args.runs if not (r.folder / "summary.json").exists()]
+    missing = [f"{f / 'summary.json'}" for r in args.runs for f in r.folders if not (f / "summary.json").exists()]
     if missing:
         print("error: no accuracy summary at " + ", ".join(missing), file=sys.stderr)
         return 2

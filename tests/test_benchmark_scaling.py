@@ -1,0 +1,42 @@
+import json
+from pathlib import Path
+
+import pytest
+from tiny import load_benchmark
+
+scaling = load_benchmark("scaling")
+
+TASK = "nat: 3 biases"
+
+
+def _summary(folder: Path, methods: dict[str, tuple[float, list[int]]]) -> None:
+    """A summary.json as benchmarks/accuracy.py writes it, with one pooled task."""
+    cell = {m: {"mean": mean, "ci": [mean - 5, mean + 5], "seeds": seeds,
+                "splits": {"nat-length/bias": mean - 10, "nat-length/control": mean + 10}}
+            for m, (mean, seeds) in methods.items()}
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({"summary": {f"test|n10|noise0.0|{TASK}": cell}}))
+
+
+def test_table_merges_a_runs_folders_and_leaves_missing_methods_empty(tmp_path, capsys):
+    _summary(tmp_path / "small", {"default": (51.0, [0, 1]), "zeroshot": (53.8, [0])})
+    _summary(tmp_path / "big-zs", {"zeroshot": (60.0, [0])})
+    _summary(tmp_path / "big-arm", {"default": (70.0, [0]), "zeroshot": (99.0, [0])})
+    code = scaling.main(["--task", TASK, "--run", f"S=0.135={tmp_path / 'small'}",
+                         "--run", f"B=1.5={tmp_path / 'big-zs'},{tmp_path / 'big-arm'}",
+                         "--out", str(tmp_path / "fig.png")])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in out.splitlines()
+            if line.startswith("| ") and "method" not in line}
+    assert rows["Activation RM"] == ["**51.0** [46, 56] (41 / 61; 2 seeds)", "**70.0** [65, 75] (60 / 80; 1 seed)"]
+    # the first folder of a run wins for a method found in two of them
+    assert rows["zero-shot P(Yes)"] == ["**53.8** [49, 59] (44 / 64; 1 seed)", "**60.0** [55, 65] (50 / 70; 1 seed)"]
+    assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_missing_summary_is_exit_2_naming_it(tmp_path, capsys):
+    assert scaling.main(["--run", f"S=0.1={tmp_path / 'nope'}"]) == 2
+    assert str(tmp_path / "nope" / "summary.json") in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        scaling.main(["--run", "no-equals-signs"])
