@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                   chunk_size=args.chunk_size, on_chunk=lambda k: print(f"  {k} prompt(s) done", file=sys.stderr)
                   if args.verbose else None)
     rows = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines()]
-    summary = summarize(rows, args.criterion, args.n)
+    summary = summarize(rows, args.criterion, config.n)
     summary["settings"] = {**asdict(config), "artifact": str(args.artifact),
                            "policy": args.policy or "artifact backbone"}
     summary["this_run_seconds"] = round(time.perf_counter() - started, 1)

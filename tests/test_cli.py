@@ -44,9 +44,51 @@ def test_compare_reports_accuracy(artifact, tmp_path, capsys):
 def test_inspect_prints_table_and_writes_png(artifact, tmp_path, capsys):
     png = tmp_path / "heads.png"
     assert main(["inspect", str(artifact), "--png", str(png)]) == 0
-    text = capsys.readouterr().out
-    assert "layer  head  P(include)" in text and "criterion: correct" in text
+    lines = capsys.readouterr().out.splitlines()
+    meta = json.loads((artifact / "arm.json").read_text())
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in lines[:lines.index("")] if not line.startswith(" ")}
+    assert list(rows) == ["criterion", "mode", "backbone", "heads", "layers", "settings", "fit", "artifact"]
+    assert rows["criterion"] == "correct" and rows["mode"].startswith("pointwise (layout compact")
+    assert rows["heads"].startswith(f"{meta['num_selected_heads']} of {meta['shape']['layers'] * meta['shape']['heads']} "
+                                    "selected")
+    assert rows["settings"].startswith("loss pair, final mask by loss of 6, 4 steps x 4 masks")
+    table = lines[lines.index("layer  head  P(include)") + 1:]
+    heads = [(int(row.split()[0]), int(row.split()[1])) for row in table if row.strip()[:1].isdigit()]
+    assert sorted(heads) == sorted((layer, head) for layer, head, _ in meta["selected_heads"])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_inspect_json_is_one_object_for_scripts(artifact, tmp_path, capsys):
+    png = tmp_path / "heads.png"
+    assert main(["inspect", str(artifact), "--json", "--png", str(png)]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # stdout is the JSON alone; the PNG note goes to stderr
+    meta = json.loads((artifact / "arm.json").read_text())
+    assert report["criterion"] == "correct" and report["mode"] == "pointwise"
+    assert report["heads"]["selected"] == len(report["selected_heads"]) == meta["num_selected_heads"]
+    probs = [h["p_include"] for h in report["selected_heads"]]
+    assert probs == sorted(probs, reverse=True)
+    assert {(h["layer"], h["head"]) for h in report["selected_heads"]} == {(layer, head) for layer, head, _ in meta["selected_heads"]}
+    assert sum(report["steered_heads_per_layer"]) == meta["num_selected_heads"]
+    assert report["settings"]["selection"]["steps"] == 4 and report["fit"]["n_examples"] == meta["fit"]["n_examples"]
+    assert "heat map written" in captured.err and png.is_file()
+
+
+@pytest.mark.parametrize("argv", [["inspect", "{artifact}"], ["inspect", "{artifact}", "--json"], ["fit", "--help"],
+                                  ["--help"]])
+def test_a_closed_pipe_ends_quietly(artifact, argv):
+    """`activation-rm inspect ART | head -1`: the reader goes away; no BrokenPipeError text, exit 0 (the report
+    was made; only its reader left)."""
+    import subprocess
+    import sys
+
+    argv = [a.format(artifact=artifact) for a in argv]
+    script = ("import sys\nfrom activation_rm.apps.cli import main\n"
+              "sys.exit(main(sys.argv[1:]))")
+    process = subprocess.Popen([sys.executable, "-c", script, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the command writes anything: every write fails (EPIPE)
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0 and "BrokenPipe" not in err and "Traceback" not in err, err
 
 
 def test_bad_examples_exit_2_naming_the_line(model_dir, tmp_path, capsys):
@@ -249,8 +291,7 @@ def test_scoring_options_and_unwritable_output_are_refused_before_any_model_load
     for command in ("score", "compare", "score-criteria"):
         line = ARITHMETIC_PAIRS[0] if command == "compare" else {"prompt": "p", "response": "r"}
         src = write_jsonl(tmp_path / f"{command}.jsonl", [line])
-        where = ["-i", str(src)] if command == "score-criteria" else [str(src)]
-        code, err = _run(capsys, [command, str(artifact), *where, "-o", str(a_file / "out.jsonl"), "--chunk-size", "0",
+        code, err = _run(capsys, [command, str(artifact), str(src), "-o", str(a_file / "out.jsonl"), "--chunk-size", "0",
                                   "--device", "cuda:99", "--dtype", "float8", "--model", str(tmp_path / "gone")])
         problems = _problems(err)
         assert code == 2 and len(problems) == 5, (command, problems)
@@ -366,3 +407,154 @@ def test_single_class_pointwise_examples_warn_once_before_the_fit(model_dir, tmp
                "nothing that separates good responses from bad ones; add examples labelled no (or use pairs)")
     assert warning in capsys.readouterr().err.splitlines()
     assert not [w for w in recwarn if issubclass(w.category, SingleVerdictWarning)]  # said once, by the command
+
+
+def test_score_criteria_takes_its_input_as_the_last_positional_and_still_accepts_input(artifact, tmp_path, capsys):
+    first, second = tmp_path / "correct", tmp_path / "concise"
+    shutil.copytree(artifact, first)
+    shutil.copytree(artifact, second)
+    src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": e["prompt"], "response": e["chosen"]} for e in ARITHMETIC_PAIRS])
+    outputs = {}
+    for name, argv in {"positional": [str(first), str(second), str(src), "-o", "{out}"],
+                       "after an option": [str(first), str(second), "-o", "{out}", str(src)],
+                       "deprecated -i": [str(first), str(second), "-i", str(src), "-o", "{out}"]}.items():
+        out = tmp_path / f"{name}.jsonl"
+        code, err = _run(capsys, ["score-criteria", *[a.format(out=out) for a in argv]])
+        assert code == 0, (name, err)
+        assert ("deprecated" in err) == (name == "deprecated -i"), (name, err)
+        outputs[name] = [json.loads(line)["scores"] for line in out.read_text().splitlines()]
+    assert outputs["positional"] == outputs["after an option"] == outputs["deprecated -i"]
+    assert len(outputs["positional"]) == 6 and set(outputs["positional"][0]) == {"correct", "concise"}
+    code, err = _run(capsys, ["score-criteria", str(src), "-o", str(tmp_path / "o.jsonl")])
+    assert code == 2 and "needs at least one artifact and the input JSONL" in err
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """stderr counts as a terminal: the progress bars show (capsys still captures them)."""
+    import activation_rm.inputs.progress as progress
+
+    monkeypatch.setattr(progress, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(progress, "REDRAW_S", 0)  # every update drawn, however fast the tiny model is
+
+
+@pytest.mark.parametrize("command", ["score", "compare", "score-criteria"])
+def test_scoring_jobs_show_a_progress_bar_only_on_a_terminal_and_never_with_quiet(artifact, tmp_path, capsys,
+                                                                                  monkeypatch, command):
+    import activation_rm.inputs.progress as progress
+
+    records = (ARITHMETIC_PAIRS if command == "compare"
+               else [{"prompt": e["prompt"], "response": e["chosen"]} for e in ARITHMETIC_PAIRS])
+    src = write_jsonl(tmp_path / "in.jsonl", records)
+    unit = "pair" if command == "compare" else "line"
+    monkeypatch.setattr(progress, "REDRAW_S", 0)
+    errs = {}
+    for case in ("not a terminal", "quiet", "terminal"):
+        monkeypatch.setattr(progress, "stderr_is_terminal", lambda case=case: case != "not a terminal")
+        argv = [command, str(artifact), str(src), "-o", str(tmp_path / f"{case}.jsonl"), "--chunk-size", "2"]
+        code, errs[case] = _run(capsys, argv + (["--quiet"] if case == "quiet" else []))
+        assert code == 0, errs[case]
+    assert errs["not a terminal"].count("\n") == errs["quiet"].count("\n") == 1  # the summary line only
+    assert f"{unit}/s" not in errs["quiet"] + errs["not a terminal"] and "\r" not in errs["quiet"]
+    bar = errs["terminal"]
+    assert f"{command}: " in bar and "6/6 [" in bar and f"{unit}/s]" in bar and "<00:00" in bar, bar  # rate, ETA
+    assert bar.splitlines()[-1] == errs["quiet"].splitlines()[-1].replace("quiet", "terminal")
+
+
+def test_a_resumed_job_starts_its_bar_at_the_lines_already_answered(artifact, tmp_path, capsys, terminal):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"q{i}", "response": "r"} for i in range(6)])
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(artifact), str(src), "-o", str(out), "--quiet"]) == 0
+    out.write_text("".join(line + "\n" for line in out.read_text().splitlines()[:4]))
+    code, err = _run(capsys, ["score", str(artifact), str(src), "-o", str(out), "--chunk-size", "1"])
+    assert code == 0 and "4/6 [" in err and "5/6 [" in err and "6/6 [" in err and "3/6 [" not in err, err
+
+
+def test_best_of_n_shows_a_progress_bar_per_prompt(artifact, tmp_path, capsys, terminal):
+    src = write_jsonl(tmp_path / "prompts.jsonl", [{"prompt": f"What is {i} plus {i}?"} for i in range(3)])
+    code, err = _run(capsys, ["best-of-n", str(artifact), str(src), "-o", str(tmp_path / "best.jsonl"), "--n", "2",
+                              "--max-new-tokens", "3", "--chunk-size", "1"])
+    assert code == 0 and "best-of-n: " in err and "3/3 [" in err and "prompt/s]" in err, err
+
+
+def test_version_names_torch_transformers_and_the_device(capsys):
+    import torch
+    import transformers
+
+    import activation_rm
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    lines = capsys.readouterr().out.splitlines()
+    assert stopped.value.code == 0
+    assert lines[:3] == [f"activation-rm {activation_rm.__version__}", f"torch {torch.__version__}",
+                         f"transformers {transformers.__version__}"]
+    assert lines[3].startswith("device cuda (" if torch.cuda.is_available() else "device cpu (") and len(lines) == 4
+
+
+# ----------------------------------------------------------------------------------- the help teaches itself
+def _verbs():
+    import argparse
+
+    from activation_rm.apps.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return parser, sub.choices
+
+
+def test_every_option_of_every_verb_has_help_with_its_default_and_every_verb_ends_with_examples():
+    """The new-user probe: no option without help, no default left unsaid (a value option says its default, or
+    that it is required), and every verb's --help ends with real example commands of that verb."""
+    import argparse
+
+    from activation_rm.apps.cli import VERBS
+
+    parser, verbs = _verbs()
+    assert tuple(verbs) == VERBS
+    problems = []
+    for name, verb in [("", parser), *verbs.items()]:
+        if name:
+            epilog = verb.epilog or ""
+            assert epilog.startswith("examples:\n"), name
+            commands = [line.strip() for line in epilog.splitlines()[1:] if line.strip().startswith("activation-rm")]
+            assert commands and all(c.startswith(("activation-rm " + name, "activation-rm eval")) for c in commands), \
+                (name, commands)
+            assert verb.format_help().rstrip().endswith(epilog.splitlines()[-1].strip()), name
+        for action in verb._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            label = f"{name or 'activation-rm'} {'/'.join(action.option_strings) or action.dest}"
+            text = action.help or ""
+            if not text.strip() or text == argparse.SUPPRESS:
+                problems.append(f"{label}: no help")
+                continue
+            if not action.option_strings or action.nargs == 0:
+                continue  # positionals and switches (off unless given) have no default to show
+            if not action.required and "default" not in text and "required" not in text:
+                problems.append(f"{label}: the help does not say the default: {text!r}")
+            if action.default not in (None, False, argparse.SUPPRESS) and not action.required:
+                shown = action.default if not isinstance(action.default, list) else action.default[0]
+                if str(shown) not in text % {"default": action.default} and "default: " not in text:
+                    problems.append(f"{label}: default {action.default!r} not shown in {text!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_help_shows_the_dataclass_defaults_not_a_pointer_to_the_docs():
+    import dataclasses
+
+    from activation_rm.apps.best_of_n import SamplingConfig
+    from activation_rm.fit.config import ContextConfig, SelectionConfig
+    from activation_rm.judge.templates import JudgeTemplate
+
+    _, verbs = _verbs()
+    assert "the library's" not in verbs["fit"].format_help() and "docs/method.md" not in verbs["fit"].format_help()
+    for verb, configs in (("fit", (ContextConfig(), SelectionConfig(), JudgeTemplate("c"))),
+                          ("best-of-n", (SamplingConfig(),))):
+        helps = {action.dest: action.help for action in verbs[verb]._actions}
+        for config in configs:
+            for name, value in dataclasses.asdict(config).items():
+                if name in ("criterion", "system") or "question" in name or "verdicts" in name:
+                    continue  # not flags: --criterion is the command's own, the wording stays in Python
+                shown = ("on" if value else "off") if isinstance(value, bool) else value
+                assert helps[name].endswith(f"(default: {shown})"), (verb, name, helps[name])

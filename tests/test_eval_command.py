@@ -62,3 +62,55 @@ def _without_timings(value):
     if isinstance(value, list):
         return [_without_timings(v) for v in value]
     return value
+
+
+def _parser():
+    import argparse
+
+    from activation_rm.eval.command import add_eval_arguments
+
+    parser = argparse.ArgumentParser()
+    add_eval_arguments(parser)
+    return parser
+
+
+def test_eval_judge_flags_are_eval_settings_fields_over_the_protocols_values():
+    from dataclasses import fields, replace
+
+    from activation_rm.eval.command import PROTOCOLS, _settings
+    from activation_rm.eval.settings import EvalSettings
+
+    parser = _parser()
+    fast, full = PROTOCOLS["fast"]["settings"], PROTOCOLS["full"]["settings"]
+    assert _settings(parser.parse_args(["--out", "o"])) == fast
+    assert _settings(parser.parse_args(["--out", "o", "--protocol", "full", "--no-ablations", "--steps", "5",
+                                        "--votes", "3", "--held-out-fraction", "0.1"])) == replace(
+        full, ablations=False, steps=5, votes=3, held_out_fraction=0.1)
+    assert _settings(parser.parse_args(["--out", "o", "--ablations", "--max-length", "256"])) == replace(
+        fast, ablations=True, max_length=256)
+    helps = {action.dest: action.help for action in parser._actions}
+    assert {f.name for f in fields(EvalSettings)} <= set(helps)
+    assert helps["steps"].endswith("(default: fast 30, full 600)") and helps["votes"].endswith("(default: 5)")
+
+
+def test_eval_shows_a_progress_bar_over_the_pairs_on_a_terminal(model_dir, tmp_path, capsys, monkeypatch):
+    import activation_rm.inputs.progress as progress
+    from activation_rm.apps.cli import main
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"prompt": f"What is {i} plus {i}?", "chosen": f"{2 * i}.",
+                                         "rejected": f"{2 * i + 1}."}) + "\n" for i in range(8)))
+    argv = ["eval", "--pairs", str(pairs), "--criterion", "correct", "--pool", "4", "--model", str(model_dir),
+            "--methods", "zeroshot_prob", "--seeds", "0", "--n-fewshot", "2", "--max-length", "256", "--chunk", "2",
+            "--out", str(tmp_path / "run")]
+    assert main([*argv, "--quiet"]) == 0
+    quiet = capsys.readouterr()
+    assert "pair/s" not in quiet.err and "seed 0 pairs: 4 pairs to judge" in quiet.out
+    (tmp_path / "run" / "items.jsonl").write_text(
+        "".join(line + "\n" for line in (tmp_path / "run" / "items.jsonl").read_text().splitlines()[:2]))
+    monkeypatch.setattr(progress, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(progress, "REDRAW_S", 0)
+    assert main(argv) == 0
+    shown = capsys.readouterr()
+    assert "eval: " in shown.err and "2/2 [" in shown.err and "pair/s]" in shown.err, shown.err  # 2 pairs were left
+    assert "seed 0 pairs: 2 pairs to judge" in shown.out  # the log lines still reach stdout, whole

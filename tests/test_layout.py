@@ -126,7 +126,7 @@ def test_version_option_prints_the_package_version(capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["--version"])
     assert stopped.value.code == 0
-    assert capsys.readouterr().out == f"activation-rm {activation_rm.__version__}\n"
+    assert capsys.readouterr().out.splitlines()[0] == f"activation-rm {activation_rm.__version__}"
 
 
 def test_public_surface_resolves():

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from activation_rm.inputs.checks import at_least, check_fields, positive
 from activation_rm.inputs.data import InputProblem, Prompt
+from activation_rm.inputs.flags import flag_values
 from activation_rm.scoring.streaming import Job, check_input, check_output, prompt_field
 
 if TYPE_CHECKING:
@@ -33,16 +34,17 @@ SETTINGS_KEY = "best_of_n"
 class SamplingConfig:
     """How completions are sampled: ``n`` per prompt, nucleus sampling at ``temperature``, ``seed`` for the run."""
 
-    n: int = 8
-    max_new_tokens: int = 40
-    temperature: float = 0.8
-    top_p: float = 0.95
-    seed: int = 0
+    n: int = field(default=8, metadata={"help": "completions sampled per prompt"})
+    max_new_tokens: int = field(default=40, metadata={"help": "tokens per completion"})
+    temperature: float = field(default=0.8, metadata={"help": "sampling temperature"})
+    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling mass"})
+    seed: int = field(default=0, metadata={"help": "run seed; each prompt's seed is fixed by it and its line"})
 
     @classmethod
     def from_args(cls, args: Any) -> SamplingConfig:
-        """From parsed command-line options of the same names (``add_sampling_arguments``)."""
-        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
+        """From parsed command-line options of the same names (``add_flags(parser, SamplingConfig)``); options
+        not given keep the defaults."""
+        return cls(**flag_values(args, cls))
 
     def __post_init__(self) -> None:
         check_fields(self, [

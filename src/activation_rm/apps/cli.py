@@ -1,4 +1,5 @@
-"""The ``activation-rm`` command line: fit, score, compare, inspect, demo and serve."""
+"""The activation-rm command line: fit an Activation RM on a few labelled examples, then score, compare,
+inspect and serve it."""
 
 from __future__ import annotations
 
@@ -15,21 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from activation_rm.fit.config import FINAL_RULES, LOSSES
 from activation_rm.inputs.checks import ConfigError, FieldProblem, at_least, check_fields
 from activation_rm.inputs.data import InputProblem
-from activation_rm.judge.templates import DEMO_STYLES, LAYOUTS
+from activation_rm.inputs.flags import add_flags, flag_values
+from activation_rm.inputs.progress import progress, shows_progress
 
 T = TypeVar("T")
-
-
-def _add_backbone_args(parser: argparse.ArgumentParser, required: bool = False) -> None:
-    parser.add_argument("--model", default=None,
-                        help="Hugging Face id, local directory or .gguf file (default: the embedded SmolLM2-135M-Instruct"
-                             "; for score/compare/inspect: the backbone the artifact was fitted on)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:0 ... (default: auto)")
-    parser.add_argument("--dtype", default=None, help="float32, bfloat16 or float16 (default: bf16 where fast)")
-    parser.add_argument("--trust-remote-code", action="store_true", help="allow the model repo's own code to run")
 
 
 # ------------------------------------------------------------------------------------- checks before slow work
@@ -153,7 +145,10 @@ def artifact_dir_problem(option: str, out: str | Path, overwrite: bool) -> str |
 
 # ------------------------------------------------------------------------------------------------- loading
 def _backbone(args: argparse.Namespace):
+    from activation_rm.inputs.progress import hush_library_bars
     from activation_rm.model.backbone import load_backbone
+
+    hush_library_bars(getattr(args, "quiet", False))
 
     with _loading(args.model):
         return load_backbone(args.model, device=args.device, dtype=args.dtype,
@@ -172,7 +167,10 @@ def _loading(model: str | None) -> Iterator[None]:
 
 
 def _load_rm(args: argparse.Namespace):
+    from activation_rm.inputs.progress import hush_library_bars
     from activation_rm.scoring.reward_model import ActivationRM
+
+    hush_library_bars(getattr(args, "quiet", False))
 
     backbone = _backbone(args) if args.model else None
     kwargs = {} if backbone else {"device": args.device, "dtype": args.dtype,
@@ -262,6 +260,26 @@ def _finished(args: argparse.Namespace) -> bool:
     return True
 
 
+@contextmanager
+def _job_progress(args: argparse.Namespace, unit: str) -> Iterator[Callable[[int], None] | None]:
+    """The progress bar of a streaming job, as run_jsonl_job's ``on_chunk``: over the input's lines, those an
+    earlier run answered counted as done; None with --quiet or when stderr is not a terminal."""
+    from activation_rm.scoring.streaming import answered_through
+
+    if not shows_progress(args.quiet):
+        yield None
+        return
+    through = answered_through(args.output)
+    total = done = 0
+    with open(args.input, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.strip():
+                total += 1
+                done += number <= through
+    with progress(total, args.command, unit=unit, initial=done) as bar:
+        yield bar.update
+
+
 def _job_interrupted(args: argparse.Namespace) -> str:
     """What an interrupted scoring job kept: the complete output lines, which a rerun continues after."""
     from activation_rm.scoring.streaming import answered_through
@@ -288,16 +306,16 @@ def _nothing_kept(args: argparse.Namespace) -> str:
     return "nothing partial was kept; rerun the same command"
 
 
-#: ``fit`` options that map one-to-one onto ContextConfig / SelectionConfig / JudgeTemplate fields
-FIT_OPTIONS = ("steps", "masks_per_step", "lr", "init_logit", "final_samples", "loss", "final_rule", "n_contexts",
-               "n_shots", "demos", "context_tokens", "queries_per_demo_set", "layout", "max_length",
-               "held_out_fraction")
-
-
 def _fit_options(args: argparse.Namespace, criterion: str) -> dict[str, Any]:
-    """The fields of the fit's configuration objects given on the command line (None: the library's default)."""
-    options = {key: getattr(args, key) for key in FIT_OPTIONS}
-    return {**options, "criterion": criterion, "mode": args.mode, "balance_classes": args.balance_classes or None}
+    """The fields of the fit's configuration objects given on the command line (flags not given keep the
+    dataclasses' defaults)."""
+    from activation_rm.fit.config import ContextConfig, SelectionConfig
+    from activation_rm.judge.templates import JudgeTemplate
+
+    options = {}
+    for kind in (JudgeTemplate, ContextConfig, SelectionConfig):
+        options.update(flag_values(args, kind, exclude=("criterion",)))
+    return {**options, "criterion": criterion}
 
 
 def _fit_items(args: argparse.Namespace, examples: Sequence[Any], template: Any, contexts: Any,
@@ -357,9 +375,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SingleVerdictWarning)  # said above, before the load
         rm = fit(backbone, examples, template, contexts=contexts, selection=selection, seed=args.seed,
-                 progress=not args.quiet, allow_network=args.allow_network)
+                 progress=shows_progress(args.quiet), allow_network=args.allow_network)
     path = rm.save(args.out)
-    print(f"fitted {args.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
+    print(f"fitted {rm.mode} Activation RM in {time.perf_counter() - started:.1f} s: "
           f"{int(rm.mask.sum())} of {rm.mask.numel()} heads steered; saved to {path}")
     truncated = rm.fit_info.get("truncated_examples", 0)
     if truncated:
@@ -415,8 +433,9 @@ def cmd_score(args: argparse.Namespace) -> int:
             truncated += rm.last_truncated
             return [{"score_a": r.score_a, "score_b": r.score_b, "preferred": r.preferred} for r in result]
         parse = pair_fields
-    stats = run_jsonl_job(args.input, args.output, with_images(parse, args.allow_network), score_chunk,
-                          chunk_size=args.chunk_size, job=_job(args, [args.artifact]))
+    with _job_progress(args, "line") as advance:
+        stats = run_jsonl_job(args.input, args.output, with_images(parse, args.allow_network), score_chunk,
+                              chunk_size=args.chunk_size, on_chunk=advance, job=_job(args, [args.artifact]))
     print(f"scored {stats.scored} new line(s) into {args.output}"
           + (f" (resumed after line {stats.done_before})" if stats.done_before else "")
           + (f"; {truncated} input(s) were truncated to max_length" if truncated else "") + stats.failure_note(),
@@ -446,8 +465,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 labelled["right"] += r.preferred == "a"
         return [{"score_a": r.score_a, "score_b": r.score_b, "preferred": r.preferred} for r in result]
 
-    stats = run_jsonl_job(args.input, args.output, with_images(parse, args.allow_network), score_chunk,
-                          chunk_size=args.chunk_size, job=_job(args, [args.artifact]))
+    with _job_progress(args, "pair") as advance:
+        stats = run_jsonl_job(args.input, args.output, with_images(parse, args.allow_network), score_chunk,
+                              chunk_size=args.chunk_size, on_chunk=advance, job=_job(args, [args.artifact]))
     message = f"compared {stats.scored} new pair(s) into {args.output}"
     if labelled["n"]:
         message += f"; accuracy on chosen/rejected pairs this run: {labelled['right'] / labelled['n']:.3f} ({labelled['n']})"
@@ -455,42 +475,102 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if stats.failed else 0
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
-    import torch
-
-    from activation_rm.apps.plots import head_heatmap
-    from activation_rm.scoring.artifacts import read_artifact
-
-    tensors, meta = read_artifact(args.artifact)
+def inspect_report(path: str, tensors: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """What ``inspect --json`` prints: an artifact's criterion, mode, backbone, selected heads (by probability)
+    and their layers, template, fit settings and fit record (the checksums are in arm.json itself)."""
     probs, mask = tensors["probs"], tensors["mask"].bool()
-    print(f"artifact:  {args.artifact}")
-    print(f"backbone:  {meta['backbone'].get('name')} ({meta['backbone'].get('model_type')})")
-    print(f"mode:      {meta['mode']}    criterion: {meta['criterion']}")
-    print(f"heads:     {int(mask.sum())} of {mask.numel()} selected (layers x heads = {tuple(mask.shape)})")
+    layers, heads = (int(n) for n in mask.shape)
+    selected = sorted(mask.nonzero().tolist(), key=lambda lh: (-float(probs[lh[0], lh[1]]), lh[0], lh[1]))
+    per_layer = [int(n) for n in mask.sum(1).tolist()]
     fit = meta.get("fit", {})
+    return {
+        "artifact": str(path), "criterion": meta["criterion"], "mode": meta["mode"],
+        "backbone": {k: meta["backbone"].get(k) for k in ("name", "model_type")},
+        "heads": {"selected": len(selected), "total": layers * heads, "layers": layers, "heads_per_layer": heads},
+        "selected_heads": [{"layer": layer, "head": head, "p_include": round(float(probs[layer, head]), 6)}
+                           for layer, head in selected],
+        "steered_heads_per_layer": per_layer,
+        "template": {k: v for k, v in meta.get("template", {}).items() if k != "criterion"},
+        "seed": meta.get("seed"),
+        "settings": {"contexts": fit.get("contexts"), "selection": fit.get("selection"),
+                     "held_out_fraction": fit.get("held_out_fraction")},
+        "fit": {k: v for k, v in fit.items() if k not in ("contexts", "selection", "held_out_fraction")},
+        "library_version": meta.get("library_version"), "format_version": meta.get("format_version"),
+    }
+
+
+def _seconds(value: Any) -> str:
+    return "?" if value is None else f"{float(value):.1f} s"
+
+
+def inspect_table(report: dict[str, Any], width: int = 100) -> str:
+    """``inspect``'s table for a person: one row per fact, then the selected heads by inclusion probability."""
+    import textwrap
+
+    heads, template = report["heads"], report["template"]
+    fit, settings = report["fit"], report["settings"]
+    contexts, selection = settings.get("contexts") or {}, settings.get("selection") or {}
+    per_layer = report["steered_heads_per_layer"]
+    busiest = sorted(range(len(per_layer)), key=lambda layer: (-per_layer[layer], layer))[:5]
+    rows = [
+        ("criterion", report["criterion"]),
+        ("mode", f"{report['mode']} (layout {template.get('layout', 'criterion_first')}, max_length "
+                 f"{template.get('max_length')} tokens)"),
+        ("backbone", f"{report['backbone']['name']} ({report['backbone']['model_type']})"),
+        ("heads", f"{heads['selected']} of {heads['total']} selected ({heads['layers']} layers x "
+                  f"{heads['heads_per_layer']} heads)"),
+        ("layers", f"{sum(1 for n in per_layer if n)} of {heads['layers']} steered; most steered: "
+                   + ", ".join(f"{layer} ({per_layer[layer]})" for layer in busiest if per_layer[layer])),
+    ]
+    if selection:
+        budget = contexts.get("context_tokens")
+        rows.append(("settings", f"loss {selection.get('loss', 'vocab')}, final mask by "
+                                 f"{selection.get('final_rule', 'accuracy')} of {selection.get('final_samples')}, "
+                                 f"{selection.get('steps')} steps x {selection.get('masks_per_step')} masks, lr "
+                                 f"{selection.get('lr')}; {contexts.get('n_contexts')} contexts x "
+                                 f"{contexts.get('n_shots')} shots (demos {contexts.get('demos', 'turns')}, "
+                                 f"{budget or 'max_length'} tokens each"
+                                 + (", class-balanced" if contexts.get("balance_classes") else "") + ")"
+                                 f"; held out {settings.get('held_out_fraction')}"))
     if fit:
-        print(f"fit:       {fit.get('n_examples')} examples, {fit.get('selection', {}).get('steps')} steps, "
-              f"seed {meta.get('seed')}, means {fit.get('means_seconds')} s + selection {fit.get('selection_seconds')} s")
-        selection = fit.get("selection", {})
-        print(f"settings:  loss {selection.get('loss', 'vocab')}, final mask by {selection.get('final_rule', 'accuracy')}"
-              f", {selection.get('steps')} x {selection.get('masks_per_step')} REINFORCE, contexts {fit.get('contexts')}")
+        rows.append(("fit", f"{fit.get('n_examples')} examples ({fit.get('n_held_out_examples', 0)} held out), seed "
+                            f"{report['seed']}, means {_seconds(fit.get('means_seconds'))} + selection "
+                            f"{_seconds(fit.get('selection_seconds'))}"
+                            + (f", {fit['truncated_examples']} truncated" if fit.get("truncated_examples") else "")))
     auto = fit.get("auto")
     if auto:
         scores = ", ".join(f"{name} {acc:.3f}" for name, acc in auto["cv_accuracy"].items())
-        print(f"auto:      chose {auto['chosen']} by {auto['folds']}-fold cross-validated pair accuracy ({scores}); "
-              f"{auto['seconds']} s in all")
-    print("\nlayer  head  P(include)")
-    order = sorted(mask.nonzero().tolist(), key=lambda lh: -float(probs[lh[0], lh[1]]))
-    for layer, head in order:
-        print(f"{layer:>5}  {head:>4}  {float(probs[layer, head]):>10.3f}")
-    per_layer = mask.sum(1)
-    busiest = torch.argsort(per_layer, descending=True)[:3].tolist()
-    print("\nmost steered layers: " + ", ".join(f"{layer} ({int(per_layer[layer])})" for layer in busiest))
-    if args.png:
-        head_heatmap(probs, mask, args.png, title=f"{meta['criterion'][:60]}")
-        print(f"heat map written to {args.png}")
+        rows.append(("auto", f"chose {auto['chosen']} by {auto['folds']}-fold cross-validated pair accuracy "
+                             f"({scores}); {auto['seconds']} s in all"))
+    rows.append(("artifact", f"{report['artifact']} (format {report['format_version']}, written by activation-rm "
+                             f"{report['library_version']})"))
+    key = max(len(name) for name, _ in rows) + 2
+    lines = []
+    for name, value in rows:
+        wrapped = textwrap.wrap(str(value), width=max(40, width - key)) or [""]
+        lines.append(f"{name:<{key}}{wrapped[0]}")
+        lines += [" " * key + more for more in wrapped[1:]]
+    lines += ["", "layer  head  P(include)"]
+    lines += [f"{h['layer']:>5}  {h['head']:>4}  {h['p_include']:>10.3f}" for h in report["selected_heads"]]
+    return "\n".join(lines)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from activation_rm.scoring.artifacts import read_artifact
+
+    tensors, meta = read_artifact(args.artifact)
+    report = inspect_report(args.artifact, tensors, meta)
     if args.json:
-        print(json.dumps({"selected_heads": meta["selected_heads"]}))
+        print(json.dumps(report, indent=1))
+    else:
+        import shutil
+
+        print(inspect_table(report, width=min(shutil.get_terminal_size((100, 24)).columns, 120)))
+    if args.png:
+        from activation_rm.apps.plots import head_heatmap
+
+        head_heatmap(tensors["probs"], tensors["mask"].bool(), args.png, title=f"{meta['criterion'][:60]}")
+        print(f"heat map written to {args.png}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -517,7 +597,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pre.finish()
     backbone = _backbone(args)
     print(f"backbone: {backbone.name} ({backbone.num_layers} layers x {backbone.num_heads} heads, {backbone.dtype})")
-    result = run_demo(backbone, args.criterion, seed=args.seed, steps=args.steps, progress=not args.quiet)
+    result = run_demo(backbone, args.criterion, seed=args.seed, steps=args.steps, progress=shows_progress(args.quiet))
     print(result.table())
     if args.out:
         result.rm.save(args.out)
@@ -537,12 +617,28 @@ def cmd_build_preferencehack(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _criteria_input(args: argparse.Namespace) -> None:
+    """``score-criteria ARTIFACT... INPUT``: the last positional argument is the input, as for ``score``; the old
+    ``--input``/``-i`` still works (all positionals are then artifacts), with a warning."""
+    if args.input_option is not None:
+        print("warning: score-criteria --input/-i is deprecated; give the input JSONL as the last positional "
+              "argument: activation-rm score-criteria ARTIFACT... INPUT -o OUT", file=sys.stderr)
+        args.artifacts = [*args.artifacts, *([args.input] if args.input else [])]
+        args.input = args.input_option
+    elif args.input is None:
+        if len(args.artifacts) < 2:
+            raise InputProblem("score-criteria needs at least one artifact and the input JSONL: "
+                               "activation-rm score-criteria ARTIFACT... INPUT -o OUT")
+        *args.artifacts, args.input = args.artifacts
+
+
 def cmd_score_criteria(args: argparse.Namespace) -> int:
     """Several pointwise artifacts on one backbone score each line in one pass (see activation_rm.forward.shared_prefix)."""
     from activation_rm.scoring.engine import score_criteria
     from activation_rm.scoring.reward_model import ActivationRM
     from activation_rm.scoring.streaming import pointwise_fields, run_jsonl_job
 
+    _criteria_input(args)
     pre = Preflight()
     modes = _check_job(pre, args, args.artifacts, pairs=False)
     pairwise = [path for path, mode in modes.items() if mode != "pointwise"]
@@ -561,8 +657,9 @@ def cmd_score_criteria(args: argparse.Namespace) -> int:
         scores = score_criteria(dict(zip(names, rms)), [p for p, _ in chunk], [r for _, r in chunk])
         return [{"scores": {name: scores[name][i] for name in names}} for i in range(len(chunk))]
 
-    stats = run_jsonl_job(args.input, args.output, pointwise_fields, score_chunk, chunk_size=args.chunk_size,
-                          job=_job(args, args.artifacts))
+    with _job_progress(args, "line") as advance:
+        stats = run_jsonl_job(args.input, args.output, pointwise_fields, score_chunk, chunk_size=args.chunk_size,
+                              on_chunk=advance, job=_job(args, args.artifacts))
     print(f"scored {stats.scored} new line(s) under {len(rms)} criteria into {args.output}"
           + (f" (resumed after line {stats.done_before})" if stats.done_before else "") + stats.failure_note(),
           file=sys.stderr)
@@ -588,9 +685,10 @@ def cmd_best_of_n(args: argparse.Namespace) -> int:
         picks = best_of_n(rm, policy, [p for _, p in chunk], [number for number, _ in chunk], config)
         return [{**p.to_dict(), SETTINGS_KEY: settings} for p in picks]
 
-    stats = run_jsonl_job(args.input, args.output, prompt_line, pick_chunk, chunk_size=args.chunk_size,
-                          job=job_of(args.artifact, settings))
-    print(f"picked the best of {args.n} for {stats.scored} new prompt(s) into {args.output}"
+    with _job_progress(args, "prompt") as advance:
+        stats = run_jsonl_job(args.input, args.output, prompt_line, pick_chunk, chunk_size=args.chunk_size,
+                              on_chunk=advance, job=job_of(args.artifact, settings))
+    print(f"picked the best of {config.n} for {stats.scored} new prompt(s) into {args.output}"
           + (f" (resumed after line {stats.done_before})" if stats.done_before else "") + stats.failure_note(),
           file=sys.stderr)
     return 1 if stats.failed else 0
@@ -624,92 +722,119 @@ def _check_best_of_n(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     return config, settings
 
 
-def _add_best_of_n_parser(sub: Any) -> None:
-    p = sub.add_parser("best-of-n", help="sample N completions per prompt from a policy and keep the one the "
-                                         "Activation RM scores highest (seeded; appended, a rerun resumes)")
-    p.add_argument("artifact", help="pointwise artifact directory written by `fit`")
-    p.add_argument("input", help="input JSONL with a prompt per line (other fields are copied to the output)")
-    p.add_argument("--output", "-o", required=True, help="output JSONL: response, score, pick, samples, scores")
-    p.add_argument("--policy", help="policy model: HF id, local directory or .gguf (default: the artifact's backbone)")
-    add_sampling_arguments(p)
-    p.add_argument("--chunk-size", type=int, default=4, help="prompts sampled, scored and written per chunk")
-    p.add_argument("--without-steering", action="store_true", help="pick with the zero-shot judge (no heads replaced)")
-    _add_backbone_args(p)
-    p.set_defaults(func=cmd_best_of_n, interrupted=_job_interrupted)
+# ------------------------------------------------------------------------------------------------- parsers
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that an ``examples:`` epilog keeps its lines as written (one command a line)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def examples(*commands: str) -> str:
+    """An epilog of real example commands (``# ...`` lines are comments on the command after them)."""
+    return "examples:\n" + "\n".join(f"  {command}" for command in commands)
+
+
+def _verb(sub: Any, name: str, text: str, *commands: str, description: str | None = None) -> argparse.ArgumentParser:
+    """A verb's parser: ``text`` in the verb list, ``description`` (default ``text``) atop its --help, example
+    ``commands`` at its end."""
+    return sub.add_parser(name, help=text, description=description or text[0].upper() + text[1:] + ".",
+                          epilog=examples(*commands), formatter_class=HelpFormatter)
+
+
+def _add_backbone_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("backbone")
+    group.add_argument("--model", default=None, metavar="MODEL",
+                       help="Hugging Face id, local directory or .gguf file (default: the embedded "
+                            "SmolLM2-135M-Instruct; for commands that load an artifact: the backbone it was fitted on)")
+    group.add_argument("--device", default="auto",
+                       help="auto, cpu, cuda, cuda:0, mps ... (default: auto, the GPU(s) when CUDA is available, "
+                            "else the CPU)")
+    group.add_argument("--dtype", default=None, choices=None, metavar="DTYPE",
+                       help="float32, bfloat16 or float16 (default: bfloat16 on a CUDA card that supports it, "
+                            "float16 on one that does not, float32 on the CPU)")
+    group.add_argument("--trust-remote-code", action="store_true",
+                       help="allow the model repository's own Python code to run (default: off)")
+
+
+def _add_chunk_size(parser: argparse.ArgumentParser, default: int = 64, what: str = "lines") -> None:
+    parser.add_argument("--chunk-size", type=int, default=default, metavar="N",
+                        help=f"{what} scored and written per chunk; a rerun resumes after the last whole chunk "
+                             f"(default: {default})")
+
+
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress bar (default: a bar with items/s and ETA on stderr when it is a terminal)")
+
+
+def _add_without_steering(parser: argparse.ArgumentParser, what: str = "score") -> None:
+    parser.add_argument("--without-steering", action="store_true",
+                        help=f"{what} with the zero-shot judge, replacing no heads: the baseline (default: off)")
+
+
+def _add_allow_network(parser: argparse.ArgumentParser, where: str) -> None:
+    parser.add_argument("--allow-network", action="store_true",
+                        help=f"fetch http(s) image URLs named in the {where}' images (default: off; local files "
+                             "and data: URIs only)")
 
 
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--n``, ``--max-new-tokens``, ``--temperature``, ``--top-p``, ``--seed`` with
-    :class:`~activation_rm.apps.best_of_n.SamplingConfig`'s defaults (also used by benchmarks/best_of_n.py)."""
+    """``--n``, ``--max-new-tokens``, ``--temperature``, ``--top-p``, ``--seed``: the flags of
+    :class:`~activation_rm.apps.best_of_n.SamplingConfig` (also used by benchmarks/best_of_n.py; read them back
+    with ``SamplingConfig.from_args``)."""
     from activation_rm.apps.best_of_n import SamplingConfig
 
-    d = SamplingConfig()
-    parser.add_argument("--n", type=int, default=d.n, help=f"completions sampled per prompt (default {d.n})")
-    parser.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens,
-                        help=f"tokens per completion (default {d.max_new_tokens})")
-    parser.add_argument("--temperature", type=float, default=d.temperature,
-                        help=f"sampling temperature (default {d.temperature})")
-    parser.add_argument("--top-p", type=float, default=d.top_p, help=f"nucleus sampling mass (default {d.top_p})")
-    parser.add_argument("--seed", type=int, default=d.seed,
-                        help="run seed; each prompt's seed is fixed by it and its line")
-
-
-def _add_chunk_size(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--chunk-size", type=int, default=64, help="lines scored and written per chunk")
-
-
-def _add_fit_tuning_args(fit: argparse.ArgumentParser) -> None:
-    """The knobs of FIT_OPTIONS (plus --balance-classes, --held-out-fraction); None leaves the library's default."""
-    defaults = "(default: the library's, see docs/method.md)"
-    fit.add_argument("--steps", type=int, help=f"REINFORCE steps {defaults}")
-    fit.add_argument("--masks-per-step", type=int, help=f"masks sampled per REINFORCE step {defaults}")
-    fit.add_argument("--lr", type=float, help="Adam learning rate of the head logits (default 0.1)")
-    fit.add_argument("--init-logit", type=float, help=f"initial inclusion logit of every head {defaults}")
-    fit.add_argument("--final-samples", type=int, help=f"masks drawn to pick the final one from {defaults}")
-    fit.add_argument("--loss", choices=LOSSES, help=f"REINFORCE loss per mask {defaults}")
-    fit.add_argument("--final-rule", choices=FINAL_RULES, help=f"how the final mask is picked {defaults}")
-    fit.add_argument("--n-contexts", type=int, help=f"few-shot contexts averaged for the means {defaults}")
-    fit.add_argument("--n-shots", type=int, help=f"demonstrations per averaging context {defaults}")
-    fit.add_argument("--demos", choices=DEMO_STYLES, help=f"demonstrations as chat turns or inline {defaults}")
-    fit.add_argument("--context-tokens", type=int,
-                     help=f"token budget of one averaging context, shared by its items {defaults}")
-    fit.add_argument("--queries-per-demo-set", type=int,
-                     help=f"averaging contexts per draw of demonstrations (their shared prefix runs once) {defaults}")
-    fit.add_argument("--balance-classes", action="store_true",
-                     help="class-balanced means: average Yes- and No-query contexts separately, then the two")
-    fit.add_argument("--layout", choices=LAYOUTS, help=f"judge query layout {defaults}")
-    fit.add_argument("--held-out-fraction", type=float,
-                     help=f"share of examples held out to pick the final mask (0: judge on the training set) {defaults}")
-    fit.add_argument("--max-length", type=int, help="token limit per judge query (default 2048)")
+    add_flags(parser.add_argument_group("sampling"), SamplingConfig)
 
 
 def _add_fit_parser(sub: Any) -> None:
-    fit = sub.add_parser("fit", help="fit an Activation RM on a JSONL file of labelled examples")
-    fit.add_argument("examples", help="JSONL: {prompt, response, label} or {prompt, chosen, rejected} per line")
-    fit.add_argument("--criterion", help="what is judged, in words")
-    fit.add_argument("--criterion-file", help="read the criterion text from a file")
-    fit.add_argument("--out", "-o", required=True, help="artifact directory to write")
-    fit.add_argument("--overwrite", action="store_true", help="replace an artifact already in --out")
-    fit.add_argument("--mode", choices=("pointwise", "pairwise"), default="pointwise")
-    _add_fit_tuning_args(fit)
+    from activation_rm.fit.config import ContextConfig, SelectionConfig
+    from activation_rm.judge.templates import JudgeTemplate
+
+    fit = _verb(sub, "fit", "fit an Activation RM on a JSONL file of labelled examples",
+                "activation-rm fit benchmarks/data/alignment/short_correct_fewshot.jsonl --out my-arm \\",
+                "    --criterion 'A good response gives the correct answer in one short sentence.'",
+                "activation-rm fit pairs.jsonl --mode pairwise --criterion-file criterion.txt \\",
+                "    --model Qwen/Qwen2.5-0.5B-Instruct --steps 300 --out pair-arm")
+    fit.add_argument("examples", metavar="EXAMPLES",
+                     help="JSONL: {prompt, response, label} or {prompt, chosen, rejected} per line")
+    fit.add_argument("--criterion", metavar="TEXT", help="what is judged, in words (required unless "
+                                                         "--criterion-file is given)")
+    fit.add_argument("--criterion-file", metavar="PATH",
+                     help="read the criterion text from a UTF-8 file (required unless --criterion is given)")
+    fit.add_argument("--out", "-o", required=True, metavar="DIR", help="artifact directory to write (required)")
+    fit.add_argument("--overwrite", action="store_true", help="replace an artifact already in --out (default: off, "
+                                                              "an existing artifact is an error)")
     fit.add_argument("--auto", action="store_true",
-                     help="choose the selection settings by cross-validation on the examples (about 3x a fit)")
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--quiet", action="store_true", help="no progress bars")
-    fit.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the examples' images")
+                     help="choose the selection settings by cross-validation on the examples (about 3x a fit; "
+                          "default: off)")
+    fit.add_argument("--seed", type=int, default=0, metavar="N",
+                     help="seed of the context draws and the head selection (default: 0)")
+    fit.add_argument("--quiet", "-q", action="store_true",
+                     help="no progress bars (default: bars on stderr when it is a terminal)")
+    _add_allow_network(fit, "examples")
+    add_flags(fit.add_argument_group("judge query (JudgeTemplate)"), JudgeTemplate, exclude=("criterion",))
+    add_flags(fit.add_argument_group("mean activations (ContextConfig)"), ContextConfig)
+    add_flags(fit.add_argument_group("head selection (SelectionConfig)"), SelectionConfig)
     _add_backbone_args(fit)
     fit.set_defaults(func=cmd_fit, interrupted=_fit_interrupted)
 
 
-def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str) -> argparse.ArgumentParser:
+def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str, input_help: str,
+                          *commands: str) -> argparse.ArgumentParser:
     """``score`` and ``compare`` take the same arguments: one artifact, an input and a resumable output JSONL."""
-    p = sub.add_parser(name, help=text)
-    p.add_argument("artifact", help="artifact directory written by `fit`")
-    p.add_argument("input", help="input JSONL")
-    p.add_argument("--output", "-o", required=True, help="output JSONL (appended; a rerun resumes)")
+    p = _verb(sub, name, text, *commands)
+    p.add_argument("artifact", metavar="ARTIFACT", help="artifact directory written by `fit`")
+    p.add_argument("input", metavar="INPUT", help=input_help)
+    p.add_argument("--output", "-o", required=True, metavar="OUT",
+                   help="output JSONL: each input line plus its result (appended; a rerun resumes; required)")
     _add_chunk_size(p)
-    p.add_argument("--without-steering", action="store_true", help="zero-shot baseline: replace no heads")
-    p.add_argument("--allow-network", action="store_true", help="fetch image URLs given in the lines' images")
+    _add_without_steering(p)
+    _add_allow_network(p, "lines")
+    _add_quiet(p)
     _add_backbone_args(p)
     p.set_defaults(func=func, interrupted=_job_interrupted)
     return p
@@ -718,43 +843,96 @@ def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str) -> argparse
 def _add_score_parser(sub: Any) -> None:
     from activation_rm.serve.cli import add_ray_score_arguments  # argparse only, no server packages
 
-    score = _add_jsonl_job_parser(sub, "score", cmd_score,
-                                  "score a JSONL of {prompt, response} (pairs for pairwise artifacts)")
+    score = _add_jsonl_job_parser(
+        sub, "score", cmd_score, "score a JSONL of {prompt, response} (pairs for pairwise artifacts)",
+        "input JSONL: {prompt, response} per line ({prompt, chosen, rejected} or {prompt, response_a, response_b} "
+        "for a pairwise artifact)",
+        "activation-rm score my-arm responses.jsonl -o scores.jsonl",
+        "activation-rm score my-arm responses.jsonl -o zero-shot.jsonl --without-steering --chunk-size 16")
     add_ray_score_arguments(score)
 
 
 def _add_compare_parser(sub: Any) -> None:
-    _add_jsonl_job_parser(sub, "compare", cmd_compare, "compare pairs {prompt, chosen/rejected | response_a/response_b}")
+    _add_jsonl_job_parser(
+        sub, "compare", cmd_compare, "compare pairs {prompt, chosen/rejected | response_a/response_b}",
+        "input JSONL: {prompt, chosen, rejected} or {prompt, response_a, response_b} per line",
+        "activation-rm compare my-arm pairs.jsonl -o prefs.jsonl",
+        "activation-rm compare pair-arm pairs.jsonl -o prefs.jsonl --model Qwen/Qwen2.5-0.5B-Instruct")
 
 
 def _add_score_criteria_parser(sub: Any) -> None:
-    many = sub.add_parser("score-criteria", help="score a JSONL of {prompt, response} under several pointwise "
-                                                 "artifacts on one backbone in one pass")
-    many.add_argument("artifacts", nargs="+", help="artifact directories written by `fit` (same backbone)")
-    many.add_argument("--input", "-i", required=True, help="input JSONL")
-    many.add_argument("--output", "-o", required=True, help="output JSONL with {\"scores\": {artifact: score}} "
-                                                            "(appended; a rerun resumes)")
+    many = _verb(sub, "score-criteria", "score a JSONL of {prompt, response} under several pointwise artifacts on "
+                                        "one backbone in one pass",
+                 "activation-rm score-criteria correct-arm concise-arm responses.jsonl -o scores.jsonl",
+                 "activation-rm score-criteria arms/* responses.jsonl -o scores.jsonl --chunk-size 16")
+    many.add_argument("artifacts", nargs="+", metavar="ARTIFACT",
+                      help="artifact directories written by `fit` (pointwise, all on one backbone)")
+    many.add_argument("input", nargs="?", metavar="INPUT",
+                      help="input JSONL of {prompt, response}, the last positional argument as for `score` "
+                           "(required; only the deprecated --input may stand in for it)")
+    many.add_argument("--input", "-i", dest="input_option", metavar="INPUT",
+                      help="deprecated alias of the positional INPUT, which is required: give the input JSONL as "
+                           "the last positional argument instead")
+    many.add_argument("--output", "-o", required=True, metavar="OUT",
+                      help="output JSONL: each input line plus {\"scores\": {artifact: score}} (appended; a rerun "
+                           "resumes; required)")
     _add_chunk_size(many)
+    _add_quiet(many)
     _add_backbone_args(many)
     many.set_defaults(func=cmd_score_criteria, interrupted=_job_interrupted)
 
 
+def _add_best_of_n_parser(sub: Any) -> None:
+    p = _verb(sub, "best-of-n", "sample N completions per prompt from a policy and keep the one the Activation RM "
+                                "scores highest (seeded; appended, a rerun resumes)",
+              "activation-rm best-of-n my-arm prompts.jsonl -o best.jsonl --n 8",
+              "activation-rm best-of-n my-arm prompts.jsonl -o best.jsonl --policy Qwen/Qwen2.5-0.5B-Instruct \\",
+              "    --temperature 1.0 --max-new-tokens 128")
+    p.add_argument("artifact", metavar="ARTIFACT", help="pointwise artifact directory written by `fit`")
+    p.add_argument("input", metavar="INPUT",
+                   help="input JSONL with a prompt per line (other fields are copied to the output)")
+    p.add_argument("--output", "-o", required=True, metavar="OUT",
+                   help="output JSONL: each line plus response, score, pick, samples, scores (required)")
+    p.add_argument("--policy", metavar="MODEL",
+                   help="policy model: HF id, local directory or .gguf (default: the artifact's backbone)")
+    add_sampling_arguments(p)
+    _add_chunk_size(p, default=4, what="prompts sampled,")
+    _add_without_steering(p, "pick")
+    _add_quiet(p)
+    _add_backbone_args(p)
+    p.set_defaults(func=cmd_best_of_n, interrupted=_job_interrupted)
+
+
 def _add_inspect_parser(sub: Any) -> None:
-    inspect = sub.add_parser("inspect", help="show the selected heads of an artifact (table and PNG heat map)")
-    inspect.add_argument("artifact")
-    inspect.add_argument("--png", help="write a layer x head heat map of inclusion probabilities here")
-    inspect.add_argument("--json", action="store_true", help="also print the selected heads as JSON")
+    inspect = _verb(sub, "inspect", "show what an artifact holds: criterion, mode, backbone, the selected heads and "
+                                    "their layers, the fit settings (a table, or --json)",
+                    "activation-rm inspect results/alignment/arms/short_correct",
+                    "activation-rm inspect my-arm --json > my-arm.json; activation-rm inspect my-arm --png heads.png")
+    inspect.add_argument("artifact", metavar="ARTIFACT", help="artifact directory written by `fit`")
+    inspect.add_argument("--png", metavar="PATH",
+                         help="also write a layer x head heat map of inclusion probabilities here (default: none)")
+    inspect.add_argument("--json", action="store_true",
+                         help="print one JSON object instead of the table, for scripts (default: the table)")
     inspect.set_defaults(func=cmd_inspect)
 
 
 def _add_demo_parser(sub: Any) -> None:
-    demo = sub.add_parser("demo", help="fit on a bundled criterion with the embedded model and compare with zero-shot")
-    demo.add_argument("--criterion", default="short_correct", help="bundled criterion: short_correct or honest_not_flattering")
-    demo.add_argument("--steps", type=int, help="REINFORCE steps (default: the library's)")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--out", help="also save the fitted artifact here")
-    demo.add_argument("--overwrite", action="store_true", help="replace an artifact already in --out")
-    demo.add_argument("--quiet", action="store_true")
+    from activation_rm.apps.bundled import bundled_names
+    from activation_rm.fit.config import SelectionConfig
+
+    demo = _verb(sub, "demo", "fit on a bundled criterion with the embedded model and compare with zero-shot",
+                 "activation-rm demo",
+                 "activation-rm demo --criterion honest_not_flattering --steps 60 --out honest-arm")
+    demo.add_argument("--criterion", default="short_correct", metavar="NAME",
+                      help=f"bundled criterion: {' or '.join(bundled_names())} (default: short_correct)")
+    add_flags(demo, SelectionConfig, only=("steps",))
+    demo.add_argument("--seed", type=int, default=0, metavar="N",
+                      help="seed of the context draws and the head selection (default: 0)")
+    demo.add_argument("--out", metavar="DIR", help="also save the fitted artifact here (default: not saved)")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="replace an artifact already in --out (default: off, an existing artifact is an error)")
+    demo.add_argument("--quiet", "-q", action="store_true",
+                      help="no progress bars (default: bars on stderr when it is a terminal)")
     _add_backbone_args(demo)
     demo.set_defaults(func=cmd_demo, interrupted=_fit_interrupted)
 
@@ -762,7 +940,9 @@ def _add_demo_parser(sub: Any) -> None:
 def _add_serve_parser(sub: Any) -> None:
     from activation_rm.serve.cli import add_serve_arguments  # argparse only, no server packages
 
-    serve = sub.add_parser("serve", help="serve artifacts over HTTP: /score, /compare, /get_reward (OpenRLHF), /health, /info")
+    serve = _verb(sub, "serve", "serve artifacts over HTTP: /score, /compare, /get_reward (OpenRLHF), /health, /info",
+                  "ACTIVATION_RM_TOKEN=secret activation-rm serve my-arm --port 5000",
+                  "activation-rm serve correct=correct-arm concise=concise-arm --model Qwen/Qwen2.5-0.5B-Instruct")
     add_serve_arguments(serve)
     _add_backbone_args(serve)
     serve.set_defaults(func=cmd_serve)
@@ -779,37 +959,72 @@ def _add_eval_parsers(sub: Any) -> None:
         add_eval_arguments,
     )
 
-    evaluate = sub.add_parser("eval", help="compare Activation RMs with few-shot baselines on benchmarks "
-                                           "(resumable per-item JSONL, summary JSON, Markdown, PNG)")
+    evaluate = _verb(sub, "eval", "compare Activation RMs with few-shot baselines on benchmarks (resumable per-item "
+                                  "JSONL, summary JSON, Markdown, PNG)",
+                     "activation-rm eval --pairs pairs.jsonl --criterion 'The response is correct.' --out my-eval",
+                     "activation-rm eval --protocol full --rewardbench hub --model Qwen/Qwen2.5-1.5B-Instruct \\",
+                     "    --out rb-full --shard seed0 --seeds 0")
     add_eval_arguments(evaluate)
     evaluate.set_defaults(func=cmd_eval, interrupted=_eval_interrupted)
-    build = sub.add_parser("build-preferencehack", help="build the PreferenceHack reconstruction (bias and control "
-                                                        "splits) from RewardBench pairs")
+    build = _verb(sub, "build-preferencehack", "build the PreferenceHack reconstruction (bias and control splits) "
+                                               "from RewardBench pairs",
+                  "activation-rm build-preferencehack --rewardbench filtered.jsonl -o preferencehack.jsonl",
+                  "activation-rm eval --preferencehack preferencehack.jsonl --out ph-eval")
     add_build_arguments(build)
     build.set_defaults(func=cmd_build_preferencehack)
 
 
+def version_report() -> str:
+    """``--version``: this package, torch and transformers, and the device (and dtype) ``--device auto`` picks."""
+    from activation_rm.version import __version__
+
+    lines = [f"activation-rm {__version__}"]
+    try:
+        import torch
+        import transformers
+    except ImportError as err:
+        return "\n".join([*lines, f"(could not import {err.name}: {err})"])
+    from activation_rm.model.backbone import default_dtype
+
+    lines += [f"torch {torch.__version__}", f"transformers {transformers.__version__}"]
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+        count = torch.cuda.device_count()
+        device = f"cuda ({name}{f', {count} GPUs' if count > 1 else ''}; {str(default_dtype('cuda'))[6:]})"
+    else:
+        mps = getattr(torch.backends, "mps", None)
+        extra = "; mps is available with --device mps" if mps is not None and mps.is_available() else ""
+        device = f"cpu ({torch.get_num_threads()} threads; float32{extra})"
+    return "\n".join([*lines, f"device {device}"])
+
+
 class _VersionAction(argparse.Action):
-    """``--version``: argparse's version action, reading the package metadata only when asked (``--help`` stays
-    fast)."""
+    """``--version``: the versions and the device, importing torch and reading the package metadata only when
+    asked (``--help`` stays fast)."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
-                 default: Any = argparse.SUPPRESS, help: str = "show program's version number and exit") -> None:
+                 default: Any = argparse.SUPPRESS,
+                 help: str = "print the versions of activation-rm, torch and transformers and the device --device "
+                             "auto would use, then exit") -> None:
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
-        from activation_rm.version import __version__
-
-        print(f"activation-rm {__version__}")
+        print(version_report(), flush=True)
         parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="activation-rm", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="activation-rm", description=__doc__, formatter_class=HelpFormatter,
+        epilog=examples("activation-rm demo",
+                        "activation-rm fit benchmarks/data/alignment/short_correct_fewshot.jsonl --out my-arm \\",
+                        "    --criterion 'A good response gives the correct answer in one short sentence.'",
+                        "activation-rm score my-arm responses.jsonl -o scores.jsonl",
+                        "activation-rm VERB --help    # every option of a verb, with its default and examples"))
     parser.add_argument("--version", action=_VersionAction)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details (default: warnings only)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(VERBS) + "}")
     for add_subcommand in (_add_fit_parser, _add_score_parser, _add_compare_parser, _add_score_criteria_parser,
                            _add_best_of_n_parser, _add_inspect_parser, _add_demo_parser, _add_serve_parser,
                            _add_eval_parsers):
@@ -817,9 +1032,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the verbs, in the order of the help
+VERBS = ("fit", "score", "compare", "score-criteria", "best-of-n", "inspect", "demo", "serve", "eval",
+         "build-preferencehack")
+
+
+def _quiet_exit(code: int) -> int:
+    """After a closed pipe (``activation-rm inspect ART | head -1``): point stdout and stderr at /dev/null so the
+    interpreter's last flush cannot fail again, and exit quietly."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):  # a replaced stream (tests) has no file descriptor
+            pass
+    os.close(devnull)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The console script. A reader that goes away (``activation-rm inspect ART | head -1``) ends the command
+    quietly: no traceback, exit 0 when the work was done, 1 when a scoring job was cut short (it keeps what it
+    wrote, as after Ctrl-C)."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # here, not at interpreter exit, where a closed pipe can only be reported
+    except BrokenPipeError:
+        return _quiet_exit(0)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "score-criteria" or any(word.startswith("-") for word in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        # positionals after an option (ARTIFACT... -o OUT INPUT), which argparse leaves over after a nargs="+"
+        args.artifacts += [*([args.input] if args.input else []), *extra]
+        args.input = None
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     from activation_rm.model.errors import BackboneMismatchError, UnsupportedModelError
 
@@ -832,6 +1086,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: one line on what was kept and how to go on, no traceback
         print(f"interrupted: {getattr(args, 'interrupted', _nothing_kept)(args)}", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        job = getattr(args, "interrupted", None) in (_job_interrupted, _eval_interrupted)
+        return _quiet_exit(1 if job else 0)
 
 
 if __name__ == "__main__":

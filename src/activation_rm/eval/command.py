@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from activation_rm.eval.settings import ARM_METHODS, BASELINES, EvalSettings
+from activation_rm.inputs.flags import add_flags, flag_values
+from activation_rm.inputs.progress import progress
 
 RB_CRITERION = ("The response is helpful, honest and harmless: it follows the user's instructions, is correct, and "
                 "refuses only requests that are genuinely harmful.")
@@ -38,41 +40,87 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--protocol", choices=sorted(PROTOCOLS), default="fast", help="preset (see docs/evaluation.md)")
-    p.add_argument("--out", "-o", required=True, help="output directory (items.jsonl is appended; reruns resume)")
-    p.add_argument("--rewardbench", help="RewardBench filtered JSONL/Parquet, or 'hub' for allenai/reward-bench")
-    p.add_argument("--preferencehack", help="a file built by build-preferencehack")
-    p.add_argument("--preferencehack-hub", help="released PreferenceHack: hub id or local file (with --field-map)")
-    p.add_argument("--field-map", default="", help="for --preferencehack-hub / --pairs: prompt=..,chosen=..,rejected=..")
-    p.add_argument("--evalbiasbench", help="EvalBiasBench biasbench.json")
-    p.add_argument("--mm-rewardbench", help="Multimodal RewardBench all_data.json (images under --image-root)")
-    p.add_argument("--vl-rewardbench", help="VL-RewardBench Parquet (images embedded) or JSON/JSONL with image paths")
-    p.add_argument("--image-root", help="folder the multimodal benchmarks' image paths are relative to")
-    p.add_argument("--pairs", help="your own JSONL of {prompt, chosen, rejected}: the first --pool pairs are few-shot")
-    p.add_argument("--criterion", help="criterion text for --pairs / --preferencehack-hub / the multimodal benchmarks")
-    p.add_argument("--pool", type=int, default=80, help="few-shot pool size for --pairs / hub data, per section for the multimodal benchmarks (default 80)")
-    p.add_argument("--rb-pool", type=int, default=130, help="RewardBench few-shot pool per section (paper: 130)")
-    p.add_argument("--max-per-subset", type=int, help="evaluate at most this many pairs per subset (seeded)")
-    p.add_argument("--methods", nargs="+", default=list(BASELINES + ARM_METHODS), help="methods to run")
-    p.add_argument("--seeds", type=int, nargs="+", help="few-shot draw / head-selection seeds")
-    p.add_argument("--n-fewshot", type=int, help="few-shot pairs per seed")
-    p.add_argument("--steps", type=int, help="REINFORCE steps (overrides the protocol)")
-    p.add_argument("--masks-per-step", type=int)
-    p.add_argument("--n-contexts", type=int)
-    p.add_argument("--max-length", type=int)
-    p.add_argument("--no-ablations", action="store_true", help="skip the head-selection ablations")
-    p.add_argument("--ablations", action="store_true", help="score the head-selection ablations (reuses fitted ARMs)")
-    p.add_argument("--chunk", type=int, default=4, help="pairs judged (and written) per step")
-    p.add_argument("--shard", help="write items-<SHARD>.jsonl (run one process per seed into the same --out)")
-    p.add_argument("--threads", type=int, help="torch intra-op threads (1 is much faster on a busy shared CPU)")
-    p.add_argument("--report-only", action="store_true", help="rebuild summary, Markdown and PNG from items.jsonl")
-    p.add_argument("--sweep", action="store_true",
-                   help="design-choice sweep instead of the method comparison: variants of the pointwise ARM, one "
-                        "factor at a time, with paired tests against the base (sweep-items.jsonl, sweep.md)")
-    p.add_argument("--variants", nargs="+", help="sweep variants to run (default: all; see eval/sweep.py)")
-    p.add_argument("--model", help="Hugging Face id or local path (default: the embedded SmolLM2-135M-Instruct)")
-    p.add_argument("--device", default=None)
-    p.add_argument("--dtype", default=None)
+    p.add_argument("--protocol", choices=sorted(PROTOCOLS), default="fast",
+                   help="preset of the judge settings, few-shot pairs and seeds: fast (CPU, the embedded model) or "
+                        "full (GPU, the paper's settings); see docs/evaluation.md (default: fast)")
+    p.add_argument("--out", "-o", required=True, metavar="DIR",
+                   help="output directory (items.jsonl is appended; a rerun resumes; required)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar (default: a bar with pairs/s and ETA on stderr when it is a terminal)")
+    data = p.add_argument_group("benchmarks (give at least one)")
+    data.add_argument("--rewardbench", metavar="PATH",
+                      help="RewardBench filtered JSONL/Parquet, or 'hub' for allenai/reward-bench (default: none)")
+    data.add_argument("--preferencehack", metavar="PATH",
+                      help="a file built by build-preferencehack (default: none)")
+    data.add_argument("--preferencehack-hub", metavar="ID",
+                      help="released PreferenceHack: hub id or local file (with --field-map) (default: none)")
+    data.add_argument("--field-map", default="", metavar="MAP",
+                      help="for --preferencehack-hub / --pairs: prompt=..,chosen=..,rejected=.. (default: the "
+                           "fields' own names)")
+    data.add_argument("--evalbiasbench", metavar="PATH",
+                      help="EvalBiasBench biasbench.json; needs --preferencehack, whose few-shot pairs it uses "
+                           "(default: none)")
+    data.add_argument("--mm-rewardbench", metavar="PATH",
+                      help="Multimodal RewardBench all_data.json (images under --image-root) (default: none)")
+    data.add_argument("--vl-rewardbench", metavar="PATH",
+                      help="VL-RewardBench Parquet (images embedded) or JSON/JSONL with image paths (default: none)")
+    data.add_argument("--image-root", metavar="DIR",
+                      help="folder the multimodal benchmarks' image paths are relative to (default: the data "
+                           "file's folder)")
+    data.add_argument("--pairs", metavar="PATH",
+                      help="your own JSONL of {prompt, chosen, rejected}: the first --pool pairs are few-shot "
+                           "(default: none)")
+    data.add_argument("--criterion", metavar="TEXT",
+                      help="criterion text for --pairs (required there) / --preferencehack-hub / the multimodal "
+                           "benchmarks (default: each benchmark's own)")
+    data.add_argument("--pool", type=int, default=80, metavar="N",
+                      help="few-shot pool size for --pairs / hub data, per section for the multimodal "
+                           "benchmarks (default: 80)")
+    data.add_argument("--rb-pool", type=int, default=130, metavar="N",
+                      help="RewardBench few-shot pool per section (default: 130, the paper's)")
+    data.add_argument("--max-per-subset", type=int, metavar="N",
+                      help="evaluate at most this many pairs per subset, seeded (default: fast: RewardBench 1, "
+                           "PreferenceHack 3, EvalBiasBench 2 per subset; full: all)")
+    run = p.add_argument_group("run")
+    run.add_argument("--methods", nargs="+", default=list(BASELINES + ARM_METHODS), metavar="METHOD",
+                     help=f"methods to run (default: all of {', '.join(BASELINES + ARM_METHODS)})")
+    run.add_argument("--seeds", type=int, nargs="+", metavar="N",
+                     help="few-shot draw / head-selection seeds (default: " + _per_protocol("seeds") + ")")
+    run.add_argument("--n-fewshot", type=int, metavar="N",
+                     help="few-shot pairs per seed (default: " + _per_protocol("n_fewshot") + ")")
+    run.add_argument("--chunk", type=int, default=4, metavar="N", help="pairs judged (and written) per step "
+                                                                       "(default: 4)")
+    run.add_argument("--shard", metavar="NAME",
+                     help="write items-NAME.jsonl (run one process per seed into the same --out) (default: "
+                          "items.jsonl)")
+    run.add_argument("--threads", type=int, metavar="N",
+                     help="torch intra-op threads (1 is much faster on a busy shared CPU) (default: torch's choice)")
+    run.add_argument("--report-only", action="store_true",
+                     help="rebuild summary, Markdown and PNG from items.jsonl, judging nothing (default: off)")
+    run.add_argument("--sweep", action="store_true",
+                     help="design-choice sweep instead of the method comparison: variants of the pointwise ARM, "
+                          "one factor at a time, with paired tests against the base (sweep-items.jsonl, sweep.md; "
+                          "default: off)")
+    run.add_argument("--variants", nargs="+", metavar="NAME",
+                     help="sweep variants to run (default: all; see eval/sweep.py)")
+    add_flags(p.add_argument_group("judge settings (EvalSettings; default: the --protocol's)"), EvalSettings,
+              presets={name: preset["settings"] for name, preset in PROTOCOLS.items()})
+    model = p.add_argument_group("backbone")
+    model.add_argument("--model", metavar="MODEL",
+                       help="Hugging Face id or local path (default: the embedded SmolLM2-135M-Instruct)")
+    model.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:0 ... (default: auto)")
+    model.add_argument("--dtype", default=None, help="float32, bfloat16 or float16 (default: bfloat16 on a GPU "
+                                                     "that supports it, float32 on the CPU)")
+
+
+def _per_protocol(key: str) -> str:
+    def show(value: Any) -> str:
+        return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    values = {name: show(preset[key]) for name, preset in PROTOCOLS.items()}
+    if len(set(values.values())) == 1:
+        return next(iter(values.values()))
+    return ", ".join(f"{name} {value}" for name, value in values.items())
 
 
 def _specs(args: argparse.Namespace, cap: dict[str, int]):
@@ -155,7 +203,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                            n_fewshot=args.n_fewshot or preset["n_fewshot"], chunk=args.chunk, settings=settings,
                            shard=args.shard)
         started = time.perf_counter()
-        run_eval(backbone, specs, config, out, log=lambda m: print(m, flush=True))
+        total = len(config.seeds) * sum(len(s.records) for s in specs)
+        with progress(total, "eval", unit="pair", quiet=getattr(args, "quiet", False)) as bar:
+            def advance(judged: int, skipped: int) -> None:
+                bar.skip(skipped)
+                bar.update(judged)
+
+            run_eval(backbone, specs, config, out, log=bar.write, progress=advance)
         print(f"evaluation loop took {time.perf_counter() - started:.0f}s", flush=True)
     extra = {"protocol": args.protocol, "settings": settings.to_dict(), "model": args.model or "embedded"}
     lengths = {s.name: {r.key: (len(r.chosen), len(r.rejected)) for r in s.records} for s in specs}
@@ -166,15 +220,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> EvalSettings:
-    settings: EvalSettings = PROTOCOLS[args.protocol]["settings"]
-    overrides = {k: v for k, v in {"steps": args.steps, "masks_per_step": args.masks_per_step,
-                                   "n_contexts": args.n_contexts, "max_length": args.max_length}.items()
-                 if v is not None}
-    return replace(settings, **overrides, ablations=(settings.ablations or args.ablations) and not args.no_ablations)
+    """The protocol's judge settings with the flags given (``--steps``, ``--no-ablations`` ...) replacing theirs."""
+    return replace(PROTOCOLS[args.protocol]["settings"], **flag_values(args, EvalSettings))
 
 
 def _load_backbone(args: argparse.Namespace):
+    from activation_rm.inputs.progress import hush_library_bars
     from activation_rm.model.backbone import load_backbone
+
+    hush_library_bars(getattr(args, "quiet", False))
 
     if args.threads:
         import torch
@@ -211,12 +265,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def add_build_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rewardbench", required=True, help="RewardBench filtered JSONL/Parquet (source pairs)")
-    p.add_argument("--out", "-o", required=True, help="output JSONL")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--per-group", type=int, default=40, help="source pairs per kind (math, code, unsafe, ...)")
-    p.add_argument("--n-fewshot", type=int, default=80, help="sources whose variants form the few-shot pool")
-    p.add_argument("--max-chars", type=int, default=1400, help="longest source pair (prompt+chosen+rejected)")
+    p.add_argument("--rewardbench", required=True, metavar="PATH",
+                   help="RewardBench filtered JSONL/Parquet, the source pairs (required)")
+    p.add_argument("--out", "-o", required=True, metavar="OUT", help="output JSONL (required)")
+    p.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="seed of the source draw and the variants (default: 0)")
+    p.add_argument("--per-group", type=int, default=40, metavar="N",
+                   help="source pairs per kind: math, code, unsafe, ... (default: 40)")
+    p.add_argument("--n-fewshot", type=int, default=80, metavar="N",
+                   help="sources whose variants form the few-shot pool (default: 80)")
+    p.add_argument("--max-chars", type=int, default=1400, metavar="N",
+                   help="longest source pair, prompt + chosen + rejected characters (default: 1400)")
 
 
 def cmd_build_preferencehack(args: argparse.Namespace) -> int:

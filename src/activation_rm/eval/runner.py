@@ -105,8 +105,11 @@ def repair_tail(path: Path) -> None:
 
 
 def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConfig, out_dir: str | os.PathLike,
-             log: Callable[[str], None] = print) -> Path:
-    """Evaluate and write ``items.jsonl`` and ``fits.jsonl`` under ``out_dir``; returns the items path."""
+             log: Callable[[str], None] = print,
+             progress: Callable[[int, int], None] | None = None) -> Path:
+    """Evaluate and write ``items.jsonl`` and ``fits.jsonl`` under ``out_dir``; returns the items path.
+    ``progress(judged, skipped)`` hears of the evaluation pairs (per seed) as every method has judged them, and of
+    those an earlier run had finished."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     suffix = f"-{config.shard}" if config.shard else ""
@@ -130,6 +133,8 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
             groups: list[MethodGroup] = build_groups(config.methods, config.settings.ablations)
             missing = [r for r in records if any((spec.name, seed, m, r.key) not in done
                                                  for g in groups for m in g.names)]
+            if progress is not None:
+                progress(0, len(records) - len(missing))
             if not missing:
                 continue
             log(f"[{time.strftime('%H:%M:%S')}] seed {seed} {spec.name}: {len(missing)} pairs to judge")
@@ -163,6 +168,8 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
                                          "seconds": round(per_pair, 3), **_verdict_fields(verdict)})
                             done.add((spec.name, seed, method, record.key))
                     append_rows(items_path, rows)
+                if progress is not None:
+                    progress(len(chunk), 0)
                 log(f"  [{time.strftime('%H:%M:%S')}] {spec.name} seed {seed}: "
                     f"{min(start + config.chunk, len(missing))}/{len(missing)}")
     return items_path

@@ -4,7 +4,7 @@ model; :mod:`activation_rm.fit.activations` and :mod:`activation_rm.fit.selectio
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from activation_rm.inputs.checks import at_least, check_fields, finite, one_of, positive
@@ -15,23 +15,25 @@ from activation_rm.judge.templates import DEMO_INLINE, DEMO_STYLES
 class ContextConfig:
     """How the averaging contexts are built (MTV-style: few-shot prompts of ``n_shots`` demonstrations)."""
 
-    n_contexts: int = 60
-    n_shots: int = 4
-    #: average the Yes-query and No-query contexts separately, then the two class means with equal weight, so a
-    #: random draw with more contexts of one verdict does not tilt the task vector towards that verdict
-    balance_classes: bool = False
-    #: demonstrations as earlier chat turns ("turns", MTV's) or inline in the query's user message ("inline")
-    demos: str = DEMO_INLINE
-    #: token budget of one context, its demonstrations and query together (None: the template's ``max_length``).
-    #: It bounds the cost of the means on long texts: a context that fits keeps its items whole, else its longest
-    #: items are cut to equal shares of what the others leave. 1152 keeps every context of the accuracy
-    #: benchmark and the bundled criteria whole (their longest is 1080 tokens) and halves a real-length fit
-    context_tokens: int | None = 1152
-    #: contexts per draw of demonstrations: k > 1 draws ``n_shots`` demonstrations once and k different queries
-    #: after them, so on a text backbone the k contexts' shared token prefix runs once and only each query runs
-    #: per context (the means cost about ``(n_shots + k) / (k * (n_shots + 1))`` of k = 1's); fewer distinct
-    #: demonstration sets, the same number of contexts
-    queries_per_demo_set: int = 1
+    n_contexts: int = field(default=60, metadata={"help": "few-shot contexts averaged for the mean activations"})
+    n_shots: int = field(default=4, metadata={"help": "demonstrations per averaging context"})
+    balance_classes: bool = field(default=False, metadata={
+        "help": "class-balanced means: average the Yes-query and No-query contexts separately, then the two class "
+                "means with equal weight, so a random draw with more contexts of one verdict does not tilt the "
+                "task vector towards that verdict"})
+    demos: str = field(default=DEMO_INLINE, metadata={
+        "help": "demonstrations as earlier chat turns ('turns', MTV's) or inline in the query's user message "
+                "('inline')", "choices": DEMO_STYLES})
+    context_tokens: int | None = field(default=1152, metadata={
+        "help": "token budget of one averaging context, demonstrations and query together (None: max_length); a "
+                "context over it has its longest items cut to equal shares of what the others leave. 1152 keeps "
+                "every context of the accuracy benchmark and the bundled criteria whole (the longest is 1080 "
+                "tokens) and halves the cost of a real-length fit"})
+    queries_per_demo_set: int = field(default=1, metadata={
+        "help": "averaging contexts per draw of demonstrations: k > 1 puts k different queries after one draw "
+                "of n_shots demonstrations, whose shared prefix then runs once on a text backbone (the means "
+                "cost about (n_shots + k) / (k * (n_shots + 1)) of k = 1's; fewer distinct demonstration sets, "
+                "as many contexts)"})
 
     def __post_init__(self) -> None:
         check_fields(self, [
@@ -62,16 +64,27 @@ class SelectionConfig:
     """REINFORCE settings. The paper's (MTV's) procedure is ``SelectionConfig.paper()``; the defaults depart from
     it where it measured better (``docs/method.md``)."""
 
-    steps: int = 150
-    masks_per_step: int = 16
-    lr: float = 0.1
-    init_logit: float = -1.0
-    zscore: bool = True
-    final_samples: int = 6
-    loss: str = "pair"
-    final_rule: str = "loss"
-    #: share of the few-shot examples held out to choose the final mask (0: judge the candidates on the training set)
-    held_out_fraction: float = 0.0
+    steps: int = field(default=150, metadata={"help": "REINFORCE steps of the head selection"})
+    masks_per_step: int = field(default=16, metadata={"help": "head masks sampled per REINFORCE step"})
+    lr: float = field(default=0.1, metadata={"help": "Adam learning rate of the heads' inclusion logits"})
+    init_logit: float = field(default=-1.0, metadata={"help": "initial inclusion logit of every head"})
+    zscore: bool = field(default=True, metadata={
+        "help": "scale each step's loss advantages by their standard deviation (z-scores) before the policy "
+                "gradient"})
+    final_samples: int = field(default=6, metadata={"help": "masks drawn from the learnt probabilities to pick "
+                                                             "the final one from"})
+    loss: str = field(default="pair", metadata={
+        "help": "REINFORCE loss per mask: 'vocab', cross-entropy of the correct verdict over the whole vocabulary "
+                "(the paper's); 'verdicts', cross-entropy over the two verdict tokens only; 'pair', a "
+                "Bradley-Terry loss on a (positive, negative) pair of queries, which rewards ranking only",
+        "choices": LOSSES})
+    final_rule: str = field(default="loss", metadata={
+        "help": "how the final mask is picked among the final samples: 'accuracy' on the judged queries (the "
+                "paper's) or the selection 'loss' itself (smooth: it still ranks masks on a handful of items)",
+        "choices": FINAL_RULES})
+    held_out_fraction: float = field(default=0.0, metadata={
+        "help": "share of the few-shot examples held out to choose the final mask (0: judge the candidates on the "
+                "training set)"})
 
     def __post_init__(self) -> None:
         check_fields(self, [

@@ -58,18 +58,21 @@ class JudgeTemplate:
     """The wording of the judge query. Stored in artifacts so scoring uses exactly what fitting used."""
 
     criterion: str
-    mode: str = POINTWISE
+    mode: str = field(default=POINTWISE, metadata={
+        "help": "pointwise: score one response (examples {prompt, response, label}); pairwise: prefer one of two "
+                "(examples {prompt, chosen, rejected})", "choices": MODES})
     system: str | None = None
-    max_length: int = 2048
+    max_length: int = field(default=2048, metadata={"help": "token limit per judge query (longer responses are "
+                                                             "truncated inside the response)"})
     pointwise_question: str = "Does the response meet the criterion? Answer Yes or No."
     pairwise_question: str = "Which response better meets the criterion? Answer A or B."
     pointwise_verdicts: tuple[str, str] = ("Yes", "No")
     pairwise_verdicts: tuple[str, str] = ("A", "B")
-    #: where the criterion goes: after plainly labelled question and response(s), right before the question
-    #: ("compact", the default), before the prompt ("criterion_first", the layout of artifacts from 0.1), or after
-    #: a bracketed body ("criterion_last"). With the criterion last, queries for several criteria share everything
-    #: up to the criterion (one KV cache).
-    layout: str = COMPACT
+    layout: str = field(default=COMPACT, metadata={
+        "help": "judge query layout: the criterion after plainly labelled question and response(s), right before "
+                "the question ('compact'), before the prompt ('criterion_first', the layout of artifacts from "
+                "0.1), or after a bracketed body ('criterion_last'; queries for several criteria then share "
+                "everything up to the criterion, one KV cache)", "choices": LAYOUTS})
 
     def __post_init__(self) -> None:
         check_fields(self, [

@@ -55,8 +55,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="artifact directories to serve, as PATH or NAME=PATH (NAME is the criterion's name in "
                              "requests; default: the directory name). All must share one backbone; pairwise "
                              "artifacts are served on /compare only.")
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
-    parser.add_argument("--port", type=port_number, default=5000, help="TCP port, 1-65535 (default 5000)")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1, loopback only)")
+    parser.add_argument("--port", type=port_number, default=5000, metavar="PORT", help="TCP port, 1-65535 (default: 5000)")
     parser.add_argument("--token", default=None,
                         help="require 'Authorization: Bearer TOKEN' on every path but /health, checked before the "
                              "body is read (default: $ACTIVATION_RM_TOKEN; unset: no auth)")
@@ -66,56 +66,67 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                              "against DNS rebinding")
     parser.add_argument("--request-timeout", type=_timeout, default=300.0, metavar="SECONDS",
                         help="answer 504 to a request not scored within SECONDS, queueing included, and drop its "
-                             "remaining work (default 300; 0: no limit)")
+                             "remaining work; 0: no limit (default: 300)")
     parser.add_argument("--read-timeout", type=_seconds, default=30.0, metavar="SECONDS",
                         help="answer 408 and close the connection when a request body has not fully arrived "
-                             "SECONDS after the request began (default 30)")
+                             "SECONDS after the request began (default: 30)")
     parser.add_argument("--limit-concurrency", type=_positive_int, default=1024, metavar="N",
                         help="most open connections and requests at once; beyond it new requests get 503 "
-                             "(default 1024)")
+                             "(default: 1024)")
     parser.add_argument("--micro-batch-tokens", type=_positive_int, default=None, metavar="N",
                         help="most (estimated) tokens in one model call: larger requests are split and take turns "
                              "with the others; an item larger than N runs alone (default: 2048 on a CPU, 8192 on "
                              "a GPU)")
-    parser.add_argument("--max-batch-size", type=int, default=64, help="items per dynamic batch (default 64)")
+    parser.add_argument("--max-batch-size", type=int, default=64, metavar="N", help="items per dynamic batch (default: 64)")
     parser.add_argument("--max-wait-ms", type=float, default=5.0,
-                        help="how long an open batch waits for more requests (default 5 ms)")
-    parser.add_argument("--no-batching", action="store_true", help="score every request on its own")
-    parser.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="request body limit (8 MiB)")
-    parser.add_argument("--max-items", type=int, default=512, help="items per request (default 512)")
-    parser.add_argument("--max-chars", type=int, default=65536, help="characters per prompt or response")
+                        metavar="MS",
+                        help="milliseconds an open batch waits for more requests (default: 5)")
+    parser.add_argument("--no-batching", action="store_true", help="score every request on its own (default: off, dynamic batching)")
+    parser.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, metavar="BYTES",
+                        help="request body limit in bytes (default: 8388608, 8 MiB)")
+    parser.add_argument("--max-items", type=int, default=512, metavar="N", help="items per request (default: 512)")
+    parser.add_argument("--max-chars", type=int, default=65536, metavar="N",
+                        help="characters per prompt or response (default: 65536)")
     parser.add_argument("--reward-criteria", nargs="+", default=None,
+                        metavar="NAME",
                         help="criteria averaged into /get_reward's reward (default: all served)")
     parser.add_argument("--strip-token", action="append", default=None,
-                        help="extra special-token string to strip when splitting /get_reward queries (repeatable)")
+                        metavar="TEXT",
+                        help="extra special-token string to strip when splitting /get_reward queries (repeatable; "
+                             "default: the tokenizer's own special tokens only)")
     parser.add_argument("--image-root", default=None, metavar="DIR",
                         help="allow requests to name local image files, only under DIR (default: no local paths; "
                              "data:image/...;base64 URIs are always accepted)")
     parser.add_argument("--allow-network", action="store_true",
-                        help="allow http(s) image URLs in requests (the server fetches them)")
-    parser.add_argument("--max-images", type=int, default=16, help="images per item (default 16)")
+                        help="allow http(s) image URLs in requests, which the server fetches (default: off)")
+    parser.add_argument("--max-images", type=int, default=16, metavar="N", help="images per item (default: 16)")
     parser.add_argument("--no-fuse", action="store_true",
-                        help="score several criteria one pass each instead of in one fused pass")
+                        help="score several criteria one pass each instead of in one fused pass (default: off, fused)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (default: torch's choice; 1 helps on a crowded CPU)")
-    parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+                        metavar="N",
+                        help="torch CPU threads; 1 helps on a crowded CPU (default: torch's choice)")
+    parser.add_argument("--log-level", default="info", metavar="LEVEL", help="uvicorn log level (default: info)")
     ray = parser.add_argument_group("Ray Serve")
-    ray.add_argument("--ray", action="store_true", help="serve with Ray Serve replicas instead of one uvicorn process")
-    ray.add_argument("--replicas", type=int, default=1, help="Ray Serve replicas (each loads the backbone once)")
-    ray.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs reserved per replica")
-    ray.add_argument("--replica-gpus", type=float, default=0.0, help="GPUs per replica (1 on a GPU cluster)")
-    ray.add_argument("--ray-address", default=None, help="Ray cluster address (default: $RAY_ADDRESS or a local one)")
+    ray.add_argument("--ray", action="store_true", help="serve with Ray Serve replicas instead of one uvicorn process (default: off)")
+    ray.add_argument("--replicas", type=int, default=1, metavar="N",
+                     help="Ray Serve replicas, each loading the backbone once (default: 1)")
+    ray.add_argument("--replica-cpus", type=float, default=1.0, metavar="NUM", help="CPUs reserved per replica (default: 1.0)")
+    ray.add_argument("--replica-gpus", type=float, default=0.0, metavar="NUM",
+                     help="GPUs per replica, 1 on a GPU cluster (default: 0.0)")
+    ray.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                     help="Ray cluster address (default: $RAY_ADDRESS or a local one)")
 
 
 def add_ray_score_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Ray Data (score only)")
     group.add_argument("--ray", action="store_true",
                        help="score a large JSONL or Parquet file with Ray Data; --output is then a directory of "
-                            "JSONL (or Parquet, if it ends in .parquet) shards")
-    group.add_argument("--workers", type=int, default=2, help="Ray Data scoring actors (default 2)")
-    group.add_argument("--worker-cpus", type=float, default=1.0, help="CPUs per actor")
-    group.add_argument("--worker-gpus", type=float, default=0.0, help="GPUs per actor")
-    group.add_argument("--ray-address", default=None, help="Ray cluster address (default: $RAY_ADDRESS or local)")
+                            "JSONL (or Parquet, if it ends in .parquet) shards (default: off)")
+    group.add_argument("--workers", type=int, default=2, metavar="N", help="Ray Data scoring actors (default: 2)")
+    group.add_argument("--worker-cpus", type=float, default=1.0, metavar="NUM", help="CPUs per actor (default: 1.0)")
+    group.add_argument("--worker-gpus", type=float, default=0.0, metavar="NUM", help="GPUs per actor (default: 0.0)")
+    group.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                       help="Ray cluster address (default: $RAY_ADDRESS or a local one)")
 
 
 def backbone_kwargs(args: argparse.Namespace) -> dict[str, Any]:
