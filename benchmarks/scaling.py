@@ -10,6 +10,11 @@ seeds each point has. A method missing from a run is left out of that run's poin
     python benchmarks/scaling.py --task "3 biases" --out docs/img/scaling-strict.png \\
         --run SmolLM2-135M=0.135=results/accuracy-test \\
         --run Qwen2.5-Coder-0.5B=0.494=results/scale/qwen0.5b-test-strict
+
+``--versus LABEL:METHOD LABEL:METHOD`` compares two (backbone, method) cells on the same evaluated pairs (each
+pair's correctness averaged over the seeds that method has, the task's biases concatenated) with the paired test
+of the accuracy benchmark: e.g. ``--versus Qwen2.5-Coder-0.5B:default Qwen2.5-Coder-1.5B:zeroshot`` asks whether
+a steered 0.5B judge beats the unsteered 1.5B one.
 """
 
 from __future__ import annotations
@@ -60,6 +65,60 @@ def points(runs: Sequence[Run], task: str, tag: str = "test", n_fit: int = 10) -
     return out
 
 
+BIASES = ("length", "format", "positivity")
+
+
+def component_tasks(task: str) -> list[str]:
+    """The tasks a pooled task averages ("nat: 3 biases" -> nat-length, nat-format, nat-positivity)."""
+    if task.endswith("3 biases"):
+        prefix = task[:-len("3 biases")].rstrip(": ")
+        return [f"{prefix}-{b}" if prefix else b for b in BIASES]
+    return [task]
+
+
+def pair_correctness(run: Run, method: str, task: str, tag: str = "test", n_fit: int = 10) -> tuple[list[float], int]:
+    """Per evaluated pair of ``task`` (its biases concatenated), the correctness of ``method`` averaged over its
+    seeds in the run's rows (the first folder that has the method), and the number of seeds."""
+    for folder in run.folders:
+        if not (folder / "rows.jsonl").exists():
+            continue
+        rows = [json.loads(line) for line in (folder / "rows.jsonl").read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+        rows = [r for r in rows if r["method"] == method and r["tag"] == tag and r["n_fit"] == n_fit
+                and r["noise"] == 0.0]
+        per_task = {}
+        for name in component_tasks(task):
+            mine = [r["correct"] for r in rows if r["task"] == name]
+            if mine:
+                per_task[name] = ([sum(c) / len(mine) for c in zip(*mine)], len(mine))
+        if len(per_task) == len(component_tasks(task)):
+            values = [v for name in component_tasks(task) for v in per_task[name][0]]
+            return values, min(n for _, n in per_task.values())
+    raise SystemExit(f"{run.label}: no rows of {method} for every part of {task!r} in {', '.join(map(str, run.folders))}")
+
+
+def versus(runs: Sequence[Run], a: str, b: str, task: str, tag: str = "test") -> str:
+    """One line: the paired difference of two LABEL:METHOD cells on the same pairs."""
+    from activation_rm.eval.stats import paired_test
+
+    by_label = {r.label: r for r in runs}
+    cells = []
+    for spec in (a, b):
+        label, _, method = spec.rpartition(":")
+        if label not in by_label:
+            raise SystemExit(f"--versus {spec}: no --run labelled {label!r}")
+        cells.append((spec, *pair_correctness(by_label[label], method, task, tag)))
+    (name_a, values_a, seeds_a), (name_b, values_b, seeds_b) = cells
+    if len(values_a) != len(values_b):
+        raise SystemExit(f"--versus: {name_a} has {len(values_a)} pairs, {name_b} {len(values_b)}")
+    test = paired_test(values_a, values_b)
+    mean_a, mean_b = 100 * sum(values_a) / len(values_a), 100 * sum(values_b) / len(values_b)
+    return (f"{name_a} ({seeds_a} seed{'s' * (seeds_a > 1)}) {mean_a:.1f}% vs {name_b} ({seeds_b} seed"
+            f"{'s' * (seeds_b > 1)}) {mean_b:.1f}% on the same {len(values_a)} pairs of {task}: "
+            f"{100 * test.diff:+.1f} points, 95% CI [{100 * test.low:+.1f}, {100 * test.high:+.1f}], "
+            f"sign test p = {test.p_value:.2g}")
+
+
 def markdown(table: dict[str, list[dict]], runs: Sequence[Run]) -> str:
     header = "| method | " + " | ".join(f"{r.label} ({r.billions:g}B)" for r in runs) + " |"
     lines = [header, "|---" * (len(runs) + 1) + "|"]
@@ -104,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--task", default="3 biases")
     parser.add_argument("--tag", default="test")
     parser.add_argument("--out", type=Path, help="PNG to write")
+    parser.add_argument("--versus", nargs=2, metavar=("LABEL:METHOD", "LABEL:METHOD"),
+                        help="paired test of two (backbone, method) cells on the same pairs")
     args = parser.parse_args(argv)
     missing = [f"{f / 'summary.json'}" for r in args.runs for f in r.folders if not (f / "summary.json").exists()]
     if missing:
@@ -113,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(markdown(table, args.runs))
     if args.out:
         plot(table, args.task, args.out)
+    if args.versus:
+        print(versus(args.runs, *args.versus, args.task, args.tag))
     return 0
 
 

@@ -40,3 +40,26 @@ def test_a_missing_summary_is_exit_2_naming_it(tmp_path, capsys):
     assert str(tmp_path / "nope" / "summary.json") in capsys.readouterr().err
     with pytest.raises(SystemExit):
         scaling.main(["--run", "no-equals-signs"])
+
+
+def _rows(folder: Path, method: str, per_task: dict[str, list[list[float]]]) -> None:
+    """rows.jsonl lines as benchmarks/accuracy.py appends them: one per (task, seed, method)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "rows.jsonl").open("a") as f:
+        for task, seeds in per_task.items():
+            for seed, correct in enumerate(seeds):
+                f.write(json.dumps({"tag": "test", "task": task, "seed": seed, "n_fit": 10, "noise": 0.0,
+                                    "method": method, "correct": correct}) + "\n")
+
+
+def test_versus_pairs_two_backbones_on_the_same_pairs(tmp_path):
+    small, big = tmp_path / "small", tmp_path / "big"
+    parts = ["nat-length", "nat-format", "nat-positivity"]
+    _rows(small, "default", {t: [[1.0, 1.0], [1.0, 0.0]] for t in parts})  # two seeds: per pair 1.0 and 0.5
+    _rows(big, "zeroshot", {t: [[0.0, 0.0]] for t in parts})
+    runs = [scaling.Run.parse(f"S=0.5={small}"), scaling.Run.parse(f"B=1.5={big}")]
+    line = scaling.versus(runs, "S:default", "B:zeroshot", TASK)
+    assert line.startswith("S:default (2 seeds) 75.0% vs B:zeroshot (1 seed) 0.0% on the same 6 pairs")
+    assert "+75.0 points" in line and "sign test p = 0.031" in line  # 6 wins, 0 losses: 2 * 0.5**6
+    with pytest.raises(SystemExit, match="no rows of sav"):
+        scaling.versus(runs, "S:sav", "B:zeroshot", TASK)
