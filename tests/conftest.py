@@ -26,6 +26,15 @@ def artifact(model_dir, tmp_path_factory):
     return fit_artifact(model_dir, tmp_path_factory.mktemp("fit") / "arm")
 
 
+@pytest.fixture(scope="module", params=["qwen2_vl", "qwen2_5_vl", "llava_onevision", "idefics3", "gemma3"])
+def vision_backbone(request):
+    """Each tiny random vision-language backbone of ``tiny_vision.FAMILIES`` in turn (one per test module)."""
+    from tiny_vision import FAMILIES, tiny_vision_backbone
+
+    assert request.param in FAMILIES
+    return tiny_vision_backbone(request.param)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> str:
     if not os.path.isdir(SHARED):

@@ -113,3 +113,71 @@ class UvicornThread:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+# ------------------------------------------------------------------------------- serving with images
+#: judge inputs for the vision server tests: items with one and two images, a text-only item, and a long one
+VISION_PROMPTS = ["Describe the image.", "Compare the two images.", "What is two plus two?", "Describe it."]
+VISION_RESPONSES = ["A red square.", "Both are noise.", "Four.", "The quick brown fox jumps over the lazy dog. " * 2]
+
+
+@functools.cache
+def vision_models():
+    """Three reward models on one tiny Qwen2-VL (seeded random means: the serving path is under test, not the
+    judge): pointwise ``faithful`` and ``short``, pairwise ``prefer``."""
+    from tiny import random_rm
+    from tiny_vision import tiny_vision_backbone
+
+    from activation_rm.scoring.engine import ModelSet
+
+    backbone = tiny_vision_backbone("qwen2_vl")
+    return ModelSet({"faithful": random_rm(backbone, "The caption mentions only what is in the image.", 1,
+                                           density=0.4),
+                     "short": random_rm(backbone, "The caption is short.", 2, density=0.4),
+                     "prefer": random_rm(backbone, "The better caption.", 3, density=0.4, mode="pairwise")})
+
+
+def image_root(base: Path) -> Path:
+    """An image root under ``base`` with three PNGs (one in a sub-folder), a text file, a truncated PNG, and outside
+    it a 'secret' image and a symbolic link to it from inside."""
+    from tiny_vision import make_image
+
+    images = base / "images"
+    (images / "sub").mkdir(parents=True)
+    make_image(40, 60, 1).save(images / "a.png")
+    make_image(70, 30, 2).save(images / "sub" / "b.png")
+    make_image(30, 30, 3).save(images / "c.png")
+    (images / "notes.txt").write_text("not an image", encoding="utf-8")
+    (images / "truncated.png").write_bytes((images / "a.png").read_bytes()[:60])
+    make_image(20, 20, 9).save(base / "secret.png")
+    (images / "link.png").symlink_to(base / "secret.png")
+    return images
+
+
+def data_uri(image, fmt: str = "PNG") -> str:
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def vision_request(root: Path):
+    """Image references for :data:`VISION_PROMPTS` (paths relative, in a sub-folder and absolute under ``root``, a
+    data URI, a text-only item) and the same images as PIL images."""
+    from tiny_vision import make_image
+
+    refs = [["a.png"], ["sub/b.png", data_uri(make_image(30, 30, 3))], None, [str(root / "c.png")]]
+    pil = [(make_image(40, 60, 1),), (make_image(70, 30, 2), make_image(30, 30, 3)), None, (make_image(30, 30, 3),)]
+    return refs, pil
+
+
+def image_app(models, root=None, allow_network: bool = False, **config):
+    """The app with an image policy (``root``: the ``--image-root``)."""
+    from activation_rm.serve.app import create_app
+    from activation_rm.serve.config import ServerConfig
+    from activation_rm.serve.images import ImagePolicy
+
+    return create_app(models, ServerConfig(images=ImagePolicy(root=str(root) if root else None,
+                                                              allow_network=allow_network), **config))

@@ -1,3 +1,5 @@
+"""activation_rm.fit.activations: the averaging contexts and the mean head activations written into the heads."""
+
 import os
 import random
 import warnings
@@ -5,6 +7,7 @@ import warnings
 import pytest
 import torch
 from tiny import tiny_backbone
+from tiny_vision import mixed_items, vision_encoder
 
 from activation_rm.fit.activations import ContextAverage, ContextConfig, build_contexts, mean_head_activations
 from activation_rm.forward.batching import last_token_logits
@@ -113,3 +116,25 @@ def test_one_query_per_demonstration_set_keeps_the_contexts():
         assert context == encoder.encode_with_demos(demos, items[chosen[-1]][0], style=DEMO_INLINE).ids
     with pytest.raises(ValueError, match="queries_per_demo_set must be at least 1"):
         ContextConfig(queries_per_demo_set=0)
+
+
+def test_mean_activations_on_a_vlm_streamed_in_passes_equal_all_at_once(vision_backbone, monkeypatch):
+    """Contexts with images run a few at a time; their means equal one pass over all of them."""
+    import activation_rm.fit.activations as activations
+    from activation_rm.fit.activations import encode_contexts
+
+    backbone = vision_backbone
+    encoder = vision_encoder(backbone, max_length=1024)
+    items = [(item, i % 2) for i, item in enumerate(mixed_items())]
+    config = ContextConfig(n_contexts=5, n_shots=2)
+    calls = []
+    record = activations.record_heads
+    monkeypatch.setattr(activations, "CONTEXTS_PER_PASS", 2)
+    monkeypatch.setattr(activations, "record_heads", lambda b, seqs, *a, **k: calls.append(len(seqs)) or record(
+        b, seqs, *a, **k))
+    streamed = mean_head_activations(backbone, encoder, items, config, seed=4)
+    assert len(calls) >= 2 and max(calls) <= 3  # contexts with images ran a few at a time
+    contexts, _ = encode_contexts(encoder, items, config, seed=4)
+    assert sum(q.has_images for q in contexts) >= 4  # demonstrations bring their images into the context
+    every = last_token_logits(backbone, contexts, record=True).heads
+    torch.testing.assert_close(streamed, every.mean(0), rtol=1e-5, atol=1e-6)

@@ -1,4 +1,8 @@
+"""activation_rm.model.backbone: the family table (text and vision-language), head geometry, fingerprints, frozen
+weights and the safe loader."""
+
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -21,12 +25,69 @@ FAMILY_CASES = {"llama": (4, 16), "qwen2": (4, 16), "gemma": (4, 24), "gpt2": (4
                 "mistral": (4, 16), "qwen3": (4, 20), "phi3": (4, 16), "gemma2": (4, 24)}
 
 
-@pytest.mark.parametrize("family", sorted(FAMILY_CASES))
+def _tiny_vlm_from_config(model_type: str) -> torch.nn.Module:
+    """Random models of every vision-language family in the table, built from small configs."""
+    import transformers as tf
+
+    text = dict(vocab_size=420, hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+                num_key_value_heads=2, max_position_embeddings=512)
+    siglip = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2, image_size=28,
+                  patch_size=14)
+    if model_type == "qwen2_vl":
+        config = tf.Qwen2VLConfig(text_config=dict(text, rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]}),
+                                  vision_config=dict(depth=2, embed_dim=32, hidden_size=64, num_heads=2))
+        return tf.Qwen2VLForConditionalGeneration(config)
+    if model_type == "qwen2_5_vl":
+        config = tf.Qwen2_5_VLConfig(
+            text_config=dict(text, rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]}),
+            vision_config=dict(depth=2, hidden_size=32, out_hidden_size=64, intermediate_size=48, num_heads=2,
+                               fullatt_block_indexes=[1]))
+        return tf.Qwen2_5_VLForConditionalGeneration(config)
+    if model_type == "llava_onevision":
+        config = tf.LlavaOnevisionConfig(text_config=dict(text, model_type="qwen2"),
+                                         vision_config=dict(siglip, model_type="siglip_vision_model"))
+        return tf.LlavaOnevisionForConditionalGeneration(config)
+    if model_type == "idefics3":
+        return tf.Idefics3ForConditionalGeneration(tf.Idefics3Config(text_config=dict(text, model_type="llama"),
+                                                                     vision_config=siglip, scale_factor=1))
+    if model_type == "smolvlm":
+        return tf.SmolVLMForConditionalGeneration(tf.SmolVLMConfig(text_config=dict(text, model_type="llama"),
+                                                                   vision_config=siglip, scale_factor=1))
+    if model_type == "gemma3":
+        config = tf.Gemma3Config(text_config=dict(text, head_dim=16), vision_config=siglip, mm_tokens_per_image=4)
+        return tf.Gemma3ForConditionalGeneration(config)
+    raise ValueError(model_type)
+
+
+VISION_MODEL_TYPES = ["qwen2_vl", "qwen2_5_vl", "llava_onevision", "idefics3", "smolvlm", "gemma3"]
+
+
+@pytest.mark.parametrize("family", [*sorted(FAMILY_CASES), *VISION_MODEL_TYPES])
 def test_head_geometry_and_projections(family):
-    backbone = tiny_backbone(family)
-    assert (backbone.num_heads, backbone.head_dim) == FAMILY_CASES[family]
-    assert backbone.num_layers == 3
-    assert backbone.model.config.model_type in FAMILIES
+    """Every family in the table: one hooked output projection per language-model layer, with the heads' width
+    as input; on vision-language models none of the vision tower's projections."""
+    if family in FAMILY_CASES:
+        backbone = tiny_backbone(family)
+        model, model_type = backbone.model, backbone.model.config.model_type
+        assert (backbone.num_heads, backbone.head_dim) == FAMILY_CASES[family]
+        assert backbone.num_layers == 3
+    else:
+        model, model_type = _tiny_vlm_from_config(family), family
+        assert model.config.model_type == model_type
+    assert model_type in FAMILIES
+    projections = find_output_projections(model, model_type)
+    names = {id(module): name for name, module in model.named_modules()}
+    hooked = [names[id(p)] for p in projections]
+    assert len(hooked) == len(set(hooked)) == model.config.get_text_config().num_hidden_layers == 3
+    assert [int(re.search(r"\.(\d+)\.", n).group(1)) for n in hooked] == [0, 1, 2]  # in layer order
+    heads, head_dim = head_geometry(model.config.get_text_config())
+    assert all(heads * head_dim in tuple(p.weight.shape) for p in projections)
+    vision_attention = [n for n in names.values() if re.search(r"(visual|vision)", n) and n.endswith("proj")]
+    if family in VISION_MODEL_TYPES:
+        assert all(re.search(r"(language_model|text_model)\.layers\.\d+\.self_attn\.o_proj$", n)
+                   for n in hooked), hooked
+        assert vision_attention, "the vision tower has projections of its own that must stay unhooked"
+    assert not set(hooked) & set(vision_attention)
 
 
 def test_gemma_head_dim_is_not_hidden_over_heads():

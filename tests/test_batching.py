@@ -1,13 +1,22 @@
+"""activation_rm.forward.batching: planning and padding batches, the batched last-token pass (text and
+vision-language backbones alike), the shared-prefix paths and out-of-memory splitting."""
+
 import pytest
 import torch
 from tiny import VOCAB, tiny_backbone
+from tiny_vision import FAMILIES as VISION_FAMILIES
+from tiny_vision import mixed_items, tiny_vision_backbone, vision_encoder
 
 from activation_rm.forward.batching import (
+    encode_prefix,
     last_token_logits,
+    last_token_logits_from_prefix,
     last_token_logits_shared_prefix,
     pad_batch,
     plan_batches,
 )
+from activation_rm.judge.templates import JudgeItem
+from activation_rm.judge.vision import MROPE_FAMILIES
 from activation_rm.model.heads import Steering
 
 
@@ -31,21 +40,38 @@ def test_pad_batch_sides():
     assert ids.tolist() == [[7, 8], [9, 0]] and mask.tolist() == [[1, 1], [1, 0]]
 
 
-@pytest.mark.parametrize("family", ["llama", "qwen2", "gemma", "gpt2"])
+def _queries_of_many_lengths(family):
+    """A backbone, queries of different lengths and the ids to read: token ids on a text model; on a
+    vision-language one, encoded judge items with different image sizes and counts and a text-only item."""
+    if family in VISION_FAMILIES:
+        backbone = tiny_vision_backbone(family)
+        encoder = vision_encoder(backbone)
+        queries, _ = encoder.encode_many(mixed_items())
+        assert len({len(q) for q in queries}) == len(queries)
+        assert [q.has_images for q in queries] == [True, False, True, True]
+        return backbone, queries, encoder.verdict_ids
+    return tiny_backbone(family), _seqs([9, 23, 4, 15, 31]), [10, 11, 12]
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gemma", "gpt2", *VISION_FAMILIES])
 def test_scores_do_not_depend_on_batch_size_or_padding_side(family):
-    backbone = tiny_backbone(family)
-    seqs = _seqs([9, 23, 4, 15, 31])
-    mask = torch.zeros(backbone.num_layers, backbone.num_heads, dtype=torch.bool)
-    mask[1, 0] = mask[2, 3] = True
-    steering = Steering(mask, torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim))
-    read = [10, 11, 12]
-    single = torch.cat([last_token_logits(backbone, [s], read_ids=read, steering=steering).logits for s in seqs])
-    left = last_token_logits(backbone, seqs, read_ids=read, steering=steering, padding_side="left").logits
-    right = last_token_logits(backbone, seqs, read_ids=read, steering=steering, padding_side="right").logits
-    small = last_token_logits(backbone, seqs, read_ids=read, steering=steering, max_batch_size=2).logits
-    torch.testing.assert_close(left, single, rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(right, single, rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(small, single, rtol=1e-4, atol=1e-5)
+    """Batched, padded on either side (vision-language backbones always pad right) or in batches of two, each
+    query's logits and recorded heads equal running it alone, with and without steering."""
+    backbone, queries, read = _queries_of_many_lengths(family)
+    generator = torch.Generator().manual_seed(0)
+    mask = torch.rand(backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
+    values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
+    results = []
+    for steering in (None, Steering(mask, values)):
+        alone = [last_token_logits(backbone, [q], read_ids=read, steering=steering, record=True) for q in queries]
+        single = torch.cat([out.logits for out in alone])
+        single_heads = torch.cat([out.heads for out in alone])
+        results.append(single)
+        for options in ({"padding_side": "left"}, {"padding_side": "right"}, {"max_batch_size": 2}):
+            batched = last_token_logits(backbone, queries, read_ids=read, steering=steering, record=True, **options)
+            torch.testing.assert_close(batched.logits, single, rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(batched.heads, single_heads, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(results[0], results[1])  # the replacement reaches the logits
 
 
 @pytest.mark.parametrize("family", ["llama", "qwen2", "gemma", "gpt2", "gpt_neox"])
@@ -90,3 +116,45 @@ def test_oom_splits_and_retries(monkeypatch, caplog):
     expected = last_token_logits(backbone, seqs, read_ids=[3])
     torch.testing.assert_close(out.logits, expected.logits, rtol=1e-4, atol=1e-5)
     assert calls[0] == 4 and "splitting" in caplog.text
+
+
+# ------------------------------------------------------------------------------- vision-language backbones
+def test_shared_prefix_path_equals_full_forward_passes(vision_backbone):
+    """The REINFORCE path: the prefix (images included) encoded once, the last token run per mask, with the
+    M-RoPE position of that token from the model's rope index on Qwen2-VL."""
+    from activation_rm.fit.selection import MaskScorer
+
+    backbone = vision_backbone
+    full_passes = MaskScorer(backbone, shared_prefix=False)
+    encoder = vision_encoder(backbone)
+    generator = torch.Generator().manual_seed(2)
+    masks = torch.rand(5, backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
+    values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
+    compressed = []
+    for item in mixed_items():
+        query = encoder.encode(item)
+        prefix = encode_prefix(backbone, query)
+        assert (prefix.position is not None) == (backbone.model.config.model_type in MROPE_FAMILIES and query.has_images)
+        if prefix.position is not None:
+            compressed.append(int(prefix.position.max()) < prefix.length)
+        cached = last_token_logits_from_prefix(backbone, prefix, masks, values, chunk=2)
+        full = full_passes.logits(query, masks, values)
+        torch.testing.assert_close(cached, full, rtol=1e-5, atol=1e-5)  # a 1D position is off by ~2e-4
+    if backbone.model.config.model_type in MROPE_FAMILIES:  # a 2D image grid takes fewer positions than tokens
+        assert any(compressed)
+
+
+def test_text_only_item_on_a_vlm_matches_the_text_path(vision_backbone):
+    """Without images the processor path (right padded, the model's own positions) gives the same logits as the
+    plain text path (left padded, explicit positions) on the same model."""
+    import dataclasses
+
+    backbone = vision_backbone
+    encoder = vision_encoder(backbone)
+    query = encoder.encode(JudgeItem("What is two plus two?", ("Four.",)))
+    assert not query.has_images
+    text_only = dataclasses.replace(backbone, processor=None)
+    assert backbone.multimodal and not text_only.multimodal
+    mm = last_token_logits(backbone, [query], read_ids=encoder.verdict_ids).logits
+    text = last_token_logits(text_only, [query.ids], read_ids=encoder.verdict_ids).logits
+    torch.testing.assert_close(mm, text, rtol=1e-5, atol=1e-5)

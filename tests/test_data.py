@@ -1,3 +1,5 @@
+"""activation_rm.inputs.data: reading few-shot example files, with errors that name the file, line and field."""
+
 import json
 
 import pytest
@@ -179,3 +181,18 @@ def test_fuzzed_files_give_examples_or_errors_naming_every_bad_line(tmp_path, li
         assert str(err).startswith(f"{len(err.problems)} malformed example(s):")
         return
     assert len(examples) == len(filled) and [e.source for e in examples] == [f"{path}:{n}" for n in filled]
+
+
+def test_examples_with_missing_images_name_file_and_line(tmp_path):
+    from tiny_vision import write_caption_examples
+
+    path = write_caption_examples(tmp_path, 3)
+    lines = open(path).read().splitlines()
+    lines[1] = lines[1].replace("img/1.png", "img/nowhere.png")
+    open(path, "w").write("\n".join(lines) + "\n")
+    with pytest.raises(ExampleError, match=r"captions\.jsonl:2: image file not found: .*nowhere\.png"):
+        load_examples(path)
+    examples = load_examples(write_caption_examples(tmp_path, 3))
+    assert examples[0].images == (str(tmp_path / "img" / "0.png"),)
+    assert [e.label for e in examples] == [True, False, True]
+    assert [e.images for e in examples] == [(str(tmp_path / "img" / f"{i}.png"),) for i in range(3)]

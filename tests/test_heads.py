@@ -1,8 +1,13 @@
+"""activation_rm.model.heads: the hooks that record and replace attention heads at the last token, on every text
+family and the vision-language families, against hand-written references."""
+
 import pytest
 import torch
-from tiny import VOCAB, tiny_backbone
+from tiny import VOCAB, hand_steered, tiny_backbone
+from tiny_vision import mixed_items, vision_encoder
 
 from activation_rm.forward.batching import last_token_logits, pad_batch, position_ids_from_mask
+from activation_rm.judge.vision import PER_ITEM_PIXELS
 from activation_rm.model.heads import Steering, head_hooks, last_token_positions
 
 FAMILIES = ["llama", "qwen2", "gemma", "gpt2", "gpt_neox"]
@@ -146,54 +151,24 @@ def _o_projs(model):
     return [layer.self_attn.o_proj for layer in model.model.layers]
 
 
-def _reference(model, seq, heads, head_dim, mask=None, values=None):
-    """(logits at the last token, (layers, heads, head_dim) o_proj inputs there before replacement, the same after)
-    of ``seq`` alone; ``mask`` (layers, heads) and ``values`` (layers, heads, head_dim) say what to replace."""
-    before, after = {}, {}
-
-    def make_hook(layer):
-        def hook(module, args):
-            x = args[0].clone()
-            last = x.shape[1] - 1
-            before[layer] = torch.stack([x[0, last, h * head_dim:(h + 1) * head_dim].clone() for h in range(heads)])
-            if mask is not None:
-                for h in range(heads):
-                    if mask[layer, h]:
-                        x[0, last, h * head_dim:(h + 1) * head_dim] = values[layer, h]
-            after[layer] = torch.stack([x[0, last, h * head_dim:(h + 1) * head_dim].clone() for h in range(heads)])
-            return (x, *args[1:])
-        return hook
-
-    handles = [proj.register_forward_pre_hook(make_hook(i)) for i, proj in enumerate(_o_projs(model))]
-    try:
-        with torch.no_grad():
-            logits = model(input_ids=torch.tensor([list(seq)])).logits[0, -1]
-    finally:
-        for handle in handles:
-            handle.remove()
-    layers = len(handles)
-    return logits, torch.stack([before[i] for i in range(layers)]), torch.stack([after[i] for i in range(layers)])
-
-
 def _references(backbone, seqs, masks=None, values=None):
     """Per-sequence references stacked: masks/values indexed per row (None: unsteered)."""
-    refs = [_reference(backbone.model, seq, backbone.num_heads, backbone.head_dim,
-                       None if masks is None else masks[i], None if values is None else values[i])
+    refs = [hand_steered(backbone.model, seq, backbone.num_heads, backbone.head_dim,
+                         None if masks is None else masks[i], None if values is None else values[i])
             for i, seq in enumerate(seqs)]
     return tuple(torch.stack(part) for part in zip(*refs))
 
 
-def _geometry(backbone):
-    return backbone.num_layers, backbone.num_heads, backbone.head_dim
-
-
-def _parity_seqs(lengths=(5, 12, 8, 3, 10), seed=1):
-    gen = torch.Generator().manual_seed(seed)
-    return [torch.randint(5, VOCAB, (n,), generator=gen).tolist() for n in lengths]
+def _parity_case(family):
+    """The family's tiny backbone, its (layers, heads, head_dim), and five token sequences of different lengths."""
+    backbone = tiny_backbone(family)
+    gen = torch.Generator().manual_seed(1)
+    seqs = [torch.randint(5, VOCAB, (n,), generator=gen).tolist() for n in (5, 12, 8, 3, 10)]
+    return backbone, (backbone.num_layers, backbone.num_heads, backbone.head_dim), seqs
 
 
 def _shared_mask(backbone):
-    layers, heads, _ = _geometry(backbone)
+    layers, heads = backbone.num_layers, backbone.num_heads
     mask = torch.zeros(layers, heads, dtype=torch.bool)
     mask[0, 1] = mask[0, heads - 1] = mask[layers - 1, 0] = mask[layers - 1, 2] = True  # a middle layer untouched
     return mask
@@ -201,9 +176,7 @@ def _shared_mask(backbone):
 
 @pytest.mark.parametrize("family", PARITY_FAMILIES)
 def test_steered_logits_match_a_hand_replaced_reference_shared_mask(family):
-    backbone = tiny_backbone(family)
-    layers, heads, head_dim = _geometry(backbone)
-    seqs = _parity_seqs()
+    backbone, (layers, heads, head_dim), seqs = _parity_case(family)
     mask = _shared_mask(backbone)
     values = torch.randn(layers, heads, head_dim, generator=torch.Generator().manual_seed(2)) * 3
     n = len(seqs)
@@ -245,9 +218,7 @@ def test_steered_logits_match_a_hand_replaced_reference_shared_mask(family):
 @pytest.mark.parametrize("family", PARITY_FAMILIES)
 @pytest.mark.parametrize("kind", ["mask", "values", "both"])
 def test_steered_logits_match_a_hand_replaced_reference_per_sequence(family, kind):
-    backbone = tiny_backbone(family)
-    layers, heads, head_dim = _geometry(backbone)
-    seqs = _parity_seqs()
+    backbone, (layers, heads, head_dim), seqs = _parity_case(family)
     n = len(seqs)
     gen = torch.Generator().manual_seed(3)
     per_masks = torch.rand(n, layers, heads, generator=gen) < 0.4
@@ -273,9 +244,7 @@ def test_steered_logits_match_a_hand_replaced_reference_per_sequence(family, kin
 
 @pytest.mark.parametrize("family", PARITY_FAMILIES)
 def test_all_false_mask_leaves_every_head_untouched(family):
-    backbone = tiny_backbone(family)
-    layers, heads, head_dim = _geometry(backbone)
-    seqs = _parity_seqs()
+    backbone, (layers, heads, head_dim), seqs = _parity_case(family)
     n = len(seqs)
     ref_logits, ref_before, _ = _references(backbone, seqs)
     plain = last_token_logits(backbone, seqs, record=True)
@@ -286,3 +255,67 @@ def test_all_false_mask_leaves_every_head_untouched(family):
                      Steering(torch.zeros(n, layers, heads, dtype=torch.bool), values)):
         out = last_token_logits(backbone, seqs, steering=steering, record=True)
         assert torch.equal(out.logits, plain.logits) and torch.equal(out.heads, plain.heads)
+
+
+# ------------------------------------------------------------------------------- vision-language backbones
+# The hooks sit on the language model's output projections of each family in the table, through the same batched
+# pass: batches there mix image sizes, image counts and text-only items.
+def test_noop_hooks_leave_logits_identical_on_a_vlm(vision_backbone):
+    backbone = vision_backbone
+    queries, _ = vision_encoder(backbone).encode_many(mixed_items())
+    plain = last_token_logits(backbone, queries)
+    recorded = last_token_logits(backbone, queries, record=True)
+    zeros = torch.zeros(backbone.num_layers, backbone.num_heads, dtype=torch.bool)
+    values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim)
+    unsteered = last_token_logits(backbone, queries, steering=Steering(zeros, values))
+    assert torch.equal(plain.logits, recorded.logits)
+    assert torch.equal(plain.logits, unsteered.logits)
+    # and the model's own forward on the processor output, with no hooks installed, agrees at the last token
+    query = queries[2]
+    inputs = {"input_ids": torch.tensor([query.ids]), "attention_mask": torch.ones(1, len(query), dtype=torch.long),
+              **query.pixels}
+    with torch.no_grad():
+        own = backbone.model(**inputs).logits[0, -1]
+    single = last_token_logits(backbone, [query])
+    torch.testing.assert_close(single.logits[0], own, rtol=1e-5, atol=1e-5)
+
+
+def test_recorded_heads_equal_a_manual_split_of_the_projection_input_on_a_vlm(vision_backbone):
+    backbone = vision_backbone
+    items = mixed_items()[:3]
+    if backbone.model.config.model_type in PER_ITEM_PIXELS:  # text-only items run in a pass of their own there
+        items = [item for item in items if item.images]
+    queries, _ = vision_encoder(backbone).encode_many(items)
+    queries.sort(key=len)  # batches are planned by length: keep the batch rows in input order
+    captured: dict[int, torch.Tensor] = {}
+    handles = [proj.register_forward_pre_hook(lambda m, args, layer=layer: captured.__setitem__(layer, args[0]))
+               for layer, proj in enumerate(backbone.out_projs)]
+    try:
+        out = last_token_logits(backbone, queries, record=True)
+    finally:
+        for handle in handles:
+            handle.remove()
+    lengths = torch.tensor([len(q) for q in queries])
+    for layer in range(backbone.num_layers):
+        hidden = captured[layer]  # right-padded batch, last real token at length - 1
+        assert hidden.shape[0] == len(queries)  # one forward pass for the mixed batch
+        manual = hidden[torch.arange(len(queries)), lengths - 1].view(len(queries), backbone.num_heads,
+                                                                      backbone.head_dim)
+        assert torch.equal(out.heads[:, layer], manual)
+
+
+def test_per_sequence_masks_equal_separate_runs_on_a_vlm(vision_backbone):
+    backbone = vision_backbone
+    query = vision_encoder(backbone).encode(mixed_items()[0])
+    generator = torch.Generator().manual_seed(1)
+    masks = torch.rand(3, backbone.num_layers, backbone.num_heads, generator=generator) < 0.5
+    values = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=generator)
+    together = last_token_logits(backbone, [query] * 3, steering=Steering(masks, values)).logits
+    per_row_values = values + torch.randn(3, *values.shape, generator=generator)
+    rows = last_token_logits(backbone, [query] * 3, steering=Steering(masks, per_row_values),
+                             max_batch_size=2).logits  # split into two passes: the rows' values follow them
+    for i in range(3):
+        alone = last_token_logits(backbone, [query], steering=Steering(masks[i], values)).logits
+        torch.testing.assert_close(together[i], alone[0], rtol=1e-5, atol=1e-5)
+        alone = last_token_logits(backbone, [query], steering=Steering(masks[i], per_row_values[i])).logits
+        torch.testing.assert_close(rows[i], alone[0], rtol=1e-5, atol=1e-5)

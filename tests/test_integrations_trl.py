@@ -11,7 +11,16 @@ import tempfile
 import pytest
 import torch
 from integrations_support import mean_of
-from serve_support import PROMPTS, RESPONSES, free_port
+from serve_support import (
+    PROMPTS,
+    RESPONSES,
+    VISION_PROMPTS,
+    VISION_RESPONSES,
+    UvicornThread,
+    free_port,
+    vision_models,
+)
+from tiny import SERVER_EXTRA
 
 from activation_rm.integrations.trl import (
     ActivationRMReward,
@@ -197,3 +206,34 @@ def test_grpo_trainer_logs_criterion_columns_and_skips_unjudgeable(models, setup
     assert {"arm", "arm/short", "arm/honest"} <= set(step1.columns)
     assert step1["arm/short"].isna().tolist() == [False, True, False, False]
     torch.testing.assert_close(step2["arm/honest"].tolist(), setup.rms["honest"].score(prompts, texts))
+
+
+def test_trl_rewards_pass_images_locally_and_to_the_server():
+    """TRL hands images to reward functions as an ``images``/``image`` column or inside conversational prompts; the
+    in-process reward and the remote one (PIL images sent as data URIs over real HTTP) score them like the models."""
+    pytest.importorskip("fastapi", reason=SERVER_EXTRA)
+    from tiny_vision import make_image
+
+    from activation_rm.integrations.trl import example_images
+    from activation_rm.serve.app import create_app
+
+    models = vision_models()
+    images = [make_image(40, 60, 1), make_image(70, 30, 2)]
+    prompts, completions = VISION_PROMPTS[:2], VISION_RESPONSES[:2]
+    want = models.score(prompts, completions, images=[(im,) for im in images])
+    mean = [(a + b) / 2 for a, b in zip(want["faithful"], want["short"])]
+    local = ActivationRMReward(models)
+    torch.testing.assert_close(local(prompts=prompts, completions=completions, images=[[im] for im in images]), mean,
+                               rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(local(prompts=prompts, completions=completions, image=images), mean, rtol=1e-5, atol=1e-6)
+    chat = [[{"role": "user", "content": [{"type": "image", "image": im}, {"type": "text", "text": p}]}]
+            for im, p in zip(images, prompts)]
+    assert example_images(chat, {}) == [(images[0],), (images[1],)]
+    torch.testing.assert_close(local(prompts=chat, completions=completions), mean, rtol=1e-5, atol=1e-6)
+    blind = local(prompts=prompts, completions=completions)
+    assert max(abs(a - b) for a, b in zip(blind, mean)) > 1e-5
+
+    with UvicornThread(create_app(models)) as server:
+        remote = RemoteActivationRMReward(server.url, chunk_size=1)
+        got = asyncio.run(remote(prompts=prompts, completions=completions, image=images))
+    torch.testing.assert_close(got, mean, rtol=1e-5, atol=1e-6)

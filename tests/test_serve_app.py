@@ -19,17 +19,20 @@ from serve_support import (  # noqa: E402
     LOCAL_URL,
     PROMPTS,
     RESPONSES,
+    VISION_PROMPTS,
+    VISION_RESPONSES,
     UvicornThread,
-    free_port,
+    image_app,
+    image_root,
     local_client,
+    vision_models,
+    vision_request,
 )
 
 from activation_rm import __version__  # noqa: E402
-from activation_rm.apps.cli import build_parser, main  # noqa: E402
-from activation_rm.scoring.engine import ModelSet, parse_artifact_spec  # noqa: E402
+from activation_rm.scoring.engine import ModelSet  # noqa: E402
 from activation_rm.serve.app import create_app  # noqa: E402
-from activation_rm.serve.batcher import BatchConfig, DynamicBatcher, ItemCost  # noqa: E402
-from activation_rm.serve.cli import build_server  # noqa: E402
+from activation_rm.serve.batcher import BatchConfig  # noqa: E402
 from activation_rm.serve.config import ServerConfig  # noqa: E402
 from activation_rm.serve.images import ImagePolicy  # noqa: E402
 
@@ -89,14 +92,44 @@ def test_bodies_must_be_json_objects_sent_as_json(models):
     assert client.post("/score", content=b"", headers={"content-type": "application/json"}).status_code == 400
 
 
-def test_score_matches_direct_scoring(models, setup):
-    client = local_client(make_app(models))
-    body = client.post("/score", json={"prompts": PROMPTS, "responses": RESPONSES}).json()
-    assert body["criteria"] == ["short", "honest"]
-    for name, rm in setup.rms.items():
-        torch.testing.assert_close(torch.tensor(body["scores"][name]), torch.tensor(rm.score(PROMPTS, RESPONSES)))
-    only = client.post("/score", json={"prompts": PROMPTS[:1], "responses": RESPONSES[:1], "criteria": ["honest"]})
-    assert list(only.json()["scores"]) == ["honest"]
+@pytest.fixture(scope="module")
+def image_models():
+    return vision_models()
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return image_root(tmp_path_factory.mktemp("serve-app-images"))
+
+
+@pytest.mark.parametrize("kind", ["text", "images"])
+def test_score_matches_direct_scoring(models, image_models, root, kind):
+    """Each criterion's scores equal the reward model's own ``score``; with images (paths, a data URI, a text-only
+    item) on a vision-language backbone, the images reach the model."""
+    if kind == "text":
+        served, prompts, responses, refs, pil = models, PROMPTS, RESPONSES, None, None
+        client = local_client(make_app(models))
+    else:
+        served, prompts, responses = image_models, VISION_PROMPTS, VISION_RESPONSES
+        (refs, pil), client = vision_request(root), local_client(image_app(image_models, root))
+    reply = client.post("/score", json={"prompts": prompts, "responses": responses,
+                                        **({"images": refs} if refs else {})})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["criteria"] == served.pointwise  # every pointwise criterion by default
+    for name in body["criteria"]:
+        direct = served.models[name].score(prompts, responses, **({"images": pil} if pil else {}))
+        torch.testing.assert_close(torch.tensor(body["scores"][name]), torch.tensor(direct), rtol=1e-5, atol=1e-6)
+    first = served.pointwise[-1]
+    only = client.post("/score", json={"prompts": prompts[2:3], "responses": responses[2:3], "criteria": [first]})
+    assert list(only.json()["scores"]) == [first]
+    torch.testing.assert_close(only.json()["scores"][first][0], body["scores"][first][2], rtol=1e-5, atol=1e-6)
+    info = client.get("/info").json()
+    assert info["backbone"]["multimodal"] is (kind == "images")
+    if kind == "images":
+        blind = served.models["faithful"].score(prompts[:1], responses[:1])  # the images do reach the model
+        assert abs(body["scores"]["faithful"][0] - blind[0]) > 1e-5
+        assert info["server"]["images"]["image_root"] == root.name
 
 
 async def _concurrent(app, bodies):
@@ -126,6 +159,44 @@ def test_dynamic_batching_is_exact(models, setup, enabled):
         for name, got in reply.json()["scores"].items():
             alone = [setup.rms[name].score([p], [r])[0] for p, r in zip(body["prompts"], body["responses"])]
             torch.testing.assert_close(torch.tensor(got), torch.tensor(alone), rtol=1e-6, atol=1e-7)
+
+
+async def _concurrent_calls(app, calls):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as client:
+        return await asyncio.gather(*(client.post(path, json=body) for path, body in calls))
+
+
+def test_dynamic_batches_with_images_are_exact(image_models, root):
+    refs, pil = vision_request(root)
+    app = image_app(image_models, root, batching=BatchConfig(max_batch_size=32, max_wait_ms=300))
+    calls = []
+    for i in range(6):
+        j = i % len(VISION_PROMPTS)
+        body = {"prompts": [VISION_PROMPTS[j]], "responses": [VISION_RESPONSES[j] + "!" * i], "images": [refs[j]]}
+        if i % 3 == 0:
+            body["criteria"] = ["short"]
+        calls.append(("/score", body))
+    calls.append(("/compare", {"prompts": VISION_PROMPTS[:2], "responses_a": VISION_RESPONSES[:2],
+                               "responses_b": ["No.", "Yes."], "images": refs[:2]}))
+    replies = asyncio.run(_concurrent_calls(app, calls))
+    assert app.state.batcher.stats.batches < len(calls)
+    for (path, body), reply in zip(calls, replies):
+        assert reply.status_code == 200, reply.text
+        index = VISION_PROMPTS.index(body["prompts"][0])
+        if path == "/score":
+            for name, got in reply.json()["scores"].items():
+                alone = image_models.models[name].score(body["prompts"], body["responses"], images=[pil[index]])
+                torch.testing.assert_close(torch.tensor(got), torch.tensor(alone), rtol=1e-5, atol=1e-6)
+            continue
+        for name, got in reply.json()["comparisons"].items():
+            direct = image_models.models[name].compare(body["prompts"], body["responses_a"], body["responses_b"],
+                                                       images=pil[:2])
+            assert got["preferred"] == direct.preferred
+            torch.testing.assert_close(torch.tensor(got["score_a"]), torch.tensor(direct.score_a), rtol=1e-5,
+                                       atol=1e-6)
+            torch.testing.assert_close(torch.tensor(got["score_b"]), torch.tensor(direct.score_b), rtol=1e-5,
+                                       atol=1e-6)
 
 
 def test_batches_respect_max_batch_size(models):
@@ -254,63 +325,15 @@ def test_get_reward_openrlhf(models, setup):
     assert client.post("/get_reward", json={"query": queries}).json()["field"] == "prompts"
 
 
-def test_serve_command_builds_and_runs_the_app(setup, monkeypatch):
-    args = build_parser().parse_args(["serve", *setup.specs, "--max-items", "3", "--device", "cpu",
-                                      "--dtype", "float32", "--token", "t"])
-    app = build_server(args)
-    client = local_client(app)
-    headers = {"Authorization": "Bearer t"}
-    assert [c["name"] for c in client.get("/info", headers=headers).json()["criteria"]] == ["short", "honest"]
-    assert client.post("/score", json={"prompts": ["a"] * 4, "responses": ["x"] * 4}, headers=headers).status_code == 413
-
-    seen = serve_without_serving(monkeypatch)
-    monkeypatch.setenv("ACTIVATION_RM_TOKEN", "from-env")
-    port = free_port()
-    assert main(["serve", setup.paths["short"], "--port", str(port), "--device", "cpu", "--dtype", "float32"]) == 0
-    config = seen["config"]
-    assert config.host == "127.0.0.1" and config.port == port and seen["bound"] == ("127.0.0.1", port)
-    assert config.limit_concurrency == 1024 and config.timeout_keep_alive == 5
-    assert config.app.state.config.batching.micro_batch_tokens == 2048  # the CPU default
-    assert config.app.state.config.token == "from-env"
-    assert config.app.state.models.names == ["short"]
-
-
-def serve_without_serving(monkeypatch) -> dict:
-    """Make ``uvicorn.Server.run`` record its settings and the socket it was handed instead of serving."""
-    import uvicorn
-
-    seen: dict = {}
-
-    def run(server, sockets=None):
-        seen.update(config=server.config, bound=sockets[0].getsockname()[:2])
-
-    monkeypatch.setattr(uvicorn.Server, "run", run)
-    return seen
-
-
-def test_model_set_rules(setup, tmp_path):
+def test_reward_criteria_must_be_pointwise(setup):
     from dataclasses import replace
 
     from activation_rm import ActivationRM
 
-    assert parse_artifact_spec("short=/a/b").name == "short"
-    assert parse_artifact_spec("/a/some_dir/").name == "some_dir"
-    with pytest.raises(ValueError, match="unique"):
-        ModelSet.from_artifacts([setup.paths["short"], f"short={setup.paths['honest']}"], backbone=setup.backbone)
     short = setup.rms["short"]
     pairwise = ActivationRM(setup.backbone, replace(short.template, mode="pairwise"), short.means, short.mask)
-    only_pairwise = ModelSet({"p": pairwise})  # served on /compare only
     with pytest.raises(ValueError, match="pairwise"):
-        only_pairwise.score(["q"], ["a"])
-    with pytest.raises(ValueError, match="pairwise"):
-        make_app(only_pairwise, reward_criteria=("p",))
-    pairwise.save(tmp_path / "pairwise")
-    args = build_parser().parse_args(["serve", str(tmp_path / "pairwise"), "--device", "cpu", "--dtype", "float32"])
-    assert build_server(args).state.models.models["pairwise"].mode == "pairwise"
-    assert main(["serve", str(tmp_path / "pairwise"), "--reward-criteria", "pairwise", "--device", "cpu",
-                 "--dtype", "float32", "--port", str(free_port())]) == 2
-    assert main(["serve", str(tmp_path / "pairwise"), "--image-root", str(tmp_path / "missing"), "--device", "cpu",
-                 "--dtype", "float32"]) == 2
+        make_app(ModelSet({"p": pairwise}), reward_criteria=("p",))  # served on /compare only
 
 
 # ------------------------------------------------------------------------------------- fused criteria
@@ -557,106 +580,7 @@ def test_host_is_checked_before_the_token(models):
 
 
 # ------------------------------------------------------------------------------------- fair batching
-class ListSplitter:
-    """Payloads are lists of (name, tokens) items; a part is a slice and results are the item names."""
-
-    def costs(self, payload):
-        return [ItemCost(1, tokens) for _, tokens in payload]
-
-    def part(self, payload, start, stop):
-        return payload[start:stop]
-
-    def join(self, payload, results):
-        return [name for result in results for name in result]
-
-    def part_error(self, error, start):
-        return error
-
-
-def _batcher(calls, **config):
-    def run(parts):
-        calls.append([[name for name, _ in part] for part in parts])
-        time.sleep(0.02)
-        return [[name for name, _ in part] for part in parts]
-
-    return DynamicBatcher(run, BatchConfig(**config), splitter=ListSplitter())
-
-
-def _items(prefix, n, tokens):
-    return [(f"{prefix}{i}", tokens) for i in range(n)]
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_batcher_takes_one_micro_batch_of_each_request_in_turn(enabled):
-    """A (6 items of 10 tokens), B (3 of 4) and C (1 of 1) with 10 tokens per call: A fills the first call
-    alone, B and C share the second (they had no room in the first), then A and B alternate, since a request left
-    out of one call goes first in the next; C is done in the second call, not after A."""
-    calls = []
-    batcher = _batcher(calls, max_batch_size=8, max_wait_ms=200, micro_batch_tokens=10, enabled=enabled)
-
-    async def go():
-        return await asyncio.gather(batcher.submit(_items("a", 6, 10)), batcher.submit(_items("b", 3, 4)),
-                                    batcher.submit(_items("c", 1, 1)))
-
-    a, b, c = asyncio.run(go())
-    assert (a, b, c) == ([f"a{i}" for i in range(6)], ["b0", "b1", "b2"], ["c0"])
-    parts = [part for call in calls for part in call]
-    assert parts == [["a0"], ["b0", "b1"], ["c0"], ["a1"], ["b2"], ["a2"], ["a3"], ["a4"], ["a5"]]
-    if enabled:
-        assert calls[:4] == [[["a0"]], [["b0", "b1"], ["c0"]], [["a1"]], [["b2"]]] and len(calls) == 8
-    else:
-        assert all(len(call) == 1 for call in calls)
-    assert batcher.stats.requests == 3 and batcher.stats.micro_batches == 9
-    batcher.close()
-
-
-def test_batcher_fills_calls_to_max_batch_size_and_goes_on_where_it_stopped():
-    calls = []
-    batcher = _batcher(calls, max_batch_size=3, max_wait_ms=200, micro_batch_tokens=100)
-
-    async def go():
-        return await asyncio.gather(*(batcher.submit(_items(name, 2, 1)) for name in "abc"))
-
-    assert asyncio.run(go()) == [["a0", "a1"], ["b0", "b1"], ["c0", "c1"]]
-    assert calls == [[["a0", "a1"], ["b0"]], [["c0", "c1"], ["b1"]]]
-    batcher.close()
-
-
-def test_batcher_runs_an_item_larger_than_a_call_alone():
-    """An item worth more slots than max_batch_size (a compare pair with --max-batch-size 1) still runs."""
-    calls = []
-
-    def run(parts):
-        calls.append(len(parts))
-        return ["done"] * len(parts)
-
-    batcher = DynamicBatcher(run, BatchConfig(max_batch_size=1), size=lambda _: 2)
-
-    async def go():
-        return await asyncio.wait_for(asyncio.gather(batcher.submit("pair"), batcher.submit("other")), 10)
-
-    assert asyncio.run(go()) == ["done", "done"] and calls == [1, 1]
-    batcher.close()
-
-
-def test_batcher_drops_the_parts_of_a_cancelled_request():
-    calls = []
-    batcher = _batcher(calls, max_wait_ms=0, micro_batch_tokens=1)
-
-    async def go():
-        task = asyncio.ensure_future(batcher.submit(_items("a", 5, 1)))
-        while not calls:
-            await asyncio.sleep(0.005)
-        task.cancel()
-        other = await batcher.submit(_items("b", 1, 1))
-        await asyncio.sleep(0.1)
-        return other
-
-    assert asyncio.run(go()) == ["b0"]
-    assert calls == [[["a0"]], [["b0"]]] and batcher.stats.cancelled == 1
-    batcher.close()
-
-
+# (the batcher itself is tested in test_serve_batcher.py)
 def _recording_runner(monkeypatch, seconds: float) -> list[list[tuple[int, object]]]:
     """Record (items, first prompt) of each request part of every model call, and make every call take
     ``seconds`` longer."""
@@ -796,56 +720,6 @@ def test_stalled_upload_gets_408_and_the_connection_is_closed(models):
             waited = time.monotonic() - started
     assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
     assert b"read timeout of 0.5 s (--read-timeout)" in reply and 0.4 < waited < 5
-
-
-# ------------------------------------------------------------------------------------- the serve command
-def test_serve_port_must_be_a_port_number(setup, capsys):
-    for port in ("99999", "0", "http"):
-        with pytest.raises(SystemExit) as exit_:
-            main(["serve", setup.paths["short"], "--port", port])
-        assert exit_.value.code == 2
-        err = capsys.readouterr().err
-        assert "argument --port:" in err and "is not a port number (1-65535)" in err and "Traceback" not in err
-
-
-def test_serve_port_in_use_is_an_error_before_the_model_loads(setup, monkeypatch, capsys):
-    from activation_rm.serve import cli as serve_cli
-
-    monkeypatch.setattr(serve_cli, "load_models", lambda args: pytest.fail("the model loaded"))
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        assert main(["serve", setup.paths["short"], "--port", str(port)]) == 2
-    assert capsys.readouterr().err.strip() == (f"error: cannot listen on 127.0.0.1:{port}: the port is already in "
-                                               "use (choose another with --port)")
-
-
-def test_serve_warns_once_without_a_token(setup, monkeypatch, capsys):
-    serve_without_serving(monkeypatch)
-    monkeypatch.delenv("ACTIVATION_RM_TOKEN", raising=False)
-    common = ["--device", "cpu", "--dtype", "float32", "--port", str(free_port())]
-    assert main(["serve", setup.paths["short"], *common]) == 0
-    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line.lower()]
-    assert warnings == ["warning: no token: every program and user on this machine can use the server; set --token "
-                        "or $ACTIVATION_RM_TOKEN"]
-    assert main(["serve", setup.paths["short"], *common, "--token", "t"]) == 0
-    assert "warning" not in capsys.readouterr().err.lower()
-
-
-def test_serve_options_reach_the_server(setup, monkeypatch):
-    seen = serve_without_serving(monkeypatch)
-    port = free_port()
-    assert main(["serve", setup.paths["short"], "--device", "cpu", "--dtype", "float32", "--port", str(port),
-                 "--allow-host", "rm.internal", "--request-timeout", "0", "--read-timeout", "7",
-                 "--limit-concurrency", "9", "--micro-batch-tokens", "512", "--token", "t"]) == 0
-    config = seen["config"].app.state.config
-    assert config.allow_hosts == ("rm.internal",) and config.request_timeout_s is None
-    assert config.read_timeout_s == 7 and config.batching.micro_batch_tokens == 512
-    assert seen["config"].limit_concurrency == 9
-    for bad in (["--request-timeout", "-1"], ["--read-timeout", "0"], ["--micro-batch-tokens", "0"]):
-        with pytest.raises(SystemExit):
-            main(["serve", setup.paths["short"], *bad])
 
 
 def test_micro_batch_budget_defaults_by_device(models):

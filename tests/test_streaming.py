@@ -1,6 +1,7 @@
-"""Resumable JSONL jobs: streaming and resume, and the output's safety: nothing of the user's is overwritten or
-dropped (a foreign file, the input itself, a field named like the bookkeeping), another job never appends to an
-output, and no NaN is ever written."""
+"""activation_rm.scoring.streaming, resumable JSONL jobs: streaming and resume, and the output's safety: nothing
+of the user's is overwritten or dropped (a foreign file, the input itself, a field named like the bookkeeping),
+another job never appends to an output, and no NaN is ever written; the command line's score, compare and
+score-criteria jobs on them, with image paths relative to the input file."""
 
 import json
 import math
@@ -364,3 +365,83 @@ def test_score_writes_a_nan_score_as_a_failed_item(artifact, model_dir, tmp_path
     assert [row["score"] is None for row in rows] == [False, True, False] and 0 < rows[0]["score"] < 1
     assert rows[1][BOOKKEEPING_KEY]["error"] == "no result: score is NaN, not a finite number"
     assert "1 item(s) failed" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- the command line's JSONL jobs
+def test_cli_score_criteria_equals_each_reward_model_alone(tmp_path, capsys):
+    import torch
+    from tiny import random_rm, save_tiny_model
+
+    from activation_rm.apps.cli import main
+    from activation_rm.model.backbone import load_backbone
+    from activation_rm.scoring.reward_model import ActivationRM
+
+    prompts = ["What is two plus two?", "The capital of France?", "What is two plus two?"]
+    responses = ["Four.", "Paris is the capital of France.", "It is 5, the quick brown fox."]
+    backbone = load_backbone(str(save_tiny_model(tmp_path / "model")), device="cpu")
+    paths = [str(random_rm(backbone, criterion, 20 + k).save(tmp_path / f"arm_{criterion}"))
+             for k, criterion in enumerate(["correct", "short"])]
+    src, out = _write(tmp_path / "in.jsonl", [{"prompt": p, "response": r} for p, r in zip(prompts, responses)]), \
+        tmp_path / "out.jsonl"
+    assert main(["score-criteria", *paths, "-i", str(src), "-o", str(out), "--chunk-size", "2"]) == 0
+    rows = _strict_rows(out)
+    assert _lines(out) == [1, 2, 3]
+    for path, name in zip(paths, ["arm_correct", "arm_short"]):
+        alone = ActivationRM.load(path, backbone=backbone).score(prompts, responses)
+        torch.testing.assert_close(torch.tensor([r["scores"][name] for r in rows]), torch.tensor(alone),
+                                   rtol=1e-5, atol=1e-5)
+    assert "under 2 criteria" in capsys.readouterr().err
+
+
+def test_cli_fit_score_compare_with_image_jsonl(tmp_path, capsys):
+    """Image paths in JSONL jobs are relative to the file; a broken image or a URL without --allow-network fails
+    the job with the line named."""
+    import re
+
+    import torch
+    from tiny_vision import CAPTION_CRITERION, tiny_vision_backbone, write_caption_examples
+
+    from activation_rm.apps.cli import main
+    from activation_rm.scoring.reward_model import ActivationRM, preference
+
+    family_dir = tmp_path / "tiny-qwen2-vl"
+    backbone = tiny_vision_backbone("qwen2_vl")
+    backbone.model.save_pretrained(family_dir)
+    backbone.processor.save_pretrained(family_dir)  # no video processor: loading falls back to images only
+    examples = write_caption_examples(tmp_path)
+    artifact = tmp_path / "artifact"
+    assert main(["fit", examples, "--model", str(family_dir), "--criterion", CAPTION_CRITERION, "--out",
+                 str(artifact), "--steps", "3", "--n-contexts", "4", "--n-shots", "1", "--masks-per-step", "4",
+                 "--max-length", "512", "--quiet", "--device", "cpu"]) == 0
+
+    lines = [{"prompt": "Caption the image.", "response": "Coloured noise.", "images": ["img/0.png"]},
+             {"prompt": "What is two plus two?", "response": "Four."},
+             {"prompt": "Caption both.", "response": "Two noisy squares.", "images": ["img/1.png", "img/2.png"]}]
+    inputs = _write(tmp_path / "to_score.jsonl", lines)
+    out = tmp_path / "scores.jsonl"
+    assert main(["score", str(artifact), str(inputs), "-o", str(out), "--chunk-size", "2"]) == 0
+    scored = _strict_rows(out)
+    assert _lines(out) == [1, 2, 3]
+    rm = ActivationRM.load(artifact)
+    assert rm.backbone.processor is not None
+    expected = rm.score([line["prompt"] for line in lines], [line["response"] for line in lines],
+                        images=[[tmp_path / p for p in line.get("images", [])] for line in lines])
+    assert [r["score"] for r in scored] == pytest.approx(expected, abs=1e-6)
+
+    pairs = _write(tmp_path / "pairs.jsonl", [{"prompt": "Caption.", "chosen": "Noise.", "rejected": "A cat.",
+                                                "images": ["img/3.png"]}])
+    assert main(["compare", str(artifact), str(pairs), "-o", str(tmp_path / "cmp.jsonl")]) == 0
+    (compared,) = _strict_rows(tmp_path / "cmp.jsonl")
+    (direct,) = rm.compare(["Caption."], ["Noise."], ["A cat."], images=[[tmp_path / "img" / "3.png"]])
+    torch.testing.assert_close([compared["score_a"], compared["score_b"]], [direct.score_a, direct.score_b])
+    assert compared["preferred"] == direct.preferred == preference(direct.score_a, direct.score_b)
+    assert compared["images"] == ["img/3.png"]
+
+    (tmp_path / "img" / "4.png").write_bytes(b"corrupt")
+    broken = _write(tmp_path / "broken.jsonl", [lines[1], {**lines[0], "images": ["img/4.png"]}])
+    capsys.readouterr()
+    assert main(["score", str(artifact), str(broken), "-o", str(tmp_path / "broken_out.jsonl")]) == 2
+    assert re.search(r"broken\.jsonl:2: cannot read image .*4\.png", capsys.readouterr().err)
+    url = _write(tmp_path / "url.jsonl", [{**lines[0], "images": ["https://example.com/a.png"]}])
+    assert main(["score", str(artifact), str(url), "-o", str(tmp_path / "url_out.jsonl")]) == 2
+    assert "--allow-network" in capsys.readouterr().err

@@ -126,3 +126,95 @@ def load_benchmark(name: str) -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def tiny_model_dir(tmp_path_factory, name: str) -> tuple[Path, Path]:
+    """A fresh folder ``name`` and, inside it, the tiny model saved as ``model``: (folder, model directory)."""
+    root = tmp_path_factory.mktemp(name)
+    return root, save_tiny_model(root / "model")
+
+
+SERVER_EXTRA = "the [server] extra is not installed: pip install 'activation-rm[server]'"
+
+
+def needs_server_extra(*modules: str) -> None:
+    """Skip the calling test module unless the ``[server]`` extra's modules import (default: all three)."""
+    import pytest
+
+    for module in modules or ("fastapi", "uvicorn", "httpx"):
+        pytest.importorskip(module, reason=SERVER_EXTRA)
+
+
+#: three judge inputs, two of them with the same prompt (for the shared-prompt and multi-criterion paths)
+QA_PROMPTS = ["What is two plus two?", "The capital of France?", "What is two plus two?"]
+QA_RESPONSES = ["Four.", "Paris is the capital of France.", "It is 5, the quick brown fox."]
+
+
+def random_rm(backbone: Backbone, criterion: str = "c", seed: int = 0, template=None, *, density: float = 0.3,
+              mode: str = "pointwise"):
+    """An Activation RM with seeded random means in a random ``density`` share of the heads: for tests of the paths
+    that score with it (not of the judge's quality)."""
+    from activation_rm.judge.templates import JudgeTemplate
+    from activation_rm.scoring.reward_model import ActivationRM
+
+    gen = torch.Generator().manual_seed(seed)
+    mask = torch.rand(backbone.num_layers, backbone.num_heads, generator=gen) < density
+    means = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=gen)
+    return ActivationRM(backbone, template or JudgeTemplate(criterion=criterion, mode=mode), means, mask)
+
+
+def hand_steered(model: torch.nn.Module, seq, heads: int, head_dim: int, mask=None, values=None, *,
+                 projections=None, pixels=None):
+    """The steered forward written out by hand, independently of the library: ``seq`` alone and unpadded through
+    the plain model (with ``pixels``, the processor's image inputs, on a vision-language model), with a pre-hook on
+    each layer's output projection (``projections``; default: the ``self_attn.o_proj`` of ``model.model.layers``)
+    that records that layer's input at the last token and overwrites the heads in ``mask`` (layers, heads) with
+    ``values`` (layers, heads, head_dim). Returns (logits at the last token, the projection inputs there before
+    replacement, the same after)."""
+    before, after = {}, {}
+
+    def make_hook(layer):
+        def hook(module, args):
+            x = args[0].clone()
+            last = x.shape[1] - 1
+            before[layer] = torch.stack([x[0, last, h * head_dim:(h + 1) * head_dim].clone() for h in range(heads)])
+            if mask is not None:
+                for h in range(heads):
+                    if mask[layer, h]:
+                        x[0, last, h * head_dim:(h + 1) * head_dim] = values[layer, h]
+            after[layer] = torch.stack([x[0, last, h * head_dim:(h + 1) * head_dim].clone() for h in range(heads)])
+            return (x, *args[1:])
+        return hook
+
+    if projections is None:
+        projections = [layer.self_attn.o_proj for layer in model.model.layers]
+    handles = [proj.register_forward_pre_hook(make_hook(i)) for i, proj in enumerate(projections)]
+    inputs = {"input_ids": torch.tensor([list(seq)])}
+    if pixels:
+        inputs.update(attention_mask=torch.ones(1, len(seq), dtype=torch.long), **pixels)
+    try:
+        with torch.no_grad():
+            logits = model(**inputs).logits[0, -1]
+    finally:
+        for handle in handles:
+            handle.remove()
+    layers = len(handles)
+    return logits, torch.stack([before[i] for i in range(layers)]), torch.stack([after[i] for i in range(layers)])
+
+
+def hand_scores(rm, prompts, responses, images=None) -> list[float]:
+    """``rm.score`` computed by hand: each query alone through :func:`hand_steered` with the reward model's mask and
+    means (and the item's images, ``images[i]``), then P(Yes) = softmax over the (Yes, No) logits."""
+    from activation_rm.judge.templates import JudgeItem
+
+    backbone = rm.backbone
+    yes, no = rm.encoder.verdict_ids
+    out = []
+    for i, (prompt, response) in enumerate(zip(prompts, responses)):
+        entry = None if images is None else images[i]
+        pictures = () if entry is None else tuple(entry) if isinstance(entry, (list, tuple)) else (entry,)
+        query = rm.encoder.encode(JudgeItem(prompt, (response,), pictures))
+        logits, _, _ = hand_steered(backbone.model, query.ids, backbone.num_heads, backbone.head_dim, rm.mask,
+                                    rm.means, projections=backbone.out_projs, pixels=query.pixels)
+        out.append(float(torch.softmax(logits[[yes, no]].double(), -1)[0]))
+    return out

@@ -134,3 +134,48 @@ def make_image(height: int, width: int, seed: int = 0) -> Image.Image:
     """A random RGB image of the given size."""
     pixels = np.random.RandomState(seed).randint(0, 256, size=(height, width, 3), dtype=np.uint8)
     return Image.fromarray(pixels)
+
+
+#: the criterion of the vision tests' judges
+CAPTION_CRITERION = "The caption mentions only what is in the image."
+
+
+def vision_encoder(backbone: Backbone, max_length: int = 2048):
+    """The backbone's query encoder (a vision one) for :data:`CAPTION_CRITERION`."""
+    from activation_rm.judge.queries import make_encoder
+    from activation_rm.judge.templates import JudgeTemplate
+    from activation_rm.judge.vision import VisionQueryEncoder
+
+    encoder = make_encoder(backbone, JudgeTemplate(criterion=CAPTION_CRITERION, max_length=max_length))
+    assert isinstance(encoder, VisionQueryEncoder)
+    return encoder
+
+
+def mixed_items():
+    """Judge items with different image sizes and counts, and a text-only one."""
+    from activation_rm.judge.templates import JudgeItem
+
+    return [
+        JudgeItem("Describe the image.", ("A red square.",), (make_image(40, 60, 1),)),
+        JudgeItem("What is two plus two?", ("Four.",)),
+        JudgeItem("Compare the two images.", ("Both are noise.",), (make_image(70, 30, 2), make_image(30, 30, 3))),
+        JudgeItem("Describe it.", ("The quick brown fox jumps over the lazy dog. " * 3,), (make_image(90, 90, 4),)),
+    ]
+
+
+def write_caption_examples(folder, n: int = 6) -> str:
+    """A pointwise image JSONL (``captions.jsonl``) with its images in ``img/``, named relative to the file: even
+    lines a faithful caption (label true), odd lines an invented one."""
+    import json
+
+    (folder / "img").mkdir(exist_ok=True)
+    lines = []
+    for i in range(n):
+        make_image(30 + 10 * (i % 3), 40, seed=i).save(folder / "img" / f"{i}.png")
+        good = i % 2 == 0
+        caption = "A square of coloured noise." if good else "A dog playing in the snow with two children."
+        lines.append({"prompt": "Write a caption for the image.", "response": caption, "label": good,
+                      "images": [f"img/{i}.png"]})
+    path = folder / "captions.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return str(path)

@@ -16,7 +16,7 @@ rest of each query against it:
 
 Both go through one planner, :func:`grouped_logits`. Every result equals what the plain path
 (:func:`~activation_rm.forward.batching.last_token_logits` on each full query, with each reward model's own steering)
-gives, up to float rounding; ``tests/test_multi.py`` checks it.
+gives, up to float rounding; ``tests/test_shared_prefix.py`` checks it.
 """
 
 from __future__ import annotations

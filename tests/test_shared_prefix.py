@@ -1,8 +1,9 @@
-"""Exactness of the shared-work paths: shared prompts and many criteria give what the plain path gives."""
+"""activation_rm.forward.shared_prefix, exactness of the shared-work paths: shared prompts and many criteria give
+what the plain path gives."""
 
 import pytest
 import torch
-from tiny import VOCAB, save_tiny_model, tiny_backbone
+from tiny import QA_PROMPTS, QA_RESPONSES, VOCAB, random_rm, tiny_backbone
 
 from activation_rm.forward.batching import last_token_logits
 from activation_rm.forward.shared_prefix import (
@@ -13,7 +14,6 @@ from activation_rm.forward.shared_prefix import (
 from activation_rm.judge.templates import JudgeItem, JudgeTemplate
 from activation_rm.model.heads import Steering
 from activation_rm.scoring.engine import score_criteria
-from activation_rm.scoring.reward_model import ActivationRM
 
 FAMILIES = ["llama", "qwen2", "gemma", "gemma2", "gpt2", "gpt_neox"]
 TOL = dict(rtol=1e-4, atol=1e-4)
@@ -107,17 +107,6 @@ def test_many_steerings_on_different_queries_share_only_their_common_start():
         torch.testing.assert_close(multi[:, k], alone, **TOL)
 
 
-def _rm(backbone, criterion, seed, template=None):
-    gen = torch.Generator().manual_seed(seed)
-    mask = torch.rand(backbone.num_layers, backbone.num_heads, generator=gen) < 0.3
-    means = torch.randn(backbone.num_layers, backbone.num_heads, backbone.head_dim, generator=gen)
-    return ActivationRM(backbone, template or JudgeTemplate(criterion=criterion), means, mask)
-
-
-PROMPTS = ["What is two plus two?", "The capital of France?", "What is two plus two?"]
-RESPONSES = ["Four.", "Paris is the capital of France.", "It is 5, the quick brown fox."]
-
-
 def test_oom_while_extending_splits_and_says_so(monkeypatch, caplog):
     import activation_rm.forward.shared_prefix as multi
 
@@ -140,8 +129,8 @@ def test_oom_while_extending_splits_and_says_so(monkeypatch, caplog):
 
 def test_reward_model_score_and_compare_use_shared_prompts_exactly():
     backbone = tiny_backbone("llama")
-    rm = _rm(backbone, "the answer is correct", 5)
-    plain = _rm(backbone, "the answer is correct", 5)
+    rm = random_rm(backbone, "the answer is correct", 5)
+    plain = random_rm(backbone, "the answer is correct", 5)
     plain.share_prompts = False
     prompts = ["What is two plus two? " * 6] * 3 + ["The capital of France?"]
     responses = ["Four.", "It is 5.", "the quick brown fox", "Paris."]
@@ -152,30 +141,6 @@ def test_reward_model_score_and_compare_use_shared_prompts_exactly():
     assert [c.preferred for c in fast] == [c.preferred for c in slow]
     torch.testing.assert_close(torch.tensor([c.score_a for c in fast]), torch.tensor([c.score_a for c in slow]),
                                rtol=1e-5, atol=1e-5)
-
-
-def test_cli_score_criteria(tmp_path, capsys):
-    import json
-
-    from activation_rm.apps.cli import main
-    from activation_rm.model.backbone import load_backbone
-
-    model_dir = tmp_path / "model"
-    save_tiny_model(model_dir)
-    backbone = load_backbone(str(model_dir), device="cpu")
-    paths = []
-    for k, criterion in enumerate(["correct", "short"]):
-        paths.append(str(_rm(backbone, criterion, 20 + k).save(tmp_path / f"arm_{criterion}")))
-    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    src.write_text("".join(json.dumps({"prompt": p, "response": r}) + "\n" for p, r in zip(PROMPTS, RESPONSES)))
-    assert main(["score-criteria", *paths, "-i", str(src), "-o", str(out), "--chunk-size", "2"]) == 0
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["activation_rm"]["line"] for r in rows] == [1, 2, 3]
-    for path, name in zip(paths, ["arm_correct", "arm_short"]):
-        alone = ActivationRM.load(path, backbone=backbone).score(PROMPTS, RESPONSES)
-        torch.testing.assert_close(torch.tensor([r["scores"][name] for r in rows]), torch.tensor(alone),
-                                   rtol=1e-5, atol=1e-5)
-    assert "under 2 criteria" in capsys.readouterr().err
 
 
 def test_what_is_shared_depends_on_the_query_text(monkeypatch):
@@ -193,10 +158,10 @@ def test_what_is_shared_depends_on_the_query_text(monkeypatch):
 
     monkeypatch.setattr(multi, "extend_cache", spy)
     shared_text = JudgeTemplate(criterion="the preference shown in the examples")
-    score_criteria([_rm(backbone, "x", k, shared_text) for k in range(3)], PROMPTS, RESPONSES)
+    score_criteria([random_rm(backbone, "x", k, shared_text) for k in range(3)], QA_PROMPTS, QA_RESPONSES)
     assert suffixes == [1] * 9
     suffixes.clear()
-    rms = [_rm(backbone, f"criterion number {k} is about correctness", k) for k in range(3)]
-    score_criteria(rms, PROMPTS, RESPONSES, min_shared=4)
-    query = len(rms[0].encoder.encode(JudgeItem(PROMPTS[0], (RESPONSES[0],))).ids)
+    rms = [random_rm(backbone, f"criterion number {k} is about correctness", k) for k in range(3)]
+    score_criteria(rms, QA_PROMPTS, QA_RESPONSES, min_shared=4)
+    query = len(rms[0].encoder.encode(JudgeItem(QA_PROMPTS[0], (QA_RESPONSES[0],))).ids)
     assert len(suffixes) == 9 and min(suffixes) > 1 and max(suffixes) < query
