@@ -907,7 +907,7 @@ def _add_inspect_parser(sub: Any) -> None:
     inspect = _verb(sub, "inspect", "show what an artifact holds: criterion, mode, backbone, the selected heads and "
                                     "their layers, the fit settings (a table, or --json)",
                     "activation-rm inspect results/alignment/arms/short_correct",
-                    "activation-rm inspect my-arm --json > my-arm.json; activation-rm inspect my-arm --png heads.png")
+                    "activation-rm inspect my-arm --json --png heads.png > my-arm-heads.json")
     inspect.add_argument("artifact", metavar="ARTIFACT", help="artifact directory written by `fit`")
     inspect.add_argument("--png", metavar="PATH",
                          help="also write a layer x head heat map of inclusion probabilities here (default: none)")
