@@ -37,3 +37,32 @@ def mean_of(setup, prompts, responses, names=("short", "honest")) -> list[float]
     """The reward every adapter gives: the mean over the criteria of each artifact's own score."""
     scores = [setup.rms[n].score(prompts, responses) for n in names]
     return [sum(col) / len(col) for col in zip(*scores)]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local Ray cluster of 2 CPUs for the module, started after the artifacts are fitted (so the fit does not
+    compete with Ray's processes); yields the :func:`served` set-up. Ray Serve is shut down with it."""
+    ray = pytest.importorskip("ray", reason="the [ray] extra is not installed: pip install 'activation-rm[ray]'")
+    setup = served()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield setup
+    try:
+        from ray import serve
+
+        serve.shutdown()
+    finally:
+        ray.shutdown()
+
+
+def load_reward_func_file():
+    """activation_rm/integrations/openrlhf_reward_func.py as OpenRLHF imports it: by path, under the module name
+    ``reward_func``, with no package context."""
+    import importlib.util
+
+    from activation_rm.integrations import openrlhf_reward_func
+
+    spec = importlib.util.spec_from_file_location("reward_func", openrlhf_reward_func.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,8 +1,11 @@
+"""activation_rm.eval.methods: every judge of the evaluation behind one interface, each checked against a plain
+recomputation of what it should give."""
+
 import pytest
 import torch
-from tiny import tiny_backbone
+from tiny import greedy_reference, tiny_backbone
 
-from activation_rm.eval.generation import Generation, PrefixRunner, extend, generate_verdicts, parse_verdict
+from activation_rm.eval.generation import Generation, parse_verdict
 from activation_rm.eval.methods import (
     ARMGroup,
     FitContext,
@@ -14,9 +17,8 @@ from activation_rm.eval.methods import (
 )
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import EvalSettings
-from activation_rm.forward.batching import last_token_logits
 from activation_rm.judge.templates import PAIRWISE, POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder
-from activation_rm.scoring.reward_model import ActivationRM
+from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
 
 @pytest.fixture(scope="module")
@@ -35,39 +37,6 @@ SETTINGS = EvalSettings(max_length=256, steps=2, masks_per_step=4, n_contexts=3,
 
 def _ctx(backbone, seed=0):
     return FitContext(backbone, "the answer is correct", _records(6), seed, SETTINGS)
-
-
-@pytest.mark.parametrize("text,expected", [("A", 0), (" B.", 1), ("**A**", 0), ("Response B", 1), ("answer: a", 0),
-                                           ("a good one", None), ("Both", None), ("", None), ("Bee", None)])
-def test_parse_pairwise(text, expected):
-    assert parse_verdict(text, ("A", "B")) == expected
-
-
-def test_parse_pointwise():
-    assert parse_verdict(" Yes, it does", ("Yes", "No")) == 0
-    assert parse_verdict("no.", ("Yes", "No")) == 1
-    assert parse_verdict("Maybe", ("Yes", "No")) is None
-
-
-def test_prefix_runner_matches_full_pass(backbone):
-    seqs = [[5, 6, 7, 8, 9, 10, 11], [5, 6, 7, 8, 12, 13], [5, 6, 7, 8, 20]]
-    runner = PrefixRunner(backbone, [5, 6, 7, 8])
-    for seq in seqs:
-        logits, _ = runner.run(seq)
-        full = last_token_logits(backbone, [seq]).logits[0]
-        torch.testing.assert_close(logits, full, atol=1e-4, rtol=1e-4)
-    assert runner.reused == 3 and runner.full == 0
-    runner.run([1, 2, 3])
-    assert runner.full == 1
-
-
-def test_generation_is_seeded_and_leaves_cache(backbone):
-    ids = [5, 6, 7, 8, 9]
-    logits, cache = extend(backbone, ids)
-    a = generate_verdicts(backbone, logits, cache, len(ids), n_samples=3, seed=1)
-    assert cache.get_seq_length() == len(ids)
-    b = generate_verdicts(backbone, logits, cache, len(ids), n_samples=3, seed=1)
-    assert a == b and len(a.samples) == 3
 
 
 def test_zero_shot_and_sav(backbone):
@@ -91,21 +60,51 @@ def test_zero_shot_and_sav(backbone):
         assert abs(score - float(torch.softmax(last[[yes, no]], -1)[0])) < 1e-5
 
 
+def _full_ids(group, item: JudgeItem) -> list[int]:
+    """The tokens a demonstration judge runs for ``item``: its demonstration turns, then the query."""
+    query, _ = group.encoder.demo_turns([(item, None)])
+    return group.encoder.tokenize_turns([*group.turns, *query])
+
+
 def test_icl_uses_shared_prefix(backbone):
     group = ICLGroup()
     info = group.fit(_ctx(backbone))
     assert info["demonstrations"] == 4 and info["prefix_tokens"] > 0
-    out = group.judge(_records(2, offset=10))["icl_prob"]
-    assert len(out) == 2 and group.runner.reused == 4
+    records = _records(2, offset=10)
+    out = group.judge(records)["icl_prob"]
+    assert len(out) == 2 and group.runner.reused == 4 and group.runner.full == 0
+    assert "What is 0 plus 0?" in backbone.tokenizer.decode(group.runner.prefix)  # a few-shot pair is shown
+    yes, no = group.encoder.verdict_ids
+    for record, verdict in zip(records, out):  # P(Yes) by one plain forward pass over demonstrations and query
+        probs = []
+        for response in (record.chosen, record.rejected):
+            ids = _full_ids(group, JudgeItem(record.prompt, (response,)))
+            assert ids[: len(group.runner.prefix)] == group.runner.prefix
+            with torch.no_grad():
+                last = backbone.model(input_ids=torch.tensor([ids])).logits[0, -1].double()
+            probs.append(float(torch.softmax(last[[yes, no]], -1)[0]))
+        assert (verdict.score_chosen, verdict.score_rejected) == pytest.approx(probs, abs=1e-5)
+        assert verdict.correct == pair_correct(*probs)
 
 
 def test_generative_counts_parse_failures(backbone):
+    """The greedy verdict is what a plain greedy loop (full forward passes, no cache) writes after the same tokens;
+    text that does not start with A or B counts wrong and is flagged."""
     group = GenerativeGroup(fewshot=True, votes=True)
     group.fit(_ctx(backbone))
-    out = group.judge(_records(3, offset=10))
+    records = _records(3, offset=10)
+    out = group.judge(records)
     assert set(out) == {"gen_fewshot", "vote_fewshot"}
-    for v in out["gen_fewshot"]:
-        assert v.parsed or v.correct == 0.0  # a random tiny model rarely writes A/B: counted wrong, flagged
+    for record, verdict in zip(records, out["gen_fewshot"]):
+        first = chosen_first(record.key, SETTINGS.order_seed)
+        a, b = (record.chosen, record.rejected) if first else (record.rejected, record.chosen)
+        text = greedy_reference(backbone, _full_ids(group, JudgeItem(record.prompt, (a, b))), SETTINGS.max_new_tokens)
+        parsed = parse_verdict(text, ("A", "B"))
+        assert verdict.extra == {"text": text[:40], "chosen_first": first}
+        assert verdict.parsed == (parsed is not None)
+        assert verdict.correct == (0.0 if parsed is None else float(parsed == (0 if first else 1)))
+    for vote in out["vote_fewshot"]:
+        assert vote.correct == (pair_correct(vote.score_chosen, vote.score_rejected) if vote.parsed else 0.0)
 
 
 def test_generative_verdicts_follow_the_seeded_presentation_order(backbone, monkeypatch):

@@ -1,20 +1,17 @@
-"""OpenRLHF adapter: the reward function file (activation_rm.integrations.openrlhf_reward_func) and the adapter,
-loaded and called the way openrlhf 0.11.2 does it. The query-splitting rule is in test_openrlhf_queries.py."""
+"""activation_rm.integrations.openrlhf, the OpenRLHF adapter: its reward function, loaded through the reward function
+file and called the way openrlhf 0.11.2 does it. The query-splitting rule is in
+test_integrations_openrlhf_queries.py, the batching of concurrent calls in test_integrations_calls.py."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import threading
-import time
 
 import pytest
 import torch
-from integrations_support import mean_of
+from integrations_support import load_reward_func_file, mean_of
 
 import activation_rm.scoring.engine as serve_models
-from activation_rm.integrations import openrlhf, openrlhf_reward_func
-from activation_rm.integrations.calls import GroupBatcher
+from activation_rm.integrations import openrlhf
 
 pytest_plugins = ["integrations_support"]  # the setup fixture
 
@@ -36,14 +33,6 @@ def openrlhf_queries(tokenizer, chats, answers):
     return queries, prompts
 
 
-def load_by_path():
-    """The file as OpenRLHF imports it: by path, under the module name ``reward_func``, with no package context."""
-    spec = importlib.util.spec_from_file_location("reward_func", openrlhf_reward_func.__file__)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def artifact_env(setup, monkeypatch):
     monkeypatch.setenv("ACTIVATION_RM_ARTIFACTS", ",".join(setup.specs))
@@ -60,7 +49,7 @@ def test_openrlhf_reward_func_with_the_0_11_call_shape(setup, artifact_env):
     """openrlhf 0.11.2 calls ``reward_func([query], [prompt], [label])`` in ``asyncio.to_thread``, one sample per
     call and many at once, then reads ``rewards``/``scores`` with ``torch.tensor([value])`` and each extra log with
     ``value.flatten()[0].item()``."""
-    module = load_by_path()
+    module = load_reward_func_file()
     queries, prompts = openrlhf_queries(setup.backbone.tokenizer, CHATS, ANSWERS)
     assert queries[0].endswith("Four.<|im_end|>") and "<|im_start|>assistant" in queries[0]
 
@@ -83,7 +72,7 @@ def test_openrlhf_reward_func_with_the_0_11_call_shape(setup, artifact_env):
 
 
 def test_openrlhf_reward_func_batches_criteria_and_bad_queries(setup, artifact_env, monkeypatch):
-    module = load_by_path()
+    module = load_reward_func_file()
     queries, prompts = openrlhf_queries(setup.backbone.tokenizer, CHATS, ANSWERS)
     batch = module.reward_func(queries, prompts, ["", "", ""])  # older OpenRLHF versions pass whole batches
     assert batch["rewards"].shape == (3,) and batch["rewards"].dtype == torch.float32
@@ -107,41 +96,3 @@ def test_openrlhf_reward_func_batches_criteria_and_bad_queries(setup, artifact_e
         module.reward_func(queries, prompts, None)
 
 
-def test_group_batcher_scores_calls_that_wait_together():
-    """While the judge runs one batch, the calls that arrive are scored together in the next one."""
-    seen = []
-    release = threading.Event()
-
-    def score(prompts, responses):
-        seen.append(list(responses))
-        if len(seen) == 1:
-            release.wait(10)
-        if "bad" in responses:
-            raise ValueError("cannot score 'bad'")
-        return {"c": [float(len(r)) for r in responses]}
-
-    batcher = GroupBatcher(score)
-    results, errors = {}, {}
-
-    def call(text):
-        try:
-            results[text] = batcher(["p"], [text])["c"]
-        except ValueError as err:
-            errors[text] = str(err)
-
-    first = threading.Thread(target=call, args=("a",))
-    first.start()
-    while not seen:
-        time.sleep(0.005)
-    others = [threading.Thread(target=call, args=(t,)) for t in ("bb", "bad", "dddd")]
-    for thread in others:
-        thread.start()
-    deadline = time.monotonic() + 10
-    while len(batcher._queue) < 3 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    release.set()
-    for thread in [first, *others]:
-        thread.join(10)
-    assert results == {"a": [1.0], "bb": [2.0], "dddd": [4.0]} and errors == {"bad": "cannot score 'bad'"}
-    assert sorted(seen[1]) == ["bad", "bb", "dddd"]  # the three waiting calls went as one batch...
-    assert sorted(map(tuple, seen[2:])) == [("bad",), ("bb",), ("dddd",)]  # ...which failed, so each alone

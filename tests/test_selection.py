@@ -75,14 +75,7 @@ def test_select_heads_on_a_model_is_seeded():
     assert a.loss_history == b.loss_history and len(a.loss_history) == 15
 
 
-def test_unknown_loss_or_final_rule_is_an_error_and_paper_settings_are_the_papers():
-    import pytest
-
-    with pytest.raises(ValueError, match="loss"):
-        SelectionConfig(loss="hinge")
-    with pytest.raises(ValueError, match="final_rule"):
-        SelectionConfig(final_rule="vote")
-    assert SelectionConfig.paper(steps=5).steps == 5
+def test_paper_settings_are_the_papers():
     # The paper's procedure as select_heads_with runs it (not its field values): 600 steps of 32 masks, the full-
     # vocabulary cross-entropy as the loss, inclusion logits starting at -1 and moving by lr=0.1 (Adam's first step),
     # then the best of 10 candidates by held-out accuracy minus 1e-3 x that cross-entropy.
@@ -160,17 +153,6 @@ def test_final_rule_loss_picks_the_candidate_with_the_lowest_selection_loss():
                                  SelectionConfig.paper())
     assert int(loss_rule.argmax()) == 1
     assert torch.all(accuracy_rule > 0.99)  # all correct: only the tiny vocabulary-loss term separates them
-
-
-def test_selection_config_names_every_bad_field_in_one_error():
-    from activation_rm.inputs.checks import ConfigError
-
-    with pytest.raises(ConfigError) as caught:
-        SelectionConfig(steps=-3, masks_per_step=1, lr=0.0, init_logit=float("nan"), loss="nope", held_out_fraction=1.5)
-    assert [p.field for p in caught.value.problems] == ["steps", "masks_per_step", "lr", "init_logit", "loss",
-                                                        "held_out_fraction"]
-    assert str(caught.value).startswith("SelectionConfig.steps must be at least 0, got -3; SelectionConfig.masks_per_step")
-    assert isinstance(caught.value, ValueError)  # what it raised before it named fields
 
 
 def test_fit_configs_report_the_bad_fields_of_all_three_objects_at_once():

@@ -218,3 +218,23 @@ def hand_scores(rm, prompts, responses, images=None) -> list[float]:
                                     rm.means, projections=backbone.out_projs, pixels=query.pixels)
         out.append(float(torch.softmax(logits[[yes, no]].double(), -1)[0]))
     return out
+
+
+def greedy_reference(backbone: Backbone, ids, max_new_tokens: int) -> str:
+    """Greedy verdict text written out plainly: a full forward pass over everything so far for each new token (no
+    cache), stopping at an end token, once the first word is complete, or after ``max_new_tokens``."""
+    import re
+
+    tokenizer = backbone.tokenizer
+    stop_ids = {i for i in (tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None}
+    new: list[int] = []
+    for _ in range(max_new_tokens):
+        with torch.no_grad():
+            logits = backbone.model(input_ids=torch.tensor([list(ids) + new])).logits[0, -1]
+        token = int(torch.argmax(logits.float()))
+        if token in stop_ids:
+            break
+        new.append(token)
+        if re.search(r"[A-Za-z0-9]+[^A-Za-z0-9]", tokenizer.decode(new, skip_special_tokens=True)):
+            break
+    return tokenizer.decode(new, skip_special_tokens=True)
