@@ -143,9 +143,71 @@ def test_public_surface_resolves():
         activation_rm.head_hooks  # noqa: B018 (internals stay in their modules)
 
 
-def test_version_comes_from_the_package_metadata():
-    from importlib.metadata import version
+# ------------------------------------------------------------------------------------ tests mirror the modules
+TESTS = Path(__file__).parent
+#: stages whose test files carry the stage's name: their modules are named for their role in the stage (app, cli,
+#: config, client, runner ...), which says little alone
+PREFIXED_STAGES = ("eval", "integrations", "serve")
+#: test files that check the package across modules rather than one module, and why
+CROSS_CUTTING = {
+    "test_layout.py": "the package layout, the public surface and this mapping",
+    "test_docs.py": "the documentation's commands, links and generated tables",
+    "test_paper_oracle.py": "the library against an independent implementation of the paper (paper_oracle.py)",
+    "test_perf_exact.py": "the fast paths change no number",
+    "test_perf_memory.py": "memory is bounded by the batch budget on every scoring path",
+    "test_text_guard.py": "special-token strings in user text stay text on every path",
+    "test_serve_fuzz.py": "property-based fuzzing of the server's request bodies",
+    "test_embedded.py": "end to end on the embedded real model (slow)",
+}
 
-    from activation_rm.version import __version__
 
-    assert activation_rm.__version__ == __version__ == version("activation-rm")
+def mirror_test_file(module: str) -> str:
+    """The test file of ``activation_rm.<stage>.<name>``: ``test_<name>.py``, or ``test_<stage>_<name>.py`` for the
+    stages in :data:`PREFIXED_STAGES`."""
+    stage, name = stage_of(module), module.rsplit(".", 1)[-1]
+    return f"test_{stage}_{name}.py" if stage in PREFIXED_STAGES and stage != name else f"test_{name}.py"
+
+
+#: every module with code of its own (a package's ``__init__`` only says what the stage holds)
+CODE_MODULES = sorted(m for m, path in MODULES.items() if path.name != "__init__.py")
+
+
+def test_every_module_has_its_own_test_file():
+    missing = [f"{module} -> tests/{mirror_test_file(module)}" for module in CODE_MODULES
+               if not (TESTS / mirror_test_file(module)).is_file()]
+    assert not missing, "modules without their test file:\n" + "\n".join(missing)
+    names = [mirror_test_file(module) for module in CODE_MODULES]
+    assert len(names) == len(set(names)), "two modules map to one test file"
+
+
+def test_every_test_file_mirrors_a_module_a_benchmark_or_is_cross_cutting():
+    """No test file under an old or invented name: each one is a module's, a benchmark script's
+    (``test_benchmark_<name>.py`` for ``benchmarks/<name>.py``) or one of :data:`CROSS_CUTTING`."""
+    mirrors = {mirror_test_file(module) for module in CODE_MODULES}
+    benchmarks = TESTS.parent / "benchmarks"
+    strays = [path.name for path in sorted(TESTS.glob("test_*.py"))
+              if path.name not in mirrors and path.name not in CROSS_CUTTING
+              and not (path.name.startswith("test_benchmark_")
+                       and (benchmarks / (path.name.removeprefix("test_benchmark_"))).is_file())]
+    assert not strays, f"test files that mirror no module: {strays}"
+    assert all((TESTS / name).is_file() for name in CROSS_CUTTING)
+
+
+def test_the_mapping_rule():
+    assert mirror_test_file("activation_rm.version") == "test_version.py"
+    assert mirror_test_file("activation_rm.forward.shared_prefix") == "test_shared_prefix.py"
+    assert mirror_test_file("activation_rm.serve.images") == "test_serve_images.py"
+    assert mirror_test_file("activation_rm.inputs.images") == "test_images.py"
+    assert mirror_test_file("activation_rm.integrations.trl") == "test_integrations_trl.py"
+
+
+def test_the_mirror_checks_catch_a_missing_and_a_stray_file(tmp_path, monkeypatch):
+    for name in [mirror_test_file(m) for m in CODE_MODULES if m != "activation_rm.scoring.engine"]:
+        (tmp_path / name).touch()
+    for name in [*CROSS_CUTTING, "test_multi.py"]:
+        (tmp_path / name).touch()
+    monkeypatch.setattr(sys.modules[__name__], "TESTS", tmp_path)
+    with pytest.raises(AssertionError, match=r"activation_rm\.scoring\.engine -> tests/test_engine\.py"):
+        test_every_module_has_its_own_test_file()
+    with pytest.raises(AssertionError, match=r"\['test_multi\.py'\]"):
+        test_every_test_file_mirrors_a_module_a_benchmark_or_is_cross_cutting()
