@@ -175,7 +175,7 @@ def test_grpo_trainer_logs_criterion_columns_and_skips_unjudgeable(models, setup
             if not seen:
                 completions[1] = object()  # a completion the judge cannot take
             rewards = super().__call__(prompts, completions, **kwargs)
-            seen.append((completions, rewards))
+            seen.append((list(prompts), completions, rewards))
             return rewards
 
     dataset = datasets.Dataset.from_dict({"prompt": [[{"role": "user", "content": "What is two plus two?"}],
@@ -189,8 +189,12 @@ def test_grpo_trainer_logs_criterion_columns_and_skips_unjudgeable(models, setup
     trainer.train()
     assert trainer.state.global_step == 2 and len(seen) == 2
     first, last = seen
-    assert first[1][1] is None and all(0 < r < 1 for i, r in enumerate(first[1]) if i != 1)
-    completions, rewards = last
+    prompts, completions, rewards = first
+    assert rewards[1] is None  # the others are the judge's reward of what TRL handed it
+    judged = [i for i in range(len(completions)) if i != 1]
+    torch.testing.assert_close([rewards[i] for i in judged], mean_of(setup, [prompts[i] for i in judged],
+                                                                     [completion_text(completions[i]) for i in judged]))
+    _, completions, rewards = last
     prompts = ["What is two plus two?"] * 2 + ["The capital of France is?"] * 2
     texts = [completion_text(c) for c in completions]
     torch.testing.assert_close(rewards, mean_of(setup, prompts, texts))
