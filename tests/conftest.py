@@ -26,6 +26,14 @@ def artifact(model_dir, tmp_path_factory):
     return fit_artifact(model_dir, tmp_path_factory.mktemp("fit") / "arm")
 
 
+@pytest.fixture(scope="module")
+def llama_backbone():
+    """A tiny random Llama with the tiny tokenizer (one per test module)."""
+    from tiny import tiny_backbone
+
+    return tiny_backbone("llama")
+
+
 @pytest.fixture(scope="module", params=["qwen2_vl", "qwen2_5_vl", "llava_onevision", "idefics3", "gemma3"])
 def vision_backbone(request):
     """Each tiny random vision-language backbone of ``tiny_vision.FAMILIES`` in turn (one per test module)."""

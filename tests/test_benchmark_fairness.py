@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tiny import load_benchmark
+from tiny import load_benchmark, needs_server_extra
 
-pytest.importorskip("fastapi", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
-pytest.importorskip("uvicorn", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
-pytest.importorskip("httpx", reason="the [server] extra is not installed: pip install 'activation-rm[server]'")
+needs_server_extra()
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import torch
 from serve_support import DISTINCT, PROMPTS, RESPONSES, VISION_PROMPTS, VISION_RESPONSES, vision_models
 from tiny import QA_PROMPTS as TEXT_PROMPTS
 from tiny import QA_RESPONSES as TEXT_RESPONSES
+from tiny import plant_failure, tiny_backbone
 from tiny import random_rm as _rm
-from tiny import tiny_backbone
 from tiny_vision import make_image
 
 from activation_rm.judge.templates import JudgeTemplate
@@ -134,21 +134,8 @@ def test_compare_gives_each_criterion_the_reward_models_own_comparisons(models, 
         torch.testing.assert_close(result[name].score_b, rm.score(PROMPTS[:2], b), rtol=1e-6, atol=1e-7)
 
 
-def _planted_failure(monkeypatch, rm, word="BOOM"):
-    """Make any scoring pass that holds a response containing ``word`` raise (planted in the query encoder, which the
-    fused and the one-criterion paths both use)."""
-    encode_many = rm.encoder.encode_many
-
-    def fragile(items):
-        if any(word in response for item in items for response in item.responses):
-            raise ValueError("cannot judge this")
-        return encode_many(items)
-
-    monkeypatch.setattr(rm.encoder, "encode_many", fragile)
-
-
 def test_run_requests_isolates_the_failing_item_of_the_failing_request(models, setup, monkeypatch):
-    _planted_failure(monkeypatch, models.models["short"])
+    plant_failure(monkeypatch, models.models["short"])
     requests = [ScoreRequest(["q"] * 3, ["fine", "BOOM", "ok"], ("short",)),
                 ScoreRequest(["What is two plus two?"], ["Four."], ("short", "honest")),
                 CompareRequest(["q"], ["a"], ["BOOM"], ("short",)),

@@ -23,11 +23,10 @@ from serve_support import (  # noqa: E402
     VISION_RESPONSES,
     UvicornThread,
     image_app,
-    image_root,
     local_client,
-    vision_models,
     vision_request,
 )
+from tiny import plant_failure  # noqa: E402
 
 from activation_rm import __version__  # noqa: E402
 from activation_rm.scoring.engine import ModelSet  # noqa: E402
@@ -92,18 +91,8 @@ def test_bodies_must_be_json_objects_sent_as_json(models):
     assert client.post("/score", content=b"", headers={"content-type": "application/json"}).status_code == 400
 
 
-@pytest.fixture(scope="module")
-def image_models():
-    return vision_models()
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    return image_root(tmp_path_factory.mktemp("serve-app-images"))
-
-
 @pytest.mark.parametrize("kind", ["text", "images"])
-def test_score_matches_direct_scoring(models, image_models, root, kind):
+def test_score_matches_direct_scoring(models, image_models, image_dir, kind):
     """Each criterion's scores equal the reward model's own ``score``; with images (paths, a data URI, a text-only
     item) on a vision-language backbone, the images reach the model."""
     if kind == "text":
@@ -111,7 +100,7 @@ def test_score_matches_direct_scoring(models, image_models, root, kind):
         client = local_client(make_app(models))
     else:
         served, prompts, responses = image_models, VISION_PROMPTS, VISION_RESPONSES
-        (refs, pil), client = vision_request(root), local_client(image_app(image_models, root))
+        (refs, pil), client = vision_request(image_dir), local_client(image_app(image_models, image_dir))
     reply = client.post("/score", json={"prompts": prompts, "responses": responses,
                                         **({"images": refs} if refs else {})})
     assert reply.status_code == 200, reply.text
@@ -129,7 +118,7 @@ def test_score_matches_direct_scoring(models, image_models, root, kind):
     if kind == "images":
         blind = served.models["faithful"].score(prompts[:1], responses[:1])  # the images do reach the model
         assert abs(body["scores"]["faithful"][0] - blind[0]) > 1e-5
-        assert info["server"]["images"]["image_root"] == root.name
+        assert info["server"]["images"]["image_root"] == image_dir.name
 
 
 async def _concurrent(app, bodies):
@@ -167,9 +156,9 @@ async def _concurrent_calls(app, calls):
         return await asyncio.gather(*(client.post(path, json=body) for path, body in calls))
 
 
-def test_dynamic_batches_with_images_are_exact(image_models, root):
-    refs, pil = vision_request(root)
-    app = image_app(image_models, root, batching=BatchConfig(max_batch_size=32, max_wait_ms=300))
+def test_dynamic_batches_with_images_are_exact(image_models, image_dir):
+    refs, pil = vision_request(image_dir)
+    app = image_app(image_models, image_dir, batching=BatchConfig(max_batch_size=32, max_wait_ms=300))
     calls = []
     for i in range(6):
         j = i % len(VISION_PROMPTS)
@@ -264,16 +253,8 @@ def test_client_hanging_up_mid_body_is_no_internal_error(models, caplog):
 def test_item_failing_inside_a_batch_fails_alone(models, setup, monkeypatch):
     """A request whose item breaks scoring gets a 422 naming that item; its batch-mates still get scores. The
     failure is planted in the query encoder, which the fused and the one-criterion paths both use."""
-    rm = models.models["short"]
-    real = rm.score
-    encode_many = rm.encoder.encode_many
-
-    def fragile(items):
-        if any("BOOM" in item.responses for item in items):
-            raise ValueError("cannot judge this")
-        return encode_many(items)
-
-    monkeypatch.setattr(rm.encoder, "encode_many", fragile)
+    real = models.models["short"].score
+    plant_failure(monkeypatch, models.models["short"])
     app = make_app(models, batching=BatchConfig(max_batch_size=64, max_wait_ms=300))
     bodies = [{"prompts": ["q"] * 3, "responses": ["fine", "BOOM", "ok"]}] + [
         {"prompts": ["What is two plus two?"], "responses": [f"{i}"]} for i in range(4)]
@@ -635,15 +616,7 @@ def test_a_large_request_does_not_hold_up_a_small_one(models, setup, monkeypatch
 @pytest.mark.parametrize("tokens", [2048, 1])
 def test_item_error_names_the_item_of_the_whole_request(models, monkeypatch, tokens):
     """With one item per micro-batch, the failing item is still named by its place in the request."""
-    rm = models.models["short"]
-    encode_many = rm.encoder.encode_many
-
-    def fragile(items):
-        if any("BOOM" in item.responses for item in items):
-            raise ValueError("cannot judge this")
-        return encode_many(items)
-
-    monkeypatch.setattr(rm.encoder, "encode_many", fragile)
+    plant_failure(monkeypatch, models.models["short"])
     client = local_client(make_app(models, batching=BatchConfig(micro_batch_tokens=tokens)))
     reply = client.post("/score", json={"prompts": ["q"] * 4, "responses": ["fine", "ok", "BOOM", "yes"],
                                         "criteria": ["short"]})

@@ -119,6 +119,17 @@ def fit_artifact(model_dir, out, criterion: str = "correct", examples=ARITHMETIC
     return Path(out)
 
 
+def benchmark_fixture(name: str):
+    """A module-scoped fixture giving ``benchmarks/<name>.py`` (:func:`load_benchmark`); assign it in a test module."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def benchmark() -> ModuleType:
+        return load_benchmark(name)
+
+    return benchmark
+
+
 def load_benchmark(name: str) -> ModuleType:
     """``benchmarks/<name>.py`` as a module, registered as ``<name>_benchmark`` (its dataclasses need a module)."""
     spec = importlib.util.spec_from_file_location(f"{name}_benchmark", ROOT / "benchmarks" / f"{name}.py")
@@ -238,3 +249,16 @@ def greedy_reference(backbone: Backbone, ids, max_new_tokens: int) -> str:
         if re.search(r"[A-Za-z0-9]+[^A-Za-z0-9]", tokenizer.decode(new, skip_special_tokens=True)):
             break
     return tokenizer.decode(new, skip_special_tokens=True)
+
+
+def plant_failure(monkeypatch, rm, response: str = "BOOM") -> None:
+    """Make every scoring pass of ``rm`` that holds the response ``response`` raise ValueError("cannot judge this").
+    Planted in the query encoder, which the fused and the one-criterion paths both use."""
+    encode_many = rm.encoder.encode_many
+
+    def fragile(items):
+        if any(response in item.responses for item in items):
+            raise ValueError("cannot judge this")
+        return encode_many(items)
+
+    monkeypatch.setattr(rm.encoder, "encode_many", fragile)
