@@ -46,7 +46,8 @@ def test_zero_shot_and_sav(backbone):
     out = group.judge(_records(3, offset=10))
     assert set(out) == {"zeroshot_prob", "sav"}
     for verdicts in out.values():
-        assert len(verdicts) == 3 and all(v.correct in (0, 0.5, 1) for v in verdicts)
+        assert len(verdicts) == 3
+        assert [v.correct for v in verdicts] == [pair_correct(v.score_chosen, v.score_rejected) for v in verdicts]
     # zero-shot P(Yes) is the unsteered reward of the same query: softmax over (Yes, No) of one plain forward pass
     v = out["zeroshot_prob"][0]
     assert 0 <= v.score_chosen <= 1 and v.correct == (1.0 if v.score_chosen > v.score_rejected else 0.0)
@@ -146,8 +147,17 @@ def test_arm_group_and_ablations(backbone, tmp_path, monkeypatch):
     count = info["heads"]
     assert int(group.variants["arm_random_heads"].mask.sum()) == count
     assert int(group.variants["arm_sav_heads"].mask.sum()) == count
-    out = group.judge(_records(2, offset=10))
-    assert all(len(v) == 2 for v in out.values())
+    records = _records(2, offset=10)
+    out = group.judge(records)
+    assert set(out) == set(group.variants)
+    assert torch.equal(group.variants["arm_all_heads"].mask, torch.ones_like(group.rm.mask))
+    for name, verdicts in out.items():  # each variant's own reward of both responses
+        rm = group.variants[name]
+        chosen = rm.score([r.prompt for r in records], [r.chosen for r in records])
+        rejected = rm.score([r.prompt for r in records], [r.rejected for r in records])
+        assert [(v.key, v.score_chosen, v.score_rejected) for v in verdicts] == [
+            (r.key, pytest.approx(c, abs=1e-6), pytest.approx(x, abs=1e-6)) for r, c, x in zip(records, chosen, rejected)]
+        assert [v.correct for v in verdicts] == [pair_correct(v.score_chosen, v.score_rejected) for v in verdicts]
     again = ARMGroup(POINTWISE, zero, ablations=True)
 
     def no_refit(*args, **kwargs):
@@ -159,7 +169,12 @@ def test_arm_group_and_ablations(backbone, tmp_path, monkeypatch):
     monkeypatch.undo()
     pairwise = ARMGroup(PAIRWISE)
     pairwise.fit(_ctx(backbone))
-    assert len(pairwise.judge(_records(2, offset=10))["arm_pairwise"]) == 2
+    verdicts = pairwise.judge(records)["arm_pairwise"]
+    direct = pairwise.rm.compare([r.prompt for r in records], [r.chosen for r in records],
+                                 [r.rejected for r in records])
+    assert [v.score_chosen for v in verdicts] == pytest.approx(direct.score_a, abs=1e-6)
+    assert [v.score_rejected for v in verdicts] == pytest.approx(direct.score_b, abs=1e-6)
+    assert [v.correct for v in verdicts] == [pair_correct(c.score_a, c.score_b) for c in direct]
 
 
 def test_build_groups_rejects_unknown():
