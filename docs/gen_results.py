@@ -8,8 +8,8 @@ A generated block sits between two marker comments in a Markdown file:
 
 ``python docs/gen_results.py`` rewrites every block from the current results files, so a rerun of a benchmark
 updates the docs; ``python docs/gen_results.py --check`` changes nothing and exits 1 naming every block that is
-stale (CI and ``tests/test_docs.py`` run it). ``--list`` prints the block names and their sources. Standard
-library only; no model or torch is loaded.
+stale (CI and ``tests/test_docs.py`` run it). ``--list`` prints the block names and their sources. No model or
+torch is loaded (the scaling blocks use ``benchmarks/scaling.py`` and its paired test, numpy).
 """
 
 from __future__ import annotations
@@ -173,6 +173,64 @@ def fit_cost() -> str:
                    "context tokens (mean)", f"held-out pair accuracy ({data['eval']})", "threads, load"], rows)
 
 
+#: the scaling page's runs: task -> (label, billions of parameters, accuracy folders merged in order)
+SCALE_RUNS = {
+    "nat: 3 biases": [("SmolLM2-135M", 0.135, ("results/scale/smollm135m-test-natural",)),
+                      ("Qwen2.5-Coder-0.5B", 0.494, ("results/scale/qwen0.5b-test-natural",)),
+                      ("Qwen2.5-Coder-1.5B", 1.54, ("results/scale/qwen1.5b-test-natural",
+                                                    "results/scale/qwen1.5b-test-zeroshot"))],
+    "3 biases": [("SmolLM2-135M", 0.135, ("results/accuracy-test",)),
+                 ("Qwen2.5-Coder-0.5B", 0.494, ("results/scale/qwen0.5b-test-strict",)),
+                 ("Qwen2.5-Coder-1.5B", 1.54, ("results/scale/qwen1.5b-test-strict",
+                                               "results/scale/qwen1.5b-test-zeroshot"))],
+}
+
+
+def _scaling_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("scaling_benchmark", ROOT / "benchmarks" / "scaling.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _scale_runs(task: str, need: str = "summary.json") -> list:
+    """The task's runs as benchmarks/scaling.py Runs, each with only the folders that hold ``need``."""
+    scaling = _scaling_module()
+    runs = []
+    for label, billions, folders in SCALE_RUNS[task]:
+        present = tuple(ROOT / f for f in folders if (ROOT / f / need).exists())
+        if present:
+            runs.append(scaling.Run(label, billions, present))
+    return runs
+
+
+def scaling_table(task: str) -> str:
+    """Pooled bias + control accuracy per method and backbone (benchmarks/scaling.py's table)."""
+    scaling = _scaling_module()
+    runs = _scale_runs(task)
+    text = scaling.markdown(scaling.points(runs, task), runs)
+    missing = [label for label, _, _ in SCALE_RUNS[task] if label not in {r.label for r in runs}]
+    if missing:
+        text += f"\nNot run yet on this set: {', '.join(missing)}.\n"
+    return text
+
+
+def scaling_versus() -> str:
+    """The steered 0.5B judge against the unsteered 1.5B one, on the natural set's test pairs, per bias and pooled."""
+    scaling = _scaling_module()
+    runs = _scale_runs("nat: 3 biases", "rows.jsonl")
+    lines = []
+    for task in ("nat-length", "nat-format", "nat-positivity", "nat: 3 biases"):
+        try:
+            lines.append(f"- {scaling.versus(runs, 'Qwen2.5-Coder-0.5B:default', 'Qwen2.5-Coder-1.5B:zeroshot', task)}")
+        except SystemExit as missing:
+            lines.append(f"- {task}: not measured yet ({missing})")
+    return "\n".join(lines).replace(str(ROOT) + "/", "")
+
+
 @dataclass(frozen=True)
 class Block:
     sources: tuple[str, ...]
@@ -202,6 +260,12 @@ BLOCKS: dict[str, Block] = {
                         lambda: _whole("results/alignment/multi/summary.md")),
     "fit-cost": Block(("results/fit-cost-timing-before/fit_cost.json", "results/fit-cost-timing-after/fit_cost.json",
                        "results/fit-cost/fit_cost_before.json", "results/fit-cost-after/fit_cost.json"), fit_cost),
+    "scaling-natural": Block(tuple(f"{f}/summary.json" for _, _, fs in SCALE_RUNS["nat: 3 biases"] for f in fs),
+                             lambda: scaling_table("nat: 3 biases")),
+    "scaling-strict": Block(tuple(f"{f}/summary.json" for _, _, fs in SCALE_RUNS["3 biases"] for f in fs),
+                            lambda: scaling_table("3 biases")),
+    "scaling-versus": Block(tuple(f"{f}/rows.jsonl" for _, _, fs in SCALE_RUNS["nat: 3 biases"][1:] for f in fs),
+                            scaling_versus),
 }
 
 
