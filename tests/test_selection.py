@@ -14,6 +14,7 @@ from activation_rm.fit.selection import (
     mask_losses,
     reinforce,
     select_heads,
+    select_heads_with,
 )
 from activation_rm.forward.batching import last_token_logits
 from activation_rm.model.heads import Steering
@@ -62,6 +63,36 @@ def test_mask_losses_match_full_passes_and_cache_changes_nothing():
     torch.testing.assert_close(cached_first, expected, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(cached_again, cached_first, rtol=0, atol=0)
     torch.testing.assert_close(uncached, cached_first, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2"])
+def test_verdict_rows_only_give_the_full_logits_of_those_tokens(family):
+    backbone = tiny_backbone(family)
+    query = VerdictQuery(list(range(20, 45)), target=7, other=30)
+    means = torch.randn(3, 4, 16)
+    masks = torch.rand(6, 3, 4, generator=torch.Generator().manual_seed(1)) < 0.5
+    head = backbone.model.get_output_embeddings()
+    for shared in (True, False):
+        scorer = MaskScorer(backbone, shared_prefix=shared)
+        full = scorer.logits(query.query, masks, means)
+        rows = scorer.logits(query.query, masks, means, read_ids=[30, 7])
+        assert rows.shape == (6, 31) and rows[:, [0, 8, 29]].isnan().all()
+        torch.testing.assert_close(rows[:, [7, 30]], full[:, [7, 30]], rtol=1e-5, atol=1e-5)
+    assert backbone.model.get_output_embeddings() is head  # the projection is put back
+
+
+def test_selection_reading_verdicts_only_matches_the_full_vocabulary_path():
+    backbone = tiny_backbone("qwen2")
+    train = [VerdictQuery(list(range(10 + i, 30 + i)), 5 + i % 2, 6 - i % 2, pair=i // 2) for i in range(4)]
+    means = torch.randn(3, 4, 16) * 3
+    config = SelectionConfig(steps=12, masks_per_step=8, final_samples=3)  # pair loss, "loss" final rule
+    scorer = MaskScorer(backbone)
+    rows = select_heads(backbone, train, train[:2], means, config, seed=2, scorer=scorer)
+    full = select_heads_with(lambda q, m: scorer.logits(q.query, m, means), train, train[:2],
+                             (backbone.num_layers, backbone.num_heads), config, seed=2)
+    assert rows.loss_history == pytest.approx(full.loss_history, abs=1e-5)
+    assert torch.equal(rows.mask, full.mask)
+    assert rows.candidate_scores == pytest.approx(full.candidate_scores, abs=1e-5)
 
 
 def test_select_heads_on_a_model_is_seeded():

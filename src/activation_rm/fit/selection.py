@@ -117,16 +117,26 @@ class MaskScorer:
                 self._prefixes[key] = prefix
         return prefix
 
-    def logits(self, query: EncodedQuery, masks: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
-        """Full-vocabulary logits ``(n_masks, vocab)`` (on the model's device for the prefix path)."""
+    def logits(self, query: EncodedQuery, masks: torch.Tensor, means: torch.Tensor,
+               read_ids: Sequence[int] | None = None) -> torch.Tensor:
+        """Full-vocabulary logits ``(n_masks, vocab)`` (on the model's device for the prefix path). With
+        ``read_ids`` only those tokens' logits are computed: the other columns (up to the largest id) are NaN, so
+        a loss that reads them fails loudly."""
         unique, inverse = unique_masks(masks)
+        ids = None if read_ids is None else torch.as_tensor(sorted(set(read_ids)), dtype=torch.long)
         if self.shared_prefix:
-            logits = last_token_logits_from_prefix(self.backbone, self.prefix(query), unique, means, on_device=True)
+            logits = last_token_logits_from_prefix(self.backbone, self.prefix(query), unique, means, on_device=True,
+                                                   read_ids=ids)
         else:
             n = unique.shape[0]
             logits = last_token_logits(self.backbone, [query] * n, steering=Steering(unique, means),
+                                       read_ids=None if ids is None else ids.tolist(),
                                        max_batch_tokens=max(self.max_batch_tokens, len(query) * n),
                                        max_batch_size=n).logits
+        if ids is not None:
+            wide = torch.full((logits.shape[0], int(ids.max()) + 1), float("nan"), device=logits.device)
+            wide[:, ids.to(logits.device)] = logits
+            logits = wide
         return logits[inverse.to(logits.device)]
 
 
@@ -235,5 +245,17 @@ def select_heads(backbone: Backbone, train: Sequence[VerdictQuery], held_out: Se
     """:func:`select_heads_with` on a backbone: the masks of each step scored by ``scorer`` (a new
     :class:`MaskScorer` by default; pass one to share its prefix caches between runs on the same queries)."""
     scorer = scorer or MaskScorer(backbone)
-    return select_heads_with(lambda q, m: scorer.logits(q.query, m, means), train, held_out,
+    read_ids = verdict_ids([*train, *held_out]) if reads_verdicts_only(config) else None
+    return select_heads_with(lambda q, m: scorer.logits(q.query, m, means, read_ids), train, held_out,
                              (backbone.num_layers, backbone.num_heads), config, seed, progress)
+
+
+def reads_verdicts_only(config: SelectionConfig) -> bool:
+    """Whether selection reads only the verdict tokens' logits (the "pair" and "verdicts" losses with the "loss"
+    final rule), so the output projection can skip the rest of the vocabulary."""
+    return config.loss != "vocab" and config.final_rule != "accuracy"
+
+
+def verdict_ids(queries: Sequence[VerdictQuery]) -> list[int]:
+    """The token ids the queries' verdicts are read at."""
+    return sorted({q.target for q in queries} | {q.other for q in queries})

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from activation_rm.judge import vision
 from activation_rm.judge.templates import EncodedQuery
@@ -229,11 +231,44 @@ def encode_prefix(backbone: Backbone, query: Query) -> EncodedPrefix:
     return EncodedPrefix(returned_cache(out), len(query) - 1, int(query.ids[-1]), position)
 
 
+class VocabularyRows(torch.nn.Module):
+    """An output projection onto some vocabulary rows only: what a loss that reads two verdict tokens needs (on a
+    0.5B backbone the full projection is about a quarter of a one-token pass)."""
+
+    def __init__(self, head: torch.nn.Linear, ids: torch.Tensor) -> None:
+        super().__init__()
+        ids = ids.to(head.weight.device)
+        self.weight = torch.nn.Parameter(head.weight.detach().index_select(0, ids), requires_grad=False)
+        self.bias = None if head.bias is None else torch.nn.Parameter(head.bias.detach().index_select(0, ids),
+                                                                      requires_grad=False)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return F.linear(hidden, self.weight, self.bias)
+
+
+@contextmanager
+def vocabulary_rows(model: torch.nn.Module, ids: torch.Tensor | None) -> Iterator[bool]:
+    """Inside, ``model``'s logits are those of ``ids`` only (its own post-processing, e.g. soft-capping, still
+    applies); yields False, changing nothing, when ``ids`` is None or the output projection is not a plain
+    linear layer (the caller then indexes the full logits)."""
+    head = model.get_output_embeddings() if ids is not None else None
+    if not isinstance(head, torch.nn.Linear):
+        yield False
+        return
+    model.set_output_embeddings(VocabularyRows(head, ids))
+    try:
+        yield True
+    finally:
+        model.set_output_embeddings(head)
+
+
 @torch.inference_mode()
 def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, masks: torch.Tensor,
-                                  values: torch.Tensor, chunk: int = 64, on_device: bool = False) -> torch.Tensor:
-    """Full-vocabulary logits of the prefix's last token under each head mask, ``(n_masks, vocab)`` float32, on
-    the CPU (or left on the model's device with ``on_device``, so a loss over the vocabulary needs no copy)."""
+                                  values: torch.Tensor, chunk: int = 64, on_device: bool = False,
+                                  read_ids: torch.Tensor | None = None) -> torch.Tensor:
+    """Logits of the prefix's last token under each head mask, ``(n_masks, vocab)`` float32 (``(n_masks,
+    len(read_ids))`` with ``read_ids``: only those rows of the output projection run), on the CPU (or left on the
+    model's device with ``on_device``, so a loss over the vocabulary needs no copy)."""
     model, device = backbone.model, backbone.input_device
     results = []
     for start in range(0, masks.shape[0], chunk):
@@ -245,11 +280,13 @@ def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, mas
             position = prefix.position.to(device).expand(-1, n, -1)
         else:
             position = torch.full((n, 1), prefix.length, dtype=torch.long, device=device)
-        with head_hooks(backbone, steering=Steering(part, values)) as hooks:
+        with head_hooks(backbone, steering=Steering(part, values)) as hooks, vocabulary_rows(model, read_ids) as only:
             hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
             step = model(input_ids=tokens, attention_mask=attention, position_ids=position, use_cache=True,
                          logits_to_keep=1, **{_cache_keyword(model): _repeat_cache(prefix.cache, n)})
         logits = step.logits[:, -1].float()
+        if read_ids is not None and not only:
+            logits = logits[:, read_ids.to(logits.device)]
         results.append(logits if on_device else logits.cpu())
     return torch.cat(results)
 
