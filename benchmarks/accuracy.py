@@ -17,8 +17,10 @@ that read the same query (only the last token is steered, so this is exact; chec
     python benchmarks/accuracy.py --half test                               # report (defaults only)
     python benchmarks/accuracy.py --half test --curve --noise               # few-shot curve, label-noise curve
 
-Per-(task, seed, method) rows go to ``OUT/rows.jsonl`` as they finish (a rerun skips what is there); the summary
-is printed and written to ``OUT/summary.json``.
+Variants are :class:`activation_rm.eval.variants.Variant` (fit options over the library defaults, checked when
+parsed) and are fitted by its ``VariantFits``; per-(task, seed, method) rows go to ``OUT/rows.jsonl``, an
+:class:`activation_rm.eval.rows.RowStore`, as they finish (a rerun skips what is there); the summary is printed and
+written to ``OUT/summary.json``.
 """
 
 from __future__ import annotations
@@ -41,15 +43,16 @@ from activation_rm import load_backbone
 from activation_rm.apps.bundled import load_bundled
 from activation_rm.eval.methods import FitContext, ICLGroup, ZeroShotGroup
 from activation_rm.eval.records import PairRecord
+from activation_rm.eval.rows import RowStore
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.stats import mean_ci, paired_test
-from activation_rm.fit.activations import ContextConfig, mean_head_activations
-from activation_rm.fit.selection import SelectionConfig
+from activation_rm.eval.variants import Variant, VariantFits, parse_variants
+from activation_rm.fit.config import ContextConfig, SelectionConfig
 from activation_rm.forward.batching import encode_prefix, last_token_logits_from_prefix
 from activation_rm.inputs.data import PairwiseExample
-from activation_rm.judge.templates import POINTWISE, JudgeItem, JudgeTemplate, QueryEncoder, labelled_items
+from activation_rm.judge.templates import JudgeItem, JudgeTemplate, QueryEncoder
 from activation_rm.model.backbone import Backbone
-from activation_rm.scoring.reward_model import ActivationRM, fit_configs, pair_correct
+from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -152,16 +155,6 @@ def examples_of(records: Sequence[PairRecord]) -> list[PairwiseExample]:
 
 
 # ------------------------------------------------------------------------------------------------ variants
-@dataclass(frozen=True)
-class Variant:
-    """An Activation RM configuration: fit keywords over the library defaults, and how the score is read."""
-
-    name: str
-    fit: dict[str, Any] = field(default_factory=dict)
-    #: "p_yes": the library's reward; "delta": steered minus unsteered log-odds (a per-query recalibration)
-    readout: str = "p_yes"
-
-
 #: the paper's whole fit: its selection (SelectionConfig.paper()) and the 0.1 contexts, layout and held-out split
 PAPER = {**SelectionConfig.paper().to_dict(), "n_contexts": 32, "n_shots": 4, "demos": "turns", "context_tokens": 2048,
          "balance_classes": False, "layout": "criterion_first", "held_out_fraction": 0.2}
@@ -177,32 +170,13 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in [
 
 
 def parse_variant(spec: str) -> Variant:
-    """A named variant, or ``name:key=value,key=value`` over the defaults (``base=paper`` starts from the paper)."""
-    if spec in VARIANTS:
-        return VARIANTS[spec]
-    name, _, body = spec.partition(":")
-    fit: dict[str, Any] = {}
-    readout = "p_yes"
-    for part in filter(None, body.split(",")):
-        key, _, value = part.partition("=")
-        if key == "base":
-            fit = {**VARIANTS[value].fit, **fit}
-            continue
-        if key == "readout":
-            readout = value
-            continue
-        for cast in (int, float):
-            try:
-                value = cast(value)
-                break
-            except ValueError:
-                continue
-        fit[key] = {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
-    return Variant(name, fit, readout)
+    """A named variant, or ``name:key=value,key=value`` over the defaults (``base=paper`` starts from the paper;
+    ``readout=delta`` reads steered minus unsteered log-odds); an unknown option is an error naming it."""
+    return parse_variants([spec], VARIANTS)[0]
 
 
 def resolved(variant: Variant, criterion: str) -> tuple[ContextConfig, SelectionConfig, JudgeTemplate]:
-    template, contexts, selection = fit_configs(None, None, None, {"criterion": criterion, **variant.fit})
+    template, contexts, selection = variant.configs(criterion)
     return contexts, selection, template
 
 
@@ -248,34 +222,12 @@ class EvalScorer:
 
 
 # ------------------------------------------------------------------------------------------------ the run
-class Rows:
-    """Append-only JSONL of finished (task, seed, method) results; a rerun skips the keys already there."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.done: dict[str, dict] = {}
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line from a killed run: redone
-                self.done[row["key"]] = row
-
-    def add(self, row: dict) -> None:
-        self.done[row["key"]] = row
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-
 def run_task_seed(backbone: Backbone, task: Task, seed: int, n_fit: int, noise: float, variants: Sequence[Variant],
-                  baselines: Sequence[str], rows: Rows, scorers: dict, tag: str, icl_pairs: int,
+                  baselines: Sequence[str], rows: RowStore, scorers: dict, tag: str, icl_pairs: int,
                   memo: dict) -> None:
     prefix = f"{tag}|{task.name}|seed{seed}|n{n_fit}|noise{noise}"
-    wanted = [v for v in variants if f"{prefix}|{v.name}" not in rows.done]
-    wanted_baselines = [b for b in baselines if f"{prefix}|{b}" not in rows.done]
+    wanted = [v for v in variants if f"{prefix}|{v.name}" not in rows]
+    wanted_baselines = [b for b in baselines if f"{prefix}|{b}" not in rows]
     if not wanted and not wanted_baselines:
         return
     fewshot = draw_fewshot(task, n_fit, seed, noise)
@@ -293,19 +245,10 @@ def run_task_seed(backbone: Backbone, task: Task, seed: int, n_fit: int, noise: 
         return scorers[key]
 
     started = time.perf_counter()
-    means_cache: dict[str, torch.Tensor] = {}
+    fits = VariantFits(backbone, task.criterion, lambda variant: examples, seed)  # equal means / fits shared
     for variant in wanted:
-        contexts, selection, template = resolved(variant, task.criterion)
-        means_key = json.dumps([template.to_dict(), contexts.to_dict()], sort_keys=True)
-        t0 = time.perf_counter()
-        if means_key not in means_cache:
-            items = labelled_items(examples, POINTWISE)
-            means_cache[means_key] = mean_head_activations(backbone, QueryEncoder(backbone.tokenizer, template),
-                                                           items, contexts, seed)
-        rm = ActivationRM.fit(backbone, examples, template, contexts=contexts, selection=selection, seed=seed,
-                              progress=False, means=means_cache[means_key])
-        fit_seconds = time.perf_counter() - t0
-        evaluator = scorer(template)
+        rm, fit_seconds, _ = fits.fit(variant)
+        evaluator = scorer(rm.template)
         if seed == 0 and variant is wanted[0]:
             evaluator.check(rm, task.evaluate)
         odds = evaluator.log_odds(rm.mask, rm.means)
@@ -558,14 +501,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = Rows(args.out / "rows.jsonl")
+    rows = RowStore(args.out / "rows.jsonl")
     if args.style_matched:
         result = style_matched(load_backbone(args.model), args.half)
         print(json.dumps(result, indent=1))
         (args.out / f"style-matched-{args.half}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
         return 0
     if not args.report_only:
-        variants = [parse_variant(v) for v in args.variants]
+        try:
+            variants = parse_variants(args.variants, VARIANTS)
+        except ValueError as err:
+            parser.error(str(err))
         tasks: list[Task] = []
         if "own" in args.sets:
             tasks += [t for t in own_tasks(args.half, args.n_eval) if t.name in args.biases]
@@ -600,9 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for key in [k for k in scorers if k[0] == task.name]:
                 del scorers[key]  # the task's KV caches are no longer needed
         print(f"total {time.perf_counter() - started:.0f} s", flush=True)
-    merged = dict(rows.done)
+    merged = dict(rows.by_key)
     for folder in args.merge:
-        merged.update(Rows(folder / "rows.jsonl").done)
+        merged.update(RowStore(folder / "rows.jsonl").by_key)
     summary = summarise(list(merged.values()))
     text = print_summary(summary)
     tmp = args.out / "summary.json.tmp"

@@ -21,8 +21,8 @@ from typing import Any
 from activation_rm.eval.benchmarks import draw_fewshot
 from activation_rm.eval.methods import FitContext, MethodGroup, build_groups
 from activation_rm.eval.records import PairRecord
+from activation_rm.eval.rows import RowStore, read_all_rows, read_rows  # noqa: F401 (the run's readers, here too)
 from activation_rm.eval.settings import EvalSettings
-from activation_rm.inputs.data import split_jsonl
 from activation_rm.model.backbone import Backbone
 
 logger = logging.getLogger(__name__)
@@ -53,57 +53,6 @@ class RunConfig:
     shard: str | None = None  # write items-<shard>.jsonl so several processes (e.g. one per seed) share a run
 
 
-def append_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def read_all_rows(out_dir: str | os.PathLike, stem: str = "items") -> list[dict[str, Any]]:
-    """Rows of every shard (``items.jsonl``, ``items-<shard>.jsonl``) of a run directory."""
-    rows, seen = [], set()
-    for path in sorted(Path(out_dir).glob(f"{stem}*.jsonl")):
-        for row in read_rows(path):
-            key = (row.get("benchmark"), row.get("seed"), row.get("method"), row.get("key"), row.get("group"))
-            if key not in seen:  # a shard that recomputed a row another shard has: keep the first
-                seen.add(key)
-                rows.append(row)
-    return rows
-
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a results JSONL; a torn last line (a crash mid-write) is ignored."""
-    rows = []
-    if not path.exists():
-        return rows
-    with open(path, encoding="utf-8") as handle:
-        lines = split_jsonl(handle.read())
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            if number != len(lines):
-                raise ValueError(f"{path}:{number}: corrupt results line (not the last line)") from None
-    return rows
-
-
-def repair_tail(path: Path) -> None:
-    """Cut a torn last line (a crash mid-write) so appended rows start on a fresh line."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    data = path.read_bytes()
-    if data.endswith(b"\n"):
-        return
-    cut = data.rfind(b"\n") + 1
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data[:cut])
-    os.replace(tmp, path)
-
-
 def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConfig, out_dir: str | os.PathLike,
              log: Callable[[str], None] = print,
              progress: Callable[[int, int], None] | None = None) -> Path:
@@ -113,11 +62,8 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     suffix = f"-{config.shard}" if config.shard else ""
-    items_path, fits_path = out / f"items{suffix}.jsonl", out / f"fits{suffix}.jsonl"
-    repair_tail(items_path)
-    repair_tail(fits_path)
-    done = {(r["benchmark"], r["seed"], r["method"], r["key"]) for r in read_all_rows(out)}  # every shard's rows
-    fitted = {(r["benchmark"], r["seed"], r["group"]) for r in read_all_rows(out, "fits")}
+    done = RowStore.of_run(out, "items", ("benchmark", "seed", "method", "key"), config.shard)  # every shard's rows
+    fitted = RowStore.of_run(out, "fits", ("benchmark", "seed", "group"), config.shard)
     by_name = {spec.name: spec for spec in specs}
     (out / f"config{suffix}.json").write_text(json.dumps({
         "methods": list(config.methods), "seeds": list(config.seeds), "n_fewshot": config.n_fewshot,
@@ -144,9 +90,8 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
                 info = group.fit(FitContext(backbone, spec.criterion, fewshot, seed, config.settings, artifacts))
                 seconds = round(time.perf_counter() - started, 2)
                 label = type(group).__name__ + "/" + (group.names[0] if group.names else "ranking")
-                if (spec.name, seed, label) not in fitted:
-                    append_rows(fits_path, [{"benchmark": spec.name, "seed": seed, "group": label,
-                                         "seconds": seconds, "fewshot": [r.key for r in fewshot], **info}])
+                fitted.add({"benchmark": spec.name, "seed": seed, "group": label, "seconds": seconds,
+                            "fewshot": [r.key for r in fewshot], **info})
                 log(f"  fitted {group.names} in {seconds}s")
             for start in range(0, len(missing), config.chunk):
                 chunk = missing[start:start + config.chunk]
@@ -166,13 +111,12 @@ def run_eval(backbone: Backbone, specs: Sequence[BenchmarkSpec], config: RunConf
                             rows.append({"benchmark": spec.name, "seed": seed, "method": method, "key": record.key,
                                          "subset": record.subset, "section": record.section,
                                          "seconds": round(per_pair, 3), **_verdict_fields(verdict)})
-                            done.add((spec.name, seed, method, record.key))
-                    append_rows(items_path, rows)
+                    done.add(rows)
                 if progress is not None:
                     progress(len(chunk), 0)
                 log(f"  [{time.strftime('%H:%M:%S')}] {spec.name} seed {seed}: "
                     f"{min(start + config.chunk, len(missing))}/{len(missing)}")
-    return items_path
+    return done.path
 
 
 def _verdict_fields(verdict) -> dict[str, Any]:

@@ -10,7 +10,10 @@ sparse-attention-vector head voting fitted on the same pairs next to it).
 Cheap by construction: variants that differ only in their heads reuse the base fit; all variants with the same query
 text are scored together, each evaluation query's prefix encoded once and only its last token run once per variant
 (:func:`~activation_rm.forward.shared_prefix.multi_steering_logits`, exact), so a variant costs a fit, not an evaluation pass.
-Rows are appended per chunk and a rerun resumes, like :func:`~activation_rm.eval.runner.run_eval`.
+Variants are :class:`~activation_rm.eval.variants.Variant` (fit options over :func:`sweep_base`, the protocol's
+settings) and are fitted by :class:`~activation_rm.eval.variants.VariantFits`; rows go to a
+:class:`~activation_rm.eval.rows.RowStore`, appended per chunk, and a rerun resumes, like
+:func:`~activation_rm.eval.runner.run_eval`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +34,11 @@ from activation_rm.eval.benchmarks import draw_fewshot
 from activation_rm.eval.methods import FitContext, ZeroShotGroup, pair_correct, pair_examples
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.report import format_ci, item_score, per_seed_accuracy, rows_by_benchmark
-from activation_rm.eval.runner import BenchmarkSpec, append_rows, read_all_rows, repair_tail
+from activation_rm.eval.rows import RowStore, read_all_rows
+from activation_rm.eval.runner import BenchmarkSpec
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.stats import mean_ci, paired_test, per_item_means
+from activation_rm.eval.variants import Variant, VariantFits
 from activation_rm.forward.shared_prefix import multi_steering_logits
 from activation_rm.judge.templates import (
     CRITERION_FIRST,
@@ -51,56 +56,53 @@ from activation_rm.scoring.reward_model import ActivationRM
 ALT_QUESTION = "Is this a good response according to the criterion? Answer Yes or No."
 
 
-@dataclass(frozen=True)
-class Variant:
-    """One design choice. ``None`` fields take the protocol's value; ``heads`` picks the steered heads of the fit:
-    ``reinforce`` (the learned mask), ``all``, ``random`` / ``sav`` (that many random / top-SAV heads, as many as
-    REINFORCE chose) or ``top:K`` (the K heads with the highest learned inclusion probability)."""
-
-    name: str
-    label: str
-    mode: str = POINTWISE
-    layout: str = CRITERION_FIRST
-    question: str | None = None
-    n_fewshot: int | None = None
-    n_contexts: int | None = None
-    n_shots: int | None = None
-    balance_classes: bool = False
-    steps: int | None = None
-    masks_per_step: int | None = None
-    heads: str = "reinforce"
-    group: str = "design"
-
-    def fit_key(self) -> tuple:
-        """What the fit depends on (variants with the same key share one fitted Activation RM)."""
-        return (self.mode, self.layout, self.question, self.n_fewshot, self.n_contexts, self.n_shots,
-                self.balance_classes, self.steps, self.masks_per_step)
-
-
-BASE = Variant("base", "**base: pointwise ARM (protocol settings)**")
+BASE = Variant("base", label="**base: pointwise ARM (protocol settings)**")
 VARIANTS: tuple[Variant, ...] = (
     BASE,
-    Variant("heads_all", "heads: all heads", heads="all", group="heads"),
-    Variant("heads_random", "heads: random, same count", heads="random", group="heads"),
-    Variant("heads_sav", "heads: top SAV-ranked, same count", heads="sav", group="heads"),
-    Variant("heads_top8", "heads: top 8 by learned probability", heads="top:8", group="heads"),
-    Variant("heads_top32", "heads: top 32 by learned probability", heads="top:32", group="heads"),
-    Variant("contexts_32x4", "means: 32 contexts of 4 shots", n_contexts=32, n_shots=4, group="means"),
-    Variant("contexts_32x0", "means: 32 contexts, no demonstrations", n_contexts=32, n_shots=0, group="means"),
-    Variant("balanced_means", "means: class-balanced", balance_classes=True, group="means"),
-    Variant("reinforce_600x32", "REINFORCE: 600 steps x 32 masks (paper)", steps=600, masks_per_step=32,
-            group="selection"),
-    Variant("criterion_last", "template: criterion after the response", layout=CRITERION_LAST, group="template"),
-    Variant("question_alt", f"template: question \"{ALT_QUESTION}\"", question=ALT_QUESTION, group="template"),
-    Variant("pairwise", "pairwise ARM (both orders)", mode=PAIRWISE, group="mode"),
-    *(Variant(f"fewshot_{n}", f"few-shot pairs: {n}", n_fewshot=n, group="curve") for n in (8, 16, 32, 64)),
+    Variant("heads_all", label="heads: all heads", heads="all", group="heads"),
+    Variant("heads_random", label="heads: random, same count", heads="random", group="heads"),
+    Variant("heads_sav", label="heads: top SAV-ranked, same count", heads="sav", group="heads"),
+    Variant("heads_top8", label="heads: top 8 by learned probability", heads="top:8", group="heads"),
+    Variant("heads_top32", label="heads: top 32 by learned probability", heads="top:32", group="heads"),
+    Variant("contexts_32x4", {"n_contexts": 32, "n_shots": 4}, label="means: 32 contexts of 4 shots",
+            group="means"),
+    Variant("contexts_32x0", {"n_contexts": 32, "n_shots": 0}, label="means: 32 contexts, no demonstrations",
+            group="means"),
+    Variant("balanced_means", {"balance_classes": True}, label="means: class-balanced", group="means"),
+    Variant("reinforce_600x32", {"steps": 600, "masks_per_step": 32},
+            label="REINFORCE: 600 steps x 32 masks (paper)", group="selection"),
+    Variant("criterion_last", {"layout": CRITERION_LAST}, label="template: criterion after the response",
+            group="template"),
+    Variant("question_alt", {"pointwise_question": ALT_QUESTION}, label=f"template: question \"{ALT_QUESTION}\"",
+            group="template"),
+    Variant("pairwise", {"mode": PAIRWISE}, label="pairwise ARM (both orders)", group="mode"),
+    *(Variant(f"fewshot_{n}", label=f"few-shot pairs: {n}", n_fewshot=n, group="curve") for n in (8, 16, 32, 64)),
 )
 BY_NAME = {v.name: v for v in VARIANTS}
 
 
-def variant_template(variant: Variant, criterion: str, max_length: int) -> JudgeTemplate:
-    template = JudgeTemplate(criterion, variant.mode, max_length=max_length, layout=variant.layout)
-    return replace(template, pointwise_question=variant.question) if variant.question else template
+def sweep_base(settings: EvalSettings) -> dict[str, Any]:
+    """The protocol's pointwise Activation RM, the base every sweep variant's fit options go over: the judge
+    settings' query length, REINFORCE budget and averaging contexts, the criterion-first layout."""
+    return {"max_length": settings.max_length, "layout": CRITERION_FIRST, "steps": settings.steps,
+            "masks_per_step": settings.masks_per_step, "n_contexts": settings.n_contexts, "n_shots": settings.n_shots,
+            "held_out_fraction": settings.held_out_fraction}
+
+
+def config_entry(variant: Variant) -> dict[str, Any]:
+    """A variant as ``sweep-config.json`` lists it (the fields the sweep's variants have always been written with;
+    fit options beyond them under ``fit``)."""
+    named = {"mode": "mode", "layout": "layout", "question": "pointwise_question", "n_contexts": "n_contexts",
+             "n_shots": "n_shots", "balance_classes": "balance_classes", "steps": "steps",
+             "masks_per_step": "masks_per_step"}
+    fit = variant.fit
+    entry = {"name": variant.name, "label": variant.label, "mode": fit.get("mode", POINTWISE),
+             "layout": fit.get("layout", CRITERION_FIRST), "question": fit.get("pointwise_question"),
+             "n_fewshot": variant.n_fewshot, "n_contexts": fit.get("n_contexts"), "n_shots": fit.get("n_shots"),
+             "balance_classes": fit.get("balance_classes", False), "steps": fit.get("steps"),
+             "masks_per_step": fit.get("masks_per_step"), "heads": variant.heads, "group": variant.group}
+    rest = {k: v for k, v in fit.items() if k not in named.values()}
+    return {**entry, "fit": rest} if rest else entry
 
 
 def _fit_name(variant: Variant) -> str:
@@ -143,44 +145,33 @@ class SweepSeed:
         self.criterion = spec_criterion
         self.fitted: dict[str, ActivationRM] = {}
         self.fit_rows: list[dict[str, Any]] = []
-        fits: dict[tuple, ActivationRM] = {}
         sizes = sorted({v.n_fewshot or n_fewshot for v in variants} | {n_fewshot})
         self.sav: dict[int, ZeroShotGroup] = {}
         for n in sizes:  # SAV ranking / voting and zero-shot P(Yes) on the same few-shot pairs as the ARMs
             group = ZeroShotGroup(with_sav=True, memo=memo)  # unsteered passes shared by every few-shot size
             group.fit(FitContext(backbone, spec_criterion, pool_fewshot(n), seed, settings))
             self.sav[n] = group
+        fits = VariantFits(backbone, spec_criterion,
+                           lambda v: pair_examples(pool_fewshot(v.n_fewshot or n_fewshot)), seed,
+                           sweep_base(settings), load=lambda v: self._load(artifacts / v.name))
         for variant in variants:
             fit_variant = replace(variant, heads="reinforce", name=_fit_name(variant))
-            key = fit_variant.fit_key()
-            if key not in fits:
-                started = time.perf_counter()
-                fits[key] = self._fit(fit_variant, pool_fewshot(variant.n_fewshot or n_fewshot), artifacts)
-                seconds = round(time.perf_counter() - started, 2)
+            rm, seconds, how = fits.fit(fit_variant)
+            if how == "fitted":
+                rm.save(artifacts / fit_variant.name)
+            if how != "shared":
+                seconds = round(seconds, 2)
                 self.fit_rows.append({"seed": seed, "variant": fit_variant.name, "seconds": seconds,
-                                      "heads": int(fits[key].mask.sum()), "fit": fits[key].fit_info})
-                log(f"  seed {seed}: fitted {fit_variant.name} ({int(fits[key].mask.sum())} heads) in {seconds}s")
-            rm = fits[key]
+                                      "heads": int(rm.mask.sum()), "fit": rm.fit_info})
+                log(f"  seed {seed}: fitted {fit_variant.name} ({int(rm.mask.sum())} heads) in {seconds}s")
             if variant.heads != "reinforce":
                 ranking = self.sav[n_fewshot].sav_ranking
                 mask = derive_mask(rm, variant.heads, seed, ranking)
                 rm = ActivationRM(backbone, rm.template, rm.means, mask, rm.probs, seed=seed, fit_info=rm.fit_info)
             self.fitted[variant.name] = rm
 
-    def _fit(self, variant: Variant, fewshot: list[PairRecord], artifacts: Path) -> ActivationRM:
-        s = self.settings
-        path = artifacts / variant.name
-        if (path / META_FILE).exists():
-            return ActivationRM.load(path, self.backbone)
-        rm = ActivationRM.fit(
-            self.backbone, pair_examples(fewshot), variant_template(variant, self.criterion, s.max_length),
-            steps=variant.steps if variant.steps is not None else s.steps, seed=self.seed,
-            n_contexts=variant.n_contexts or s.n_contexts,
-            n_shots=variant.n_shots if variant.n_shots is not None else s.n_shots,
-            balance_classes=variant.balance_classes, masks_per_step=variant.masks_per_step or s.masks_per_step,
-            held_out_fraction=s.held_out_fraction, progress=False)
-        rm.save(path)
-        return rm
+    def _load(self, path: Path) -> ActivationRM | None:
+        return ActivationRM.load(path, self.backbone) if (path / META_FILE).exists() else None
 
 
 def _template_key(template: JudgeTemplate) -> str:
@@ -229,14 +220,11 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     suffix = f"-{shard}" if shard else ""
-    items_path, fits_path = out / f"sweep-items{suffix}.jsonl", out / f"sweep-fits{suffix}.jsonl"
-    repair_tail(items_path)
-    repair_tail(fits_path)
-    done = {(r["benchmark"], r["seed"], r["method"], r["key"]) for r in read_all_rows(out, "sweep-items")}
-    fitted = {(r["benchmark"], r["seed"], r["variant"]) for r in read_all_rows(out, "sweep-fits")}
+    done = RowStore.of_run(out, "sweep-items", ("benchmark", "seed", "method", "key"), shard)
+    fitted = RowStore.of_run(out, "sweep-fits", ("benchmark", "seed", "variant"), shard)
     (out / f"sweep-config{suffix}.json").write_text(json.dumps({
         "seeds": list(seeds), "n_fewshot": n_fewshot, "settings": settings.to_dict(),
-        "variants": [asdict(v) for v in variants],
+        "variants": [config_entry(v) for v in variants],
         "benchmarks": {s.name: {"pool": len(s.pool), "eval": len(s.records)} for s in specs}}, indent=1),
         encoding="utf-8")
     by_name = {spec.name: spec for spec in specs}
@@ -259,8 +247,7 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
 
             sweep = SweepSeed(backbone, spec.criterion, fewshot, seed, settings, n_fewshot, variants,
                               out / "artifacts" / source.name / f"seed{seed}", log, memo)
-            append_rows(fits_path, [{"benchmark": spec.name, **row} for row in sweep.fit_rows
-                                if (spec.name, seed, row["variant"]) not in fitted])
+            fitted.add([{"benchmark": spec.name, **row} for row in sweep.fit_rows])
             sweeps.append(sweep)
         for start in range(0, len(records), chunk):
             part = [r for r in records[start:start + chunk]
@@ -280,19 +267,18 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
                     for method, name in emit:
                         pairs = [(v.score_chosen, v.score_rejected) for v in verdicts[method]]
                         rows += _rows(spec.name, sweep.seed, name, part, pairs, done)
-            append_rows(items_path, rows)
+            done.add(rows)
             log(f"  [{time.strftime('%H:%M:%S')}] {spec.name}: {min(start + chunk, len(records))}/{len(records)} "
                 f"({(time.perf_counter() - started) / len(part):.2f}s per pair)")
-    return items_path
+    return done.path
 
 
 def _rows(benchmark: str, seed: int, method: str, records: Sequence[PairRecord],
-          pairs: Sequence[tuple[float, float]], done: set) -> list[dict[str, Any]]:
+          pairs: Sequence[tuple[float, float]], done: RowStore) -> list[dict[str, Any]]:
     rows = []
     for record, (chosen, rejected) in zip(records, pairs):
         if (benchmark, seed, method, record.key) in done:
             continue
-        done.add((benchmark, seed, method, record.key))
         rows.append({"benchmark": benchmark, "seed": seed, "method": method, "key": record.key,
                      "subset": record.subset, "section": record.section,
                      "correct": pair_correct(chosen, rejected), "score_chosen": chosen, "score_rejected": rejected})
