@@ -4,6 +4,8 @@ The machine is shared and noisy, so absolute times are not comparable between ru
 variants (rotating their order each repeat) and prints the ratio of their median times. Sections:
 
   reinforce   one REINFORCE step (32 masks): one full forward per mask / prefix encoded each step / prefix cached
+  rows        one step's mask pass (16 masks, prefix cached): full-vocabulary logits / the verdict tokens' rows only
+  means       the means of --contexts averaging contexts: one query per draw of demonstrations / 4 per draw
   fit         the default fit of the 40 bundled few-shot pairs, timed (long: minutes)
   auto        fit --auto next to a default fit on the same --pairs bundled pairs: times, ratio, choice
   steering    steered / plain forward throughput at equal batch
@@ -14,6 +16,9 @@ variants (rotating their order each repeat) and prints the ratio of their median
 
     python benchmarks/perf.py reinforce steering shared criteria baselines padding --threads 1
     python benchmarks/perf.py fit --threads 1
+    python benchmarks/perf.py rows means --backbone qwen2.5-coder-0.5b --threads 2 --repeats 2
+
+``--backbone`` takes what ``benchmarks/accuracy.py`` does (default: the embedded model).
 """
 
 from __future__ import annotations
@@ -99,6 +104,39 @@ def section_reinforce(backbone, args) -> None:
            speedup_prefix_each_step=round(full / times["prefix encoded each step"], 1),
            speedup_prefix_cached=round(full / times["prefix cached"], 1),
            projected_600_steps_min=round(600 * times["prefix cached"] / 60, 1))
+
+
+def section_rows(backbone, args) -> None:
+    from activation_rm.fit.selection import MaskScorer, VerdictQuery
+
+    _, encoder, items = bundled_queries(backbone)
+    means = real_means(backbone, encoder, items)
+    yes, no = encoder.verdict_ids
+    query = VerdictQuery(encoder.encode(items[0][0]).ids, yes, no)
+    gen = torch.Generator().manual_seed(0)
+    masks = torch.rand(16, backbone.num_layers, backbone.num_heads, generator=gen) < 0.27  # sigmoid(-1)
+    scorer = MaskScorer(backbone)
+    scorer.logits(query.query, masks, means)  # the prefix is cached, as on every later step
+    times = interleaved({
+        "full vocabulary": lambda: scorer.logits(query.query, masks, means),
+        "verdict rows": lambda: scorer.logits(query.query, masks, means, read_ids=[yes, no]),
+    }, args.repeats)
+    report("rows", query_tokens=len(query.ids), masks=16, vocabulary=backbone.model.get_output_embeddings().weight.shape[0],
+           seconds={k: round(v, 3) for k, v in times.items()},
+           speedup=round(times["full vocabulary"] / times["verdict rows"], 2))
+
+
+def section_means(backbone, args) -> None:
+    from activation_rm.fit.activations import mean_head_activations
+    from activation_rm.fit.config import ContextConfig
+
+    _, encoder, items = bundled_queries(backbone)
+    variants = {f"{k} per draw": ContextConfig(n_contexts=args.contexts, queries_per_demo_set=k) for k in (1, 4)}
+    times = interleaved({name: (lambda c=config: mean_head_activations(backbone, encoder, items, c))
+                         for name, config in variants.items()}, args.repeats)
+    report("means", contexts=args.contexts, n_shots=ContextConfig().n_shots,
+           seconds={k: round(v, 2) for k, v in times.items()},
+           speedup=round(times["1 per draw"] / times["4 per draw"], 2))
 
 
 def section_fit(backbone, args) -> None:
@@ -315,7 +353,7 @@ def section_baselines(backbone, args) -> None:
            arm_over_vote5=round(arm / times["k=5 voting (generate)"], 3))
 
 
-SECTIONS = {"reinforce": section_reinforce, "fit": section_fit, "steering": section_steering,
+SECTIONS = {"reinforce": section_reinforce, "rows": section_rows, "means": section_means, "fit": section_fit, "steering": section_steering,
             "padding": section_padding, "shared": section_shared, "criteria": section_criteria,
             "baselines": section_baselines, "auto": section_auto}
 
@@ -333,13 +371,18 @@ def main() -> None:
     parser.add_argument("--criterion", default="short_correct", help="auto: bundled criterion to fit")
     parser.add_argument("--pairs", type=int, default=20, help="auto: few-shot pairs")
     parser.add_argument("--padding-limit", type=int, default=None, help="RewardBench pairs for the padding share")
+    parser.add_argument("--contexts", type=int, default=12, help="means: averaging contexts per variant")
+    parser.add_argument("--backbone", default=None, help="HF id, directory, .gguf path or a benchmarks/backbones.py "
+                        "name (default: the embedded model)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     from activation_rm.model.backbone import load_backbone
 
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs ({platform.processor() or 'cpu'}), torch "
           f"{torch.__version__}, {args.threads} thread(s), load average {os.getloadavg()[0]:.1f}", flush=True)
-    backbone = None if args.sections == ["padding"] else load_backbone(device="cpu")
+    from backbones import resolve_backbone
+
+    backbone = None if args.sections == ["padding"] else load_backbone(resolve_backbone(args.backbone), device="cpu")
     if backbone is None:
         from transformers import AutoTokenizer
 
