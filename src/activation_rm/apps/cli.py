@@ -744,6 +744,14 @@ def _verb(sub: Any, name: str, text: str, *commands: str, description: str | Non
                           epilog=examples(*commands), formatter_class=HelpFormatter)
 
 
+def _artifact_verb(sub: Any, name: str, text: str, *commands: str,
+                   artifact: str = "artifact directory written by `fit`") -> argparse.ArgumentParser:
+    """A verb that reads one artifact: :func:`_verb` with the ARTIFACT positional first."""
+    parser = _verb(sub, name, text, *commands)
+    parser.add_argument("artifact", metavar="ARTIFACT", help=artifact)
+    return parser
+
+
 def _add_backbone_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backbone")
     group.add_argument("--model", default=None, metavar="MODEL",
@@ -823,20 +831,29 @@ def _add_fit_parser(sub: Any) -> None:
     fit.set_defaults(func=cmd_fit, interrupted=_fit_interrupted)
 
 
-def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str, input_help: str,
-                          *commands: str) -> argparse.ArgumentParser:
-    """``score`` and ``compare`` take the same arguments: one artifact, an input and a resumable output JSONL."""
-    p = _verb(sub, name, text, *commands)
-    p.add_argument("artifact", metavar="ARTIFACT", help="artifact directory written by `fit`")
-    p.add_argument("input", metavar="INPUT", help=input_help)
-    p.add_argument("--output", "-o", required=True, metavar="OUT",
-                   help="output JSONL: each input line plus its result (appended; a rerun resumes; required)")
-    _add_chunk_size(p)
-    _add_without_steering(p)
-    _add_allow_network(p, "lines")
+def _add_job_options(p: argparse.ArgumentParser, func: Any, output_help: str, *, chunk: tuple[int, str] = (64, "lines"),
+                     steering: str | None = None, network: bool = False) -> None:
+    """What every resumable JSONL job takes after its positionals: ``-o OUT``, ``--chunk-size``, optionally
+    ``--without-steering`` (what it does with the zero-shot judge) and ``--allow-network``, ``--quiet`` and the
+    backbone options; a Ctrl-C says what was kept."""
+    p.add_argument("--output", "-o", required=True, metavar="OUT", help=output_help)
+    _add_chunk_size(p, *chunk)
+    if steering:
+        _add_without_steering(p, steering)
+    if network:
+        _add_allow_network(p, "lines")
     _add_quiet(p)
     _add_backbone_args(p)
     p.set_defaults(func=func, interrupted=_job_interrupted)
+
+
+def _add_jsonl_job_parser(sub: Any, name: str, func: Any, text: str, input_help: str,
+                          *commands: str) -> argparse.ArgumentParser:
+    """``score`` and ``compare`` take the same arguments: one artifact, an input and a resumable output JSONL."""
+    p = _artifact_verb(sub, name, text, *commands)
+    p.add_argument("input", metavar="INPUT", help=input_help)
+    _add_job_options(p, func, "output JSONL: each input line plus its result (appended; a rerun resumes; required)",
+                     steering="score", network=True)
     return p
 
 
@@ -873,42 +890,32 @@ def _add_score_criteria_parser(sub: Any) -> None:
     many.add_argument("--input", "-i", dest="input_option", metavar="INPUT",
                       help="deprecated alias of the positional INPUT, which is required: give the input JSONL as "
                            "the last positional argument instead")
-    many.add_argument("--output", "-o", required=True, metavar="OUT",
-                      help="output JSONL: each input line plus {\"scores\": {artifact: score}} (appended; a rerun "
-                           "resumes; required)")
-    _add_chunk_size(many)
-    _add_quiet(many)
-    _add_backbone_args(many)
-    many.set_defaults(func=cmd_score_criteria, interrupted=_job_interrupted)
+    _add_job_options(many, cmd_score_criteria, "output JSONL: each input line plus {\"scores\": {artifact: score}} "
+                     "(appended; a rerun resumes; required)")
 
 
 def _add_best_of_n_parser(sub: Any) -> None:
-    p = _verb(sub, "best-of-n", "sample N completions per prompt from a policy and keep the one the Activation RM "
-                                "scores highest (seeded; appended, a rerun resumes)",
-              "activation-rm best-of-n my-arm prompts.jsonl -o best.jsonl --n 8",
-              "activation-rm best-of-n my-arm prompts.jsonl -o best.jsonl --policy Qwen/Qwen2.5-0.5B-Instruct \\",
-              "    --temperature 1.0 --max-new-tokens 128")
-    p.add_argument("artifact", metavar="ARTIFACT", help="pointwise artifact directory written by `fit`")
+    p = _artifact_verb(sub, "best-of-n", "sample N completions per prompt from a policy and keep the one the "
+                                         "Activation RM scores highest (seeded; appended, a rerun resumes)",
+                       "activation-rm best-of-n my-arm prompts.jsonl -o best.jsonl --n 8",
+                       "activation-rm best-of-n my-arm prompts.jsonl -o best.jsonl --policy "
+                       "Qwen/Qwen2.5-0.5B-Instruct \\",
+                       "    --temperature 1.0 --max-new-tokens 128",
+                       artifact="pointwise artifact directory written by `fit`")
     p.add_argument("input", metavar="INPUT",
                    help="input JSONL with a prompt per line (other fields are copied to the output)")
-    p.add_argument("--output", "-o", required=True, metavar="OUT",
-                   help="output JSONL: each line plus response, score, pick, samples, scores (required)")
     p.add_argument("--policy", metavar="MODEL",
                    help="policy model: HF id, local directory or .gguf (default: the artifact's backbone)")
     add_sampling_arguments(p)
-    _add_chunk_size(p, default=4, what="prompts sampled,")
-    _add_without_steering(p, "pick")
-    _add_quiet(p)
-    _add_backbone_args(p)
-    p.set_defaults(func=cmd_best_of_n, interrupted=_job_interrupted)
+    _add_job_options(p, cmd_best_of_n, "output JSONL: each line plus response, score, pick, samples, scores "
+                     "(required)", chunk=(4, "prompts sampled,"), steering="pick")
 
 
 def _add_inspect_parser(sub: Any) -> None:
-    inspect = _verb(sub, "inspect", "show what an artifact holds: criterion, mode, backbone, the selected heads and "
-                                    "their layers, the fit settings (a table, or --json)",
-                    "activation-rm inspect results/alignment/arms/short_correct",
-                    "activation-rm inspect my-arm --json --png heads.png > my-arm-heads.json")
-    inspect.add_argument("artifact", metavar="ARTIFACT", help="artifact directory written by `fit`")
+    inspect = _artifact_verb(sub, "inspect", "show what an artifact holds: criterion, mode, backbone, the selected "
+                                             "heads and their layers, the fit settings (a table, or --json)",
+                             "activation-rm inspect results/alignment/arms/short_correct",
+                             "activation-rm inspect my-arm --json --png heads.png > my-arm-heads.json")
     inspect.add_argument("--png", metavar="PATH",
                          help="also write a layer x head heat map of inclusion probabilities here (default: none)")
     inspect.add_argument("--json", action="store_true",

@@ -39,6 +39,39 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
 }
 
 
+#: the data options of ``eval``: flag, metavar, default (None: none), help
+BENCHMARK_OPTIONS = (
+    ("--rewardbench", "PATH", None,
+     "RewardBench filtered JSONL/Parquet, or 'hub' for allenai/reward-bench (default: none)"),
+    ("--preferencehack", "PATH", None, "a file built by build-preferencehack (default: none)"),
+    ("--preferencehack-hub", "ID", None,
+     "released PreferenceHack: hub id or local file (with --field-map) (default: none)"),
+    ("--field-map", "MAP", "",
+     "for --preferencehack-hub / --pairs: prompt=..,chosen=..,rejected=.. (default: the fields' own names)"),
+    ("--evalbiasbench", "PATH", None,
+     "EvalBiasBench biasbench.json; needs --preferencehack, whose few-shot pairs it uses (default: none)"),
+    ("--mm-rewardbench", "PATH", None,
+     "Multimodal RewardBench all_data.json (images under --image-root) (default: none)"),
+    ("--vl-rewardbench", "PATH", None,
+     "VL-RewardBench Parquet (images embedded) or JSON/JSONL with image paths (default: none)"),
+    ("--image-root", "DIR", None,
+     "folder the multimodal benchmarks' image paths are relative to (default: the data file's folder)"),
+    ("--pairs", "PATH", None,
+     "your own JSONL of {prompt, chosen, rejected}: the first --pool pairs are few-shot (default: none)"),
+    ("--criterion", "TEXT", None,
+     "criterion text for --pairs (required there) / --preferencehack-hub / the multimodal benchmarks (default: "
+     "each benchmark's own)"),
+)
+#: the pool-size options of ``eval``: flag, default (None: none), help
+POOL_OPTIONS = (
+    ("--pool", 80, "few-shot pool size for --pairs / hub data, per section for the multimodal benchmarks "
+                   "(default: 80)"),
+    ("--rb-pool", 130, "RewardBench few-shot pool per section (default: 130, the paper's)"),
+    ("--max-per-subset", None, "evaluate at most this many pairs per subset, seeded (default: fast: RewardBench 1, "
+                               "PreferenceHack 3, EvalBiasBench 2 per subset; full: all)"),
+)
+
+
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--protocol", choices=sorted(PROTOCOLS), default="fast",
                    help="preset of the judge settings, few-shot pairs and seeds: fast (CPU, the embedded model) or "
@@ -48,39 +81,10 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar (default: a bar with pairs/s and ETA on stderr when it is a terminal)")
     data = p.add_argument_group("benchmarks (give at least one)")
-    data.add_argument("--rewardbench", metavar="PATH",
-                      help="RewardBench filtered JSONL/Parquet, or 'hub' for allenai/reward-bench (default: none)")
-    data.add_argument("--preferencehack", metavar="PATH",
-                      help="a file built by build-preferencehack (default: none)")
-    data.add_argument("--preferencehack-hub", metavar="ID",
-                      help="released PreferenceHack: hub id or local file (with --field-map) (default: none)")
-    data.add_argument("--field-map", default="", metavar="MAP",
-                      help="for --preferencehack-hub / --pairs: prompt=..,chosen=..,rejected=.. (default: the "
-                           "fields' own names)")
-    data.add_argument("--evalbiasbench", metavar="PATH",
-                      help="EvalBiasBench biasbench.json; needs --preferencehack, whose few-shot pairs it uses "
-                           "(default: none)")
-    data.add_argument("--mm-rewardbench", metavar="PATH",
-                      help="Multimodal RewardBench all_data.json (images under --image-root) (default: none)")
-    data.add_argument("--vl-rewardbench", metavar="PATH",
-                      help="VL-RewardBench Parquet (images embedded) or JSON/JSONL with image paths (default: none)")
-    data.add_argument("--image-root", metavar="DIR",
-                      help="folder the multimodal benchmarks' image paths are relative to (default: the data "
-                           "file's folder)")
-    data.add_argument("--pairs", metavar="PATH",
-                      help="your own JSONL of {prompt, chosen, rejected}: the first --pool pairs are few-shot "
-                           "(default: none)")
-    data.add_argument("--criterion", metavar="TEXT",
-                      help="criterion text for --pairs (required there) / --preferencehack-hub / the multimodal "
-                           "benchmarks (default: each benchmark's own)")
-    data.add_argument("--pool", type=int, default=80, metavar="N",
-                      help="few-shot pool size for --pairs / hub data, per section for the multimodal "
-                           "benchmarks (default: 80)")
-    data.add_argument("--rb-pool", type=int, default=130, metavar="N",
-                      help="RewardBench few-shot pool per section (default: 130, the paper's)")
-    data.add_argument("--max-per-subset", type=int, metavar="N",
-                      help="evaluate at most this many pairs per subset, seeded (default: fast: RewardBench 1, "
-                           "PreferenceHack 3, EvalBiasBench 2 per subset; full: all)")
+    for flag, metavar, default, text in BENCHMARK_OPTIONS:
+        data.add_argument(flag, metavar=metavar, help=text, **({} if default is None else {"default": default}))
+    for flag, default, text in POOL_OPTIONS:
+        data.add_argument(flag, type=int, default=default, metavar="N", help=text)
     run = p.add_argument_group("run")
     run.add_argument("--methods", nargs="+", default=list(BASELINES + ARM_METHODS), metavar="METHOD",
                      help=f"methods to run (default: all of {', '.join(BASELINES + ARM_METHODS)})")
