@@ -26,7 +26,10 @@ def test_sweep_rows_resume_and_report(tmp_path):
     spec = BenchmarkSpec("PH", records[:12], records[12:], "the answer is correct", pool_group_by="subset",
                          pairs_with={"length": "length-control"})
     variants = [BY_NAME[n] for n in NAMES]
-    items = run_sweep(backbone, [spec], [0, 1], 4, SETTINGS, variants, tmp_path, chunk=3, log=lambda m: None)
+    heard: list[tuple[int, int]] = []
+    items = run_sweep(backbone, [spec], [0, 1], 4, SETTINGS, variants, tmp_path, chunk=3, log=lambda m: None,
+                      progress=lambda judged, skipped: heard.append((judged, skipped)))
+    assert [j for j, _ in heard if j] == [3, 3, 2] and sum(s for _, s in heard) == 0  # the 8 pairs, by chunk
     rows = read_all_rows(tmp_path, "sweep-items")
     methods = set(NAMES) | {"zeroshot_prob", "sav", "sav_n8"}
     assert {r["method"] for r in rows} == methods
@@ -38,7 +41,10 @@ def test_sweep_rows_resume_and_report(tmp_path):
     # a torn line and a rerun: nothing is written twice, the fits are reloaded
     lines = items.read_text().splitlines()
     items.write_text("\n".join(lines[:-4]) + "\n" + lines[-4][:15])
-    run_sweep(backbone, [spec], [0, 1], 4, SETTINGS, variants, tmp_path, chunk=3, log=lambda m: None)
+    heard.clear()
+    run_sweep(backbone, [spec], [0, 1], 4, SETTINGS, variants, tmp_path, chunk=3, log=lambda m: None,
+              progress=lambda judged, skipped: heard.append((judged, skipped)))
+    assert sum(j for j, _ in heard) + sum(s for _, s in heard) == 8 and sum(s for _, s in heard) >= 6  # resumed
     again = read_all_rows(tmp_path, "sweep-items")
     keys = [(r["seed"], r["method"], r["key"]) for r in again]
     assert len(keys) == len(set(keys)) == len(rows)

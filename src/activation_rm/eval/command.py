@@ -256,9 +256,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     specs = _specs(args, preset["max_per_subset"])
     out = Path(args.out)
     if not args.report_only:
+        backbone = _load_backbone(args)
         started = time.perf_counter()
-        run_sweep(_load_backbone(args), specs, args.seeds or preset["seeds"], args.n_fewshot or preset["n_fewshot"],
-                  settings, variants, out, shard=args.shard, log=lambda m: print(m, flush=True))
+        with progress(sum(len(s.records) for s in specs), "sweep", unit="pair",
+                      quiet=getattr(args, "quiet", False)) as bar:
+            def advance(judged: int, skipped: int) -> None:
+                bar.skip(skipped)
+                bar.update(judged)
+
+            run_sweep(backbone, specs, args.seeds or preset["seeds"], args.n_fewshot or preset["n_fewshot"],
+                      settings, variants, out, shard=args.shard, log=bar.write, progress=advance)
         print(f"sweep took {time.perf_counter() - started:.0f}s", flush=True)
     paths = write_sweep_report(out, {s.name: s.scoring for s in specs}, {s.name: s.pairs_with for s in specs},
                                variants, extra={"protocol": args.protocol, "settings": settings.to_dict(),

@@ -214,9 +214,16 @@ def score_variants(backbone: Backbone, seeds: Sequence[SweepSeed], records: Sequ
 
 def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequence[int], n_fewshot: int,
               settings: EvalSettings, variants: Sequence[Variant], out_dir: str | Path, *, chunk: int = 8,
-              shard: str | None = None, order_seed: int = 0, log: Callable[[str], None] = print) -> Path:
+              shard: str | None = None, order_seed: int = 0, log: Callable[[str], None] = print,
+              progress: Callable[[int, int], None] | None = None) -> Path:
     """Fit every variant for every seed, then score them chunk by chunk, appending one row per (seed, variant,
-    pair) to ``sweep-items[-SHARD].jsonl`` (and ``zeroshot_prob`` / ``sav`` / ``sav_nK`` rows next to them)."""
+    pair) to ``sweep-items[-SHARD].jsonl`` (and ``zeroshot_prob`` / ``sav`` / ``sav_nK`` rows next to them).
+    ``progress(judged, skipped)`` hears of the evaluation pairs as every seed and method has judged them, and of
+    those an earlier run finished."""
+    def advance(judged: int, skipped: int) -> None:
+        if progress is not None:
+            progress(judged, skipped)
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     suffix = f"-{shard}" if shard else ""
@@ -238,6 +245,7 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
         todo_seeds = [seed for seed in seeds
                       if any((spec.name, seed, m, r.key) not in done for m in names for r in records)]
         if not todo_seeds:
+            advance(0, len(records))
             continue
         sweeps = []
         for seed in todo_seeds:
@@ -252,6 +260,7 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
         for start in range(0, len(records), chunk):
             part = [r for r in records[start:start + chunk]
                     if any((spec.name, s.seed, m, r.key) not in done for s in sweeps for m in names)]
+            advance(0, len(records[start:start + chunk]) - len(part))
             if not part:
                 continue
             started = time.perf_counter()
@@ -268,6 +277,7 @@ def run_sweep(backbone: Backbone, specs: Sequence[BenchmarkSpec], seeds: Sequenc
                         pairs = [(v.score_chosen, v.score_rejected) for v in verdicts[method]]
                         rows += _rows(spec.name, sweep.seed, name, part, pairs, done)
             done.add(rows)
+            advance(len(part), 0)
             log(f"  [{time.strftime('%H:%M:%S')}] {spec.name}: {min(start + chunk, len(records))}/{len(records)} "
                 f"({(time.perf_counter() - started) / len(part):.2f}s per pair)")
     return done.path
