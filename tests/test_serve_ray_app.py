@@ -54,3 +54,23 @@ def test_ray_serve_two_replicas(ray_cluster):
         RewardClient(f"http://127.0.0.1:{port}").score(["q"], ["a"])
     assert unauthorized.value.status == 401
     serve.delete("activation-rm")
+
+
+def test_a_proxy_that_dies_at_start_up_is_started_once_more(monkeypatch):
+    from activation_rm.serve import ray_app
+
+    calls: list[str] = []
+
+    def start(http_options):
+        calls.append(f"start {http_options['port']}")
+        if len(calls) == 1:
+            raise ray.exceptions.ActorDiedError()
+    monkeypatch.setattr(ray_app.serve, "start", start)
+    monkeypatch.setattr(ray_app.serve, "shutdown", lambda: calls.append("shutdown"))
+    ray_app.start_proxy("127.0.0.1", 5123)
+    assert calls == ["start 5123", "shutdown", "start 5123"]
+    calls.clear()
+    monkeypatch.setattr(ray_app.serve, "start", lambda http_options: (_ for _ in ()).throw(TimeoutError("60s")))
+    with pytest.raises(TimeoutError):  # the second failure is the caller's
+        ray_app.start_proxy("127.0.0.1", 5123)
+    assert calls == ["shutdown"]

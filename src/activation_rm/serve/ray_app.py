@@ -7,12 +7,15 @@ cluster, so every node needs the artifacts (and the backbone, or access to it) a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from ray import serve
 
 from activation_rm.serve.config import ServerConfig
+
+logger = logging.getLogger(__name__)
 
 APP_NAME = "activation-rm"
 
@@ -52,7 +55,24 @@ def serve_on_ray(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs
 
     if not ray.is_initialized():
         ray.init(address=address)
-    serve.start(http_options={"host": host, "port": port})
+    start_proxy(host, port)
     app = build_app(artifacts, config, backbone_kwargs, replicas=replicas, num_cpus=num_cpus, num_gpus=num_gpus,
                     fuse_criteria=fuse_criteria)
     serve.run(app, name=APP_NAME, route_prefix="/", blocking=blocking)
+
+
+def start_proxy(host: str, port: int, attempts: int = 2) -> None:
+    """``serve.start`` on ``host:port``, once more after a clean shutdown when Serve's HTTP proxy actor dies or
+    misses Ray's fixed 60 s start-up limit (seen on an overloaded machine, where a new worker process is slow)."""
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        try:
+            serve.start(http_options={"host": host, "port": port})
+            return
+        except (TimeoutError, ray.exceptions.RayActorError) as err:
+            if attempt == attempts:
+                raise
+            logger.warning("Ray Serve's HTTP proxy did not start (%s); shutting Serve down and starting it again",
+                           type(err).__name__)
+            serve.shutdown()
