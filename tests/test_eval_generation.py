@@ -7,7 +7,6 @@ from tiny import greedy_reference
 
 from activation_rm.eval.generation import (
     PrefixRunner,
-    common_prefix,
     crop_to,
     extend,
     generate_verdicts,
@@ -48,11 +47,6 @@ def test_generation_is_seeded_and_leaves_cache(llama_backbone):
     b = generate_verdicts(llama_backbone, logits, cache, len(ids), n_samples=3, seed=1)
     assert a == b and len(a.samples) == 3
 
-
-
-def test_common_prefix():
-    assert [common_prefix(a, b) for a, b in (([1, 2, 3], [1, 2, 4]), ([1], [2]), ([5, 6], [5, 6, 7]), ([], [1]))] \
-        == [2, 0, 2, 0]
 
 
 def test_extend_continues_a_cache_exactly_and_crop_rewinds_it(llama_backbone):

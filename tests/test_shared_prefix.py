@@ -45,6 +45,8 @@ def test_common_prefix_length():
     assert common_prefix_length([[1, 2, 3], [1, 2, 4], [1, 2]]) == 2
     assert common_prefix_length([[1], [2]]) == 0
     assert common_prefix_length([[5, 6]]) == 2
+    assert [common_prefix_length(pair) for pair in (([1, 2, 3], [1, 2, 4]), ([5, 6], [5, 6, 7]), ([], [1]))] \
+        == [2, 2, 0]
 
 
 @pytest.mark.parametrize("family", FAMILIES)

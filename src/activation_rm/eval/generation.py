@@ -43,15 +43,6 @@ def crop_to(cache, length: int) -> None:
         cache.crop(-extra)
 
 
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 class PrefixRunner:
     """Runs many sequences that share a known token prefix, encoding the prefix once."""
 

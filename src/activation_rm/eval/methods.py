@@ -18,10 +18,11 @@ from typing import Any
 
 import torch
 
-from activation_rm.eval.generation import PrefixRunner, common_prefix, generate_verdicts, parse_verdict
+from activation_rm.eval.generation import PrefixRunner, generate_verdicts, parse_verdict
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import ABLATIONS, ARM_METHODS, BASELINES, EvalSettings
 from activation_rm.forward.batching import last_token_logits
+from activation_rm.forward.shared_prefix import common_prefix_length
 from activation_rm.inputs.data import PairwiseExample
 from activation_rm.judge.templates import (
     PAIRWISE,
@@ -162,7 +163,7 @@ class _DemoJudge(MethodGroup):
         probe = [JudgeItem("probe one", ("x",) * template.num_responses),
                  JudgeItem("a different probe", ("y",) * template.num_responses)]
         ids = [_with_demos(self.encoder, self.turns, p)[0] for p in probe]
-        self.runner = PrefixRunner(ctx.backbone, ids[0][: common_prefix(*ids)] if self.turns else [])
+        self.runner = PrefixRunner(ctx.backbone, ids[0][: common_prefix_length(ids)] if self.turns else [])
         return {"demonstrations": len(demos), "prefix_tokens": len(self.runner.prefix)}
 
 

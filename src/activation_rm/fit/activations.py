@@ -22,6 +22,7 @@ from activation_rm.forward.batching import (
     last_token_logits,
     plan_batches,
 )
+from activation_rm.forward.shared_prefix import common_prefix_length
 from activation_rm.inputs.checks import ConfigError, FieldProblem
 from activation_rm.judge.templates import (
     EncodedQuery,
@@ -151,15 +152,6 @@ def record_heads(backbone: Backbone, seqs: Sequence[Query], max_batch_tokens: in
     return out.heads
 
 
-def common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
-    """Tokens all ``seqs`` begin with, leaving at least one token of each (the one whose heads are read)."""
-    shortest = min(len(s) for s in seqs) - 1
-    n = 0
-    while n < shortest and all(s[n] == seqs[0][n] for s in seqs):
-        n += 1
-    return n
-
-
 @torch.inference_mode()
 def record_heads_by_draw(backbone: Backbone, contexts: Sequence[EncodedQuery], draws: Sequence[int],
                          max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
@@ -171,7 +163,9 @@ def record_heads_by_draw(backbone: Backbone, contexts: Sequence[EncodedQuery], d
     for index, draw in enumerate(draws):
         members.setdefault(draw, []).append(index)
     groups = list(members.values())
-    shared = [common_prefix_length([contexts[i].ids for i in group]) for group in groups]
+    # the prefix leaves at least one token of each context: the one whose heads are read
+    shared = [min(common_prefix_length([contexts[i].ids for i in group]), min(len(contexts[i]) for i in group) - 1)
+              for group in groups]
     heads: list[torch.Tensor | None] = [None] * len(contexts)
     alone = [i for group, n in zip(groups, shared) if n == 0 for i in group]
     if alone:
