@@ -15,6 +15,7 @@ torch is loaded (the scaling blocks use ``benchmarks/scaling.py`` and its paired
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import re
@@ -186,7 +187,9 @@ SCALE_RUNS = {
 }
 
 
+@functools.cache
 def _scaling_module():
+    """benchmarks/scaling.py, loaded once (every scaling block uses it)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("scaling_benchmark", ROOT / "benchmarks" / "scaling.py")
