@@ -25,9 +25,10 @@ def test_selection_config_names_every_bad_field_in_one_error():
     from activation_rm.inputs.checks import ConfigError
 
     with pytest.raises(ConfigError) as caught:
-        SelectionConfig(steps=-3, masks_per_step=1, lr=0.0, init_logit=float("nan"), loss="nope", held_out_fraction=1.5)
+        SelectionConfig(steps=-3, masks_per_step=1, lr=0.0, init_logit=float("nan"), loss="nope", held_out_fraction=1.5,
+                        init="best", init_heads=0, init_top_logit=float("inf"))
     assert [p.field for p in caught.value.problems] == ["steps", "masks_per_step", "lr", "init_logit", "loss",
-                                                        "held_out_fraction"]
+                                                        "held_out_fraction", "init", "init_heads", "init_top_logit"]
     assert str(caught.value).startswith("SelectionConfig.steps must be at least 0, got -3; SelectionConfig.masks_per_step")
     assert isinstance(caught.value, ValueError)  # what it raised before it named fields
 

@@ -91,7 +91,7 @@ def test_the_library_configs_declare_their_flags():
     """Every field the command line exposes has help; the choices are the modules' own tuples."""
     from activation_rm.apps.best_of_n import SamplingConfig
     from activation_rm.eval.settings import EvalSettings
-    from activation_rm.fit.config import FINAL_RULES, LOSSES, ContextConfig, SelectionConfig
+    from activation_rm.fit.config import FINAL_RULES, INITS, LOSSES, ContextConfig, SelectionConfig
     from activation_rm.judge.templates import DEMO_STYLES, LAYOUTS, MODES, JudgeTemplate
 
     names = {cls.__name__: [f.name for f in flag_fields(cls)] for cls in
@@ -99,14 +99,15 @@ def test_the_library_configs_declare_their_flags():
     assert names["ContextConfig"] == ["n_contexts", "n_shots", "balance_classes", "demos", "context_tokens",
                                       "queries_per_demo_set"]
     assert names["SelectionConfig"] == ["steps", "masks_per_step", "lr", "init_logit", "zscore", "final_samples",
-                                        "loss", "final_rule", "held_out_fraction"]
+                                        "loss", "final_rule", "held_out_fraction", "init", "init_heads",
+                                        "init_top_logit"]
     assert names["JudgeTemplate"] == ["mode", "max_length", "layout"]
     assert names["SamplingConfig"] == ["n", "max_new_tokens", "temperature", "top_p", "seed"]
     assert len(names["EvalSettings"]) == len(EvalSettings.__dataclass_fields__)
     choices = {f.name: f.metadata.get("choices") for cls in (ContextConfig, SelectionConfig, JudgeTemplate)
                for f in flag_fields(cls)}
-    assert (choices["demos"], choices["loss"], choices["final_rule"], choices["layout"], choices["mode"]) == (
-        DEMO_STYLES, LOSSES, FINAL_RULES, LAYOUTS, MODES)
+    assert (choices["demos"], choices["loss"], choices["final_rule"], choices["layout"], choices["mode"],
+            choices["init"]) == (DEMO_STYLES, LOSSES, FINAL_RULES, LAYOUTS, MODES, INITS)
 
 
 def test_sampling_config_from_args_keeps_the_defaults_of_options_not_given():

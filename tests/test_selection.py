@@ -6,11 +6,13 @@ import torch
 from tiny import tiny_backbone
 from tiny_vision import mixed_items, vision_encoder
 
+from activation_rm.fit.head_ranking import top_heads_mask
 from activation_rm.fit.selection import (
     MaskScorer,
     SelectionConfig,
     VerdictQuery,
     best_of_samples,
+    initial_logits,
     mask_losses,
     reinforce,
     select_heads,
@@ -217,3 +219,40 @@ def test_head_selection_on_a_vlm_with_shared_prefixes_matches_full_passes(vision
     torch.testing.assert_close(cached.probs, full.probs, rtol=0, atol=1e-2)
     assert torch.equal(cached.mask, full.mask)
     assert cached.candidate_scores == pytest.approx(full.candidate_scores, abs=1e-5)
+
+
+def test_reinforce_starts_from_the_given_logits():
+    start = torch.full((2, 3), -2.0)
+    start[1, 2] = 1.5
+    probs, _ = reinforce(lambda m, s: m.float().sum((1, 2)), (2, 3), SelectionConfig(steps=0), init_logits=start)
+    torch.testing.assert_close(probs, torch.sigmoid(start))
+
+
+def test_sav_init_starts_the_best_separating_heads_higher():
+    backbone = tiny_backbone("qwen2")
+    train = [VerdictQuery(list(range(10 + i, 30 + i)), 5 + i % 2, 6 - i % 2, pair=i // 2) for i in range(6)]
+    config = SelectionConfig(init="sav", init_heads=3, init_top_logit=2.0, init_logit=-1.5)
+    logits = initial_logits(backbone, train, config)
+    heads = last_token_logits(backbone, [q.query for q in train], record=True).heads
+    expected = top_heads_mask(heads, torch.tensor([i % 2 for i in range(6)]), 3)
+    assert torch.equal(logits == 2.0, expected) and int((logits == -1.5).sum()) == logits.numel() - 3
+    assert initial_logits(backbone, train, SelectionConfig()) is None
+
+
+def test_sav_init_with_one_verdict_starts_uniform(caplog):
+    backbone = tiny_backbone("llama")
+    train = [VerdictQuery(list(range(10 + i, 30 + i)), 5, 6) for i in range(3)]
+    assert initial_logits(backbone, train, SelectionConfig(init="sav")) is None
+    assert "both verdicts" in caplog.text
+
+
+def test_sav_init_changes_selection_and_stays_seeded():
+    backbone = tiny_backbone("qwen2")
+    train = [VerdictQuery(list(range(10 + i, 30 + i)), 5 + i % 2, 6 - i % 2, pair=i // 2) for i in range(4)]
+    means = torch.randn(3, 4, 16) * 3
+    config = SelectionConfig(steps=0, masks_per_step=8, final_samples=4, init="sav", init_heads=2,
+                             init_top_logit=8.0, init_logit=-8.0)
+    a = select_heads(backbone, train, [], means, config, seed=1)
+    b = select_heads(backbone, train, [], means, config, seed=1)
+    assert torch.equal(a.mask, b.mask)
+    assert torch.equal(a.mask, initial_logits(backbone, train, config) > 0)  # saturated start, no steps

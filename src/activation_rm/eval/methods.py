@@ -21,6 +21,7 @@ import torch
 from activation_rm.eval.generation import PrefixRunner, generate_verdicts, parse_verdict
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import ABLATIONS, ARM_METHODS, BASELINES, EvalSettings
+from activation_rm.fit.head_ranking import HeadClassifier
 from activation_rm.forward.batching import last_token_logits
 from activation_rm.forward.shared_prefix import common_prefix_length
 from activation_rm.inputs.data import PairwiseExample
@@ -114,17 +115,11 @@ class ZeroShotGroup(MethodGroup):
         items = labelled_items(pair_examples(ctx.fewshot), POINTWISE)
         _, heads = self._pass([item for item, _ in items])
         labels = torch.tensor([verdict for _, verdict in items])
-        flat = heads.flatten(1, 2)  # (N, L*H, D)
-        self.class_means = torch.stack([flat[labels == c].mean(0) for c in (0, 1)])  # (2, L*H, D)
-        accuracy = (self._nearest(flat) == labels[:, None]).float().mean(0)
+        self.classifier = HeadClassifier.fit(heads, labels)
+        accuracy = self.classifier.accuracy(heads, labels)
         self.sav_ranking = torch.argsort(accuracy, descending=True, stable=True)
         self.sav_top = self.sav_ranking[: ctx.settings.sav_heads]
         return {"sav_top_accuracy": [round(float(accuracy[i]), 4) for i in self.sav_top]}
-
-    def _nearest(self, flat: torch.Tensor) -> torch.Tensor:
-        """(N, L*H) index of the nearest class mean (cosine) per head."""
-        sims = torch.nn.functional.cosine_similarity(flat[:, None], self.class_means[None], dim=-1)  # (N, 2, L*H)
-        return sims.argmax(1)
 
     def judge(self, records: Sequence[PairRecord]) -> dict[str, list[Verdict]]:
         items = [JudgeItem(r.prompt, (r.chosen,)) for r in records] + [JudgeItem(r.prompt, (r.rejected,))
@@ -134,7 +129,7 @@ class ZeroShotGroup(MethodGroup):
         out: dict[str, list[Verdict]] = {"zeroshot_prob": [
             Verdict(r.key, pair_correct(probs[i], probs[n + i]), probs[i], probs[n + i]) for i, r in enumerate(records)]}
         if self.with_sav:
-            yes_votes = (self._nearest(heads.flatten(1, 2))[:, self.sav_top] == 0).float().mean(1).tolist()
+            yes_votes = (self.classifier.predict(heads)[:, self.sav_top] == 0).float().mean(1).tolist()
             out["sav"] = [Verdict(r.key, pair_correct(yes_votes[i], yes_votes[n + i]), yes_votes[i], yes_votes[n + i])
                           for i, r in enumerate(records)]
         return out

@@ -57,6 +57,10 @@ LOSSES = ("vocab", "verdicts", "pair")
 #: How the final mask is chosen among ``final_samples`` draws: "accuracy" on the judged queries (ties broken by a
 #: small loss term; the paper's), or the selection "loss" itself (smooth: it still ranks masks on a handful of items).
 FINAL_RULES = ("accuracy", "loss")
+#: Where REINFORCE starts: every head at ``init_logit`` ("uniform", the paper's), or additionally the ``init_heads``
+#: heads that best separate the few-shot verdicts on their own (nearest class mean, SAV's ranking) at
+#: ``init_top_logit`` ("sav").
+INITS = ("uniform", "sav")
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,13 @@ class SelectionConfig:
     held_out_fraction: float = field(default=0.0, metadata={
         "help": "share of the few-shot examples held out to choose the final mask (0: judge the candidates on the "
                 "training set)"})
+    init: str = field(default="uniform", metadata={
+        "help": "where REINFORCE starts: 'uniform' (every head at init_logit, the paper's) or 'sav' (also the "
+                "init_heads heads whose unsteered activations best separate the training verdicts, by nearest "
+                "class mean as sparse attention vectors rank them, at init_top_logit)", "choices": INITS})
+    init_heads: int = field(default=20, metadata={"help": "heads started at init_top_logit when init is 'sav'"})
+    init_top_logit: float = field(default=1.0, metadata={
+        "help": "initial inclusion logit of the init_heads best-ranked heads when init is 'sav'"})
 
     def __post_init__(self) -> None:
         check_fields(self, [
@@ -96,6 +107,9 @@ class SelectionConfig:
             one_of("loss", self.loss, LOSSES),
             one_of("final_rule", self.final_rule, FINAL_RULES),
             ("held_out_fraction", 0 <= self.held_out_fraction < 1, f"must be in [0, 1), got {self.held_out_fraction}"),
+            one_of("init", self.init, INITS),
+            at_least("init_heads", self.init_heads, 1),
+            finite("init_top_logit", self.init_top_logit),
         ])
 
     @classmethod

@@ -8,6 +8,7 @@ z-scores the losses across masks and takes a policy-gradient step with Adam. The
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from activation_rm.fit.config import SelectionConfig
+from activation_rm.fit.head_ranking import top_heads_mask
 from activation_rm.forward.batching import (
     DEFAULT_BATCH_TOKENS,
     EncodedPrefix,
@@ -29,6 +31,8 @@ from activation_rm.judge.queries import VerdictQuery
 from activation_rm.judge.templates import EncodedQuery
 from activation_rm.model.backbone import Backbone
 from activation_rm.model.heads import Steering
+
+logger = logging.getLogger(__name__)
 
 #: masks (n, layers, heads) bool, step index -> loss per mask (n,), lower is better
 LossFn = Callable[[torch.Tensor, int], torch.Tensor]
@@ -43,10 +47,12 @@ class SelectionResult:
 
 
 def reinforce(loss_fn: LossFn, shape: tuple[int, int], config: SelectionConfig = SelectionConfig(), seed: int = 0,
-              progress: bool = False) -> tuple[torch.Tensor, list[float]]:
-    """Learn inclusion probabilities ``(layers, heads)`` that minimise the expected loss of sampled masks."""
+              progress: bool = False, init_logits: torch.Tensor | None = None) -> tuple[torch.Tensor, list[float]]:
+    """Learn inclusion probabilities ``(layers, heads)`` that minimise the expected loss of sampled masks, starting
+    from ``init_logits`` (default: every head at ``config.init_logit``)."""
     generator = torch.Generator().manual_seed(seed)
-    logits = torch.full(shape, float(config.init_logit), requires_grad=True)
+    start = torch.full(shape, float(config.init_logit)) if init_logits is None else init_logits.float().reshape(shape)
+    logits = start.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([logits], lr=config.lr)
     history: list[float] = []
     bar = tqdm(range(config.steps), desc="head selection", disable=not progress, leave=False)
@@ -219,10 +225,11 @@ def final_scores(logits_of: Callable[[object, torch.Tensor], torch.Tensor], quer
 
 def select_heads_with(logits_of: Callable[[object, torch.Tensor], torch.Tensor], train: Sequence,
                       held_out: Sequence, shape: tuple[int, int], config: SelectionConfig = SelectionConfig(),
-                      seed: int = 0, progress: bool = False) -> SelectionResult:
-    """REINFORCE on ``train`` (one unit per step, drawn with a seeded RNG), then best-of-N on ``held_out`` (or on
-    ``train`` when nothing is held out). ``logits_of(query, masks)`` gives the query's ``(n_masks, vocab)``
-    logits under each mask (a :class:`MaskScorer`'s, or an oracle's in the tests)."""
+                      seed: int = 0, progress: bool = False,
+                      init_logits: torch.Tensor | None = None) -> SelectionResult:
+    """REINFORCE on ``train`` (one unit per step, drawn with a seeded RNG) from ``init_logits``, then best-of-N on
+    ``held_out`` (or on ``train`` when nothing is held out). ``logits_of(query, masks)`` gives the query's
+    ``(n_masks, vocab)`` logits under each mask (a :class:`MaskScorer`'s, or an oracle's in the tests)."""
     if not train:
         raise ValueError("head selection needs at least one training query")
     rng = random.Random(seed)
@@ -232,7 +239,7 @@ def select_heads_with(logits_of: Callable[[object, torch.Tensor], torch.Tensor],
         unit = [train[i] for i in units[rng.randrange(len(units))]]
         return unit_losses([logits_of(query, masks) for query in unit], unit, config.loss)
 
-    probs, history = reinforce(loss_fn, shape, config, seed, progress)
+    probs, history = reinforce(loss_fn, shape, config, seed, progress, init_logits)
     judge_on = held_out or train
     mask, scores = best_of_samples(probs, lambda m: final_scores(logits_of, judge_on, m, config, seed),
                                    config.final_samples, seed)
@@ -246,8 +253,31 @@ def select_heads(backbone: Backbone, train: Sequence[VerdictQuery], held_out: Se
     :class:`MaskScorer` by default; pass one to share its prefix caches between runs on the same queries)."""
     scorer = scorer or MaskScorer(backbone)
     read_ids = verdict_ids([*train, *held_out]) if reads_verdicts_only(config) else None
+    init = initial_logits(backbone, train, config, scorer.max_batch_tokens)
     return select_heads_with(lambda q, m: scorer.logits(q.query, m, means, read_ids), train, held_out,
-                             (backbone.num_layers, backbone.num_heads), config, seed, progress)
+                             (backbone.num_layers, backbone.num_heads), config, seed, progress, init)
+
+
+def initial_logits(backbone: Backbone, train: Sequence[VerdictQuery], config: SelectionConfig,
+                   max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> torch.Tensor | None:
+    """REINFORCE's starting logits ``(layers, heads)``: None for ``init="uniform"``; for ``init="sav"`` every head
+    at ``init_logit`` and the ``init_heads`` heads whose unsteered last-token activations best separate the
+    training queries' verdicts (nearest class mean) at ``init_top_logit``. Uniform, with a warning, when the
+    training queries have one verdict only."""
+    if config.init == "uniform":
+        return None
+    targets = [q.target for q in train]
+    if len(set(targets)) < 2:
+        logger.warning("init='sav' needs training queries of both verdicts; starting every head at init_logit")
+        return None
+    positive = min(targets)
+    labels = torch.tensor([int(t != positive) for t in targets])
+    heads = last_token_logits(backbone, [q.query for q in train], read_ids=verdict_ids(train), record=True,
+                              max_batch_tokens=max_batch_tokens).heads
+    top = top_heads_mask(heads, labels, min(config.init_heads, heads.shape[1] * heads.shape[2]))
+    logits = torch.full(top.shape, float(config.init_logit))
+    logits[top] = float(config.init_top_logit)
+    return logits
 
 
 def reads_verdicts_only(config: SelectionConfig) -> bool:
