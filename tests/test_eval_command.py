@@ -114,3 +114,30 @@ def test_eval_shows_a_progress_bar_over_the_pairs_on_a_terminal(model_dir, tmp_p
     shown = capsys.readouterr()
     assert "eval: " in shown.err and "2/2 [" in shown.err and "pair/s]" in shown.err, shown.err  # 2 pairs were left
     assert "seed 0 pairs: 2 pairs to judge" in shown.out  # the log lines still reach stdout, whole
+
+
+def test_sweep_variants_take_name_key_value_and_bad_ones_fail_together_before_loading(tmp_path, monkeypatch):
+    import activation_rm.eval.command as command
+    import activation_rm.eval.sweep as sweep
+    from activation_rm.apps.cli import main
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"prompt": f"q{i}", "chosen": "a", "rejected": "b"}) + "\n" for i in range(8)))
+    argv = ["eval", "--sweep", "--pairs", str(pairs), "--criterion", "correct", "--pool", "4", "--out",
+            str(tmp_path / "run"), "--variants"]
+    loaded = []
+    monkeypatch.setattr(command, "_load_backbone", lambda args: loaded.append(args) or "backbone")
+    with pytest.raises(SystemExit) as caught:
+        main([*argv, "heads_all", "sav_start:init=sav,init_heads=0", "typo:bogus=1", "nameless"])
+    message = str(caught.value)
+    assert "init_heads must be at least 1" in message and "'bogus'" in message and "'nameless'" in message
+    assert not loaded  # rejected before any model loads
+
+    seen = []
+    monkeypatch.setattr(sweep, "run_sweep", lambda backbone, specs, seeds, n, settings, variants, out, **kw:
+                        seen.append(variants))
+    monkeypatch.setattr(sweep, "write_sweep_report", lambda *a, **kw: {})
+    assert main([*argv, "heads_all", "sav_start:init=sav,init_top_logit=2,label=SAV start"]) == 0
+    names = [(v.name, v.fit, v.label) for v in seen[0]]
+    assert names[0][0] == "base" and names[1][0] == "heads_all"
+    assert names[2] == ("sav_start", {"init": "sav", "init_top_logit": 2}, "SAV start")

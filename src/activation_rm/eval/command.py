@@ -105,8 +105,11 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
                      help="design-choice sweep instead of the method comparison: variants of the pointwise ARM, "
                           "one factor at a time, with paired tests against the base (sweep-items.jsonl, sweep.md; "
                           "default: off)")
-    run.add_argument("--variants", nargs="+", metavar="NAME",
-                     help="sweep variants to run (default: all; see eval/sweep.py)")
+    run.add_argument("--variants", nargs="+", metavar="VARIANT",
+                     help="sweep variants to run (default: all): a name from eval/sweep.py, or name:key=value,... "
+                          "over the protocol's base, where a key is a fit option (a field of JudgeTemplate, "
+                          "ContextConfig or SelectionConfig, e.g. init=sav,n_contexts=20), base=NAME, readout, "
+                          "heads, n_fewshot, label or group")
     add_flags(p.add_argument_group("judge settings (EvalSettings; default: the --protocol's)"), EvalSettings,
               presets={name: preset["settings"] for name, preset in PROTOCOLS.items()})
     model = p.add_argument_group("backbone")
@@ -244,13 +247,14 @@ def _load_backbone(args: argparse.Namespace):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from activation_rm.eval.sweep import BY_NAME, VARIANTS, run_sweep, write_sweep_report
+    from activation_rm.eval.variants import parse_variants
 
     preset = PROTOCOLS[args.protocol]
     settings = _settings(args)
-    unknown = sorted(set(args.variants or ()) - set(BY_NAME))
-    if unknown:
-        raise SystemExit(f"error: unknown sweep variant(s) {unknown}; choose from {sorted(BY_NAME)}")
-    variants = [BY_NAME[name] for name in args.variants] if args.variants else list(VARIANTS)
+    try:
+        variants = parse_variants(args.variants, BY_NAME) if args.variants else list(VARIANTS)
+    except ValueError as err:
+        raise SystemExit(f"error: --variants: {err}") from None
     if variants[0].name != "base":
         variants = [BY_NAME["base"], *[v for v in variants if v.name != "base"]]
     specs = _specs(args, preset["max_per_subset"])
