@@ -92,15 +92,19 @@ def test_derive_mask_counts():
 
 
 def test_score_variants_shares_one_encoding_per_template(tmp_path, monkeypatch):
-    import activation_rm.eval.sweep as sweep
+    import activation_rm.scoring.engine as engine
 
     backbone = tiny_backbone("llama")
     records = _records(12)
     spec = BenchmarkSpec("PH", records[:8], records[8:], "the answer is correct", pool_group_by="subset")
     calls = []
-    original = sweep.multi_steering_logits
-    monkeypatch.setattr(sweep, "multi_steering_logits",
+    original = engine.multi_steering_logits
+    monkeypatch.setattr(engine, "multi_steering_logits",
                         lambda b, q, s, **kw: calls.append(len(s)) or original(b, q, s, **kw))
+    encoded = []
+    encode = ActivationRM.encode
+    monkeypatch.setattr(ActivationRM, "encode", lambda self, items: encoded.append(len(items)) or encode(self, items))
     run_sweep(backbone, [spec], [0, 1], 4, SETTINGS, [BY_NAME[n] for n in ("base", "heads_all", "heads_top8")],
               tmp_path, chunk=10, log=lambda m: None)
     assert calls == [6]  # one pass: 2 seeds x 3 head variants as per-row steerings
+    assert encoded == [8]  # the 4 evaluated pairs' 8 queries, encoded once for all six (seed, variant) models

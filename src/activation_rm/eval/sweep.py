@@ -39,7 +39,6 @@ from activation_rm.eval.runner import BenchmarkSpec
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.stats import mean_ci, paired_test, per_item_means
 from activation_rm.eval.variants import Variant, VariantFits
-from activation_rm.forward.shared_prefix import multi_steering_logits
 from activation_rm.judge.templates import (
     CRITERION_FIRST,
     CRITERION_LAST,
@@ -47,10 +46,10 @@ from activation_rm.judge.templates import (
     POINTWISE,
     JudgeItem,
     JudgeTemplate,
-    QueryEncoder,
 )
 from activation_rm.model.backbone import Backbone
 from activation_rm.scoring.artifacts import META_FILE
+from activation_rm.scoring.engine import verdict_logits
 from activation_rm.scoring.reward_model import ActivationRM
 
 ALT_QUESTION = "Is this a good response according to the criterion? Answer Yes or No."
@@ -180,31 +179,29 @@ def _template_key(template: JudgeTemplate) -> str:
 
 def score_variants(backbone: Backbone, seeds: Sequence[SweepSeed], records: Sequence[PairRecord],
                    ) -> dict[tuple[int, str], list[tuple[float, float]]]:
-    """(seed, variant) -> per record (score of chosen, score of rejected). Variants sharing a query template run
-    together: one prefix per query, then the last token once per (seed, variant)."""
+    """(seed, variant) -> per record (score of chosen, score of rejected), by the scoring core
+    (:func:`~activation_rm.scoring.engine.verdict_logits`). Variants sharing a query template run together: one
+    prefix per query, then the last token once per (seed, variant)."""
     by_template: dict[str, list[tuple[int, str, ActivationRM]]] = defaultdict(list)
     for sweep in seeds:
         for name, rm in sweep.fitted.items():
             by_template[_template_key(rm.template)].append((sweep.seed, name, rm))
     out: dict[tuple[int, str], list[tuple[float, float]]] = {}
     for members in by_template.values():
-        template = members[0][2].template
-        encoder = QueryEncoder(backbone.tokenizer, template)
-        if template.mode == POINTWISE:
+        mode = members[0][2].mode
+        if mode == POINTWISE:
             items = [JudgeItem(r.prompt, (r.chosen,)) for r in records] + [JudgeItem(r.prompt, (r.rejected,))
                                                                            for r in records]
         else:
             items = [JudgeItem(r.prompt, (r.chosen, r.rejected)) for r in records] + [
                 JudgeItem(r.prompt, (r.rejected, r.chosen)) for r in records]
-        seqs, _ = encoder.encode_many(items)
-        steerings = [rm.steering for _, _, rm in members]
-        logits = multi_steering_logits(backbone, [[s] * len(members) for s in seqs], steerings,
-                                       read_ids=[encoder.verdict_ids] * len(members))
+        logits = verdict_logits([rm for _, _, rm in members], items, names=[f"{name} (seed {seed})"
+                                                                            for seed, name, _ in members])
         probs = torch.softmax(logits.double(), dim=-1)[..., 0]  # (2N, K) P(Yes) or P(A)
         n = len(records)
         for k, (seed, name, _) in enumerate(members):
             first, second = probs[:n, k].tolist(), probs[n:, k].tolist()
-            if template.mode == POINTWISE:
+            if mode == POINTWISE:
                 out[(seed, name)] = list(zip(first, second))
             else:  # P(chosen is better), averaged over both orders
                 p = [(a + (1 - b)) / 2 for a, b in zip(first, second)]

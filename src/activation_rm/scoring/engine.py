@@ -397,6 +397,43 @@ def share_by_prompt(queries: Sequence[Sequence[Any]], keys: Sequence[Any]) -> bo
     return criteria * (len(queries) - len(groups)) * per_prompt > len(queries) * (criteria - 1) * per_item
 
 
+def verdict_logits(models: Sequence[ActivationRM], items: Sequence[JudgeItem], *, max_batch_tokens: int | None = None,
+                   min_shared: int = DEFAULT_MIN_SHARED, names: Sequence[str] | None = None) -> torch.Tensor:
+    """``(N, K, 2)`` logits of each reward model's two verdict tokens (positive first) on each item, every model's
+    steering in one pass (:func:`~activation_rm.forward.shared_prefix.multi_steering_logits`): the one scoring
+    core under :func:`score_criteria`, :class:`ModelSet` and the evaluation's many-variant scoring. The models
+    share one backbone object and one mode (``items`` hold one response each when pointwise, two when pairwise);
+    models with equal templates encode each item once. Of the two ways to share prefix caches the one that saves
+    more tokens is taken (:func:`share_by_prompt`)."""
+    labels = list(names) if names is not None else [rm.criterion for rm in models]
+    if not models:
+        raise ValueError("scoring needs at least one reward model")
+    backbone = models[0].backbone
+    for name, rm in zip(labels, models):
+        if rm.backbone is not backbone:
+            raise ValueError(f"reward model {name!r} is on a different backbone object; load all of them with the "
+                             "same backbone (ActivationRM.load(path, backbone=...))")
+        if rm.mode != models[0].mode:
+            raise ValueError(f"reward model {name!r} is {rm.mode} but {labels[0]!r} is {models[0].mode}; score "
+                             "pointwise and pairwise reward models apart")
+    if not items:
+        return torch.zeros(0, len(models), 2)
+    encoded: dict[Any, list[Any]] = {}
+    for rm in models:  # equal templates on one tokenizer give equal queries: encode (and warn) once
+        key = repr(rm.template.to_dict())
+        if key not in encoded:
+            encoded[key] = rm.encode(items)
+    per_model = [encoded[repr(rm.template.to_dict())] for rm in models]
+    queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
+    keys = prompt_keys(items) if all(rm.share_prompts for rm in models) else None
+    if keys is not None and not share_by_prompt(queries, keys):
+        keys = None
+    return multi_steering_logits(backbone, queries, [rm.steering for rm in models],
+                                 read_ids=[rm.encoder.verdict_ids for rm in models], keys=keys,
+                                 max_batch_tokens=max_batch_tokens or min(rm.max_batch_tokens for rm in models),
+                                 min_shared=min_shared)
+
+
 def score_criteria(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM], prompts: Sequence[Prompt],
                    responses: Sequence[str], *, images: Sequence[Any] | None = None,
                    max_batch_tokens: int | None = None, min_shared: int = DEFAULT_MIN_SHARED) -> dict[str, list[float]]:
@@ -404,31 +441,16 @@ def score_criteria(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM], pro
 
     ``rms`` is a list of reward models (keyed by criterion text) or a mapping name -> reward model. Returns
     ``{name: [reward per item]}``, each list equal to ``rm.score(prompts, responses)`` of that reward model alone
-    (up to float rounding). Of the two ways to share prefix caches the one that saves more tokens is taken
-    (:func:`share_by_prompt`)."""
+    (up to float rounding); :func:`verdict_logits` does the pass."""
     names, models = _criterion_names(rms)
     if not models:
         raise ValueError("score_criteria needs at least one reward model")
     if len(prompts) != len(responses):
         raise ValueError(f"inputs differ in length: prompts {len(prompts)}, responses {len(responses)}")
-    backbone = models[0].backbone
     for name, rm in zip(names, models):
-        if rm.backbone is not backbone:
-            raise ValueError(f"reward model {name!r} is on a different backbone object; load all of them with the "
-                             "same backbone (ActivationRM.load(path, backbone=...))")
         if rm.mode != POINTWISE:
             raise ValueError(f"reward model {name!r} is pairwise; score_criteria scores pointwise reward models")
     items = models[0].encoder.attach_images([JudgeItem(p, (r,)) for p, r in zip(prompts, responses)], images)
-    if not items:
-        return {name: [] for name in names}
-    per_model = [rm.encode(items) for rm in models]
-    queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
-    keys = prompt_keys(items) if all(rm.share_prompts for rm in models) else None
-    if keys is not None and not share_by_prompt(queries, keys):
-        keys = None
-    logits = multi_steering_logits(backbone, queries, [rm.steering for rm in models],
-                                   read_ids=[rm.encoder.verdict_ids for rm in models], keys=keys,
-                                   max_batch_tokens=max_batch_tokens or min(rm.max_batch_tokens for rm in models),
-                                   min_shared=min_shared)
+    logits = verdict_logits(models, items, max_batch_tokens=max_batch_tokens, min_shared=min_shared, names=names)
     probs = torch.softmax(logits.double(), dim=-1)[..., 0]  # (N, K)
     return {name: probs[:, k].tolist() for k, name in enumerate(names)}
