@@ -17,10 +17,11 @@ that read the same query (only the last token is steered, so this is exact; chec
     python benchmarks/accuracy.py --half test                               # report (defaults only)
     python benchmarks/accuracy.py --half test --curve --noise               # few-shot curve, label-noise curve
 
-Variants are :class:`activation_rm.eval.variants.Variant` (fit options over the library defaults, checked when
-parsed) and are fitted by its ``VariantFits``; per-(task, seed, method) rows go to ``OUT/rows.jsonl``, an
-:class:`activation_rm.eval.rows.RowStore`, as they finish (a rerun skips what is there); the summary is printed and
-written to ``OUT/summary.json``.
+This script is the protocol's command line: the task sets, the plan and the summary tables. The run itself is the
+library's :class:`activation_rm.eval.protocol.ProtocolRun` (few-shot draws, fits, scoring, baselines); variants are
+:class:`activation_rm.eval.variants.Variant` (fit options over the library defaults, checked when parsed);
+per-(task, seed, method) rows go to ``OUT/rows.jsonl``, an :class:`activation_rm.eval.rows.RowStore`, as they finish
+(a rerun skips what is there); the summary is printed and written to ``OUT/summary.json``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,18 +41,16 @@ import torch
 
 from activation_rm import load_backbone
 from activation_rm.apps.bundled import load_bundled
-from activation_rm.eval.methods import FitContext, ICLGroup, ZeroShotGroup
+from activation_rm.eval.methods import pair_examples
+from activation_rm.eval.protocol import ProtocolRun, Task
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.rows import RowStore
-from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.stats import mean_ci, paired_test
-from activation_rm.eval.variants import Variant, VariantFits, parse_variants
+from activation_rm.eval.variants import Variant, parse_variants
 from activation_rm.fit.config import ContextConfig, SelectionConfig
-from activation_rm.forward.batching import encode_prefix, last_token_logits_from_prefix
 from activation_rm.inputs.data import PairwiseExample
 from activation_rm.judge.templates import JudgeItem, JudgeTemplate, QueryEncoder
 from activation_rm.model.backbone import Backbone
-from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -66,17 +64,6 @@ EVAL_SPLIT_SEED = 1234  # which questions are evaluated and which form the few-s
 
 
 # ------------------------------------------------------------------------------------------------ tasks
-@dataclass
-class Task:
-    """A bias with its few-shot pools and fixed evaluation pairs (``split`` per record: bias or control)."""
-
-    name: str
-    criterion: str
-    pool: dict[str, list[PairRecord]]  # split -> records the few-shot pairs are drawn from
-    evaluate: list[PairRecord]
-    split_of: dict[str, str] = field(default_factory=dict)  # record key -> "bias" | "control" | "all"
-
-
 def own_tasks(half: str, n_eval: int, path: Path = BIAS_PAIRS, prefix: str = "") -> list[Task]:
     """The hand-written sets: per bias, ``n_eval`` questions of the half evaluated (both their pairs), the rest
     form the few-shot pool. The strict set (``bias_pairs.jsonl``) names its tasks by the bias; the natural-response
@@ -134,24 +121,9 @@ def bundled_tasks() -> list[Task]:
     return tasks
 
 
-def draw_fewshot(task: Task, n_per_split: int, seed: int, noise: float = 0.0) -> list[PairRecord]:
-    """``n_per_split`` pairs of every split (all of a bundled pool's are one split, drawn ``2 * n``), interleaved,
-    with a ``noise`` share of them flipped (chosen and rejected swapped) to test robustness to label noise."""
-    rng = random.Random(f"fewshot/{task.name}/{seed}")
-    drawn = []
-    for split in sorted(task.pool):
-        n = n_per_split * (2 if split == "all" else 1)
-        pool = task.pool[split]
-        if n > len(pool):
-            raise SystemExit(f"{task.name}: {n} few-shot pairs asked from a pool of {len(pool)} ({split})")
-        drawn.append(rng.sample(pool, n))
-    mixed = [r for group in zip(*drawn) for r in group] if len(drawn) > 1 else drawn[0]
-    flips = set(random.Random(f"noise/{task.name}/{seed}").sample(range(len(mixed)), round(noise * len(mixed))))
-    return [replace(r, chosen=r.rejected, rejected=r.chosen) if i in flips else r for i, r in enumerate(mixed)]
-
-
 def examples_of(records: Sequence[PairRecord]) -> list[PairwiseExample]:
-    return [PairwiseExample(r.prompt, r.chosen, r.rejected, source=r.key) for r in records]
+    """The few-shot pairs as examples (what ``ProtocolRun`` fits on; ``fit_cost.py`` uses it too)."""
+    return pair_examples(records)
 
 
 # ------------------------------------------------------------------------------------------------ variants
@@ -181,98 +153,6 @@ def resolved(variant: Variant, criterion: str) -> tuple[ContextConfig, Selection
 
 
 # ------------------------------------------------------------------------------------------------ scoring
-class EvalScorer:
-    """Every evaluation query of one template encoded once (its prefix KV cache); a steering is then only the
-    last token per query. Scores equal ``ActivationRM.score`` on the same queries (checked by ``check``)."""
-
-    def __init__(self, backbone: Backbone, template: JudgeTemplate, records: Sequence[PairRecord]) -> None:
-        self.backbone = backbone
-        self.encoder = QueryEncoder(backbone.tokenizer, template)
-        items = [JudgeItem(r.prompt, (r.chosen,)) for r in records] + [JudgeItem(r.prompt, (r.rejected,))
-                                                                       for r in records]
-        self.n = len(records)
-        self.prefixes = [encode_prefix(backbone, self.encoder.encode(item).ids) for item in items]
-        self.read = list(self.encoder.verdict_ids)
-        self.plain = self.log_odds(None, None)
-
-    def log_odds(self, mask: torch.Tensor | None, means: torch.Tensor | None) -> torch.Tensor:
-        """log P(Yes) - log P(No) of every query (chosen queries first, then rejected)."""
-        if mask is None:
-            mask = torch.zeros(self.backbone.num_layers, self.backbone.num_heads, dtype=torch.bool)
-            means = torch.zeros(*mask.shape, self.backbone.head_dim)
-        out = []
-        for prefix in self.prefixes:
-            logits = last_token_logits_from_prefix(self.backbone, prefix, mask[None], means)[0, self.read].double()
-            out.append(logits[0] - logits[1])
-        return torch.stack(out)
-
-    def correct(self, scores: torch.Tensor) -> list[float]:
-        chosen, rejected = scores[: self.n], scores[self.n:]
-        return [pair_correct(c, r) for c, r in zip(chosen.tolist(), rejected.tolist())]
-
-    def check(self, rm: ActivationRM, records: Sequence[PairRecord], k: int = 3) -> None:
-        """The shared-prefix scores of ``k`` pairs equal ``rm.compare`` (the library's own scoring path)."""
-        odds = self.log_odds(rm.mask, rm.means)
-        mine = torch.sigmoid(odds)
-        comparisons = rm.compare([r.prompt for r in records[:k]], [r.chosen for r in records[:k]],
-                                 [r.rejected for r in records[:k]])
-        theirs = torch.tensor([c.score_a for c in comparisons] + [c.score_b for c in comparisons], dtype=torch.float64)
-        ours = torch.cat([mine[:k], mine[self.n:self.n + k]])
-        torch.testing.assert_close(ours, theirs, atol=2e-5, rtol=1e-4)
-
-
-# ------------------------------------------------------------------------------------------------ the run
-def run_task_seed(backbone: Backbone, task: Task, seed: int, n_fit: int, noise: float, variants: Sequence[Variant],
-                  baselines: Sequence[str], rows: RowStore, scorers: dict, tag: str, icl_pairs: int,
-                  memo: dict) -> None:
-    prefix = f"{tag}|{task.name}|seed{seed}|n{n_fit}|noise{noise}"
-    wanted = [v for v in variants if f"{prefix}|{v.name}" not in rows]
-    wanted_baselines = [b for b in baselines if f"{prefix}|{b}" not in rows]
-    if not wanted and not wanted_baselines:
-        return
-    fewshot = draw_fewshot(task, n_fit, seed, noise)
-    examples = examples_of(fewshot)
-    splits = [task.split_of[r.key] for r in task.evaluate]
-
-    def record(method: str, correct: list[float], extra: dict | None = None) -> None:
-        rows.add({"key": f"{prefix}|{method}", "tag": tag, "task": task.name, "seed": seed, "n_fit": n_fit,
-                  "noise": noise, "method": method, "correct": correct, "splits": splits, **(extra or {})})
-
-    def scorer(template: JudgeTemplate) -> EvalScorer:
-        key = (task.name, json.dumps(template.to_dict(), sort_keys=True))
-        if key not in scorers:
-            scorers[key] = EvalScorer(backbone, template, task.evaluate)
-        return scorers[key]
-
-    started = time.perf_counter()
-    fits = VariantFits(backbone, task.criterion, lambda variant: examples, seed)  # equal means / fits shared
-    for variant in wanted:
-        rm, fit_seconds, _ = fits.fit(variant)
-        evaluator = scorer(rm.template)
-        if seed == 0 and variant is wanted[0]:
-            evaluator.check(rm, task.evaluate)
-        odds = evaluator.log_odds(rm.mask, rm.means)
-        if variant.readout == "delta":
-            odds = odds - evaluator.plain
-        record(variant.name, evaluator.correct(odds), {"heads": int(rm.mask.sum()), "fit_seconds": round(fit_seconds, 1),
-                                                      "fit": variant.fit, "readout": variant.readout})
-    default_template = resolved(VARIANTS["default"], task.criterion)[2]
-    if "zeroshot" in wanted_baselines:
-        record("zeroshot", scorer(default_template).correct(scorer(default_template).plain),
-               {"template": default_template.layout})
-    settings = EvalSettings(max_length=default_template.max_length, icl_pairs=icl_pairs, sav_heads=20)
-    ctx = FitContext(backbone, task.criterion, fewshot, seed, settings)
-    if "sav" in wanted_baselines:
-        group = ZeroShotGroup(with_sav=True, memo=memo)
-        group.fit(ctx)
-        record("sav", [v.correct for v in group.judge(task.evaluate)["sav"]])
-    if "icl" in wanted_baselines:
-        group = ICLGroup()
-        group.fit(ctx)
-        record("icl", [v.correct for v in group.judge(task.evaluate)["icl_prob"]], {"icl_pairs": icl_pairs})
-    print(f"  {task.name} seed {seed} n={n_fit} noise={noise}: {time.perf_counter() - started:.0f} s", flush=True)
-
-
 def style_matched(backbone: Backbone, half: str, path: Path = BIAS_PAIRS) -> dict[str, dict[str, float]]:
     """Zero-shot pair accuracy when both responses carry the same style (plain correct vs plain wrong, cued
     correct vs cued wrong): how much correctness signal the backbone's P(Yes) has once the cue cannot decide. A
@@ -528,8 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "bundled" in args.sets:
             tasks += bundled_tasks()
         backbone = load_backbone(args.model)
-        scorers: dict = {}
-        memo: dict = {}
+        run = ProtocolRun(backbone, rows, args.half, icl_pairs=args.icl_pairs,
+                          log=lambda message: print(message, flush=True))
         plan = [(n, 0.0) for n in ([4, 10, 20, 30] if args.curve else [args.n_fit])]
         plan += [(args.n_fit, x) for x in ((0.1, 0.2, 0.3) if args.noise else ())]
         started = time.perf_counter()
@@ -539,12 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for n_fit, noise in plan:
                 extra = (n_fit, noise) != (args.n_fit, 0.0)
                 for seed in args.seeds:
-                    run_task_seed(backbone, task, seed, n_fit, noise,
-                                  [v for v in variants if not extra or v.name == "default"],
-                                  args.baselines if not extra or noise == 0 else ["icl", "sav"],
-                                  rows, scorers, args.half, args.icl_pairs, memo)
-            for key in [k for k in scorers if k[0] == task.name]:
-                del scorers[key]  # the task's KV caches are no longer needed
+                    run.run(task, seed, n_fit, noise, [v for v in variants if not extra or v.name == "default"],
+                            args.baselines if not extra or noise == 0 else ["icl", "sav"])
+            run.forget(task)  # the task's KV caches are no longer needed
         print(f"total {time.perf_counter() - started:.0f} s", flush=True)
     merged = dict(rows.by_key)
     for folder in args.merge:

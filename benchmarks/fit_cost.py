@@ -69,8 +69,9 @@ def unchanged_contexts(backbone, variant_fit: dict, seeds: range = range(5), siz
     the library defaults and ``variant_fit``, and how many there are. No model runs: a variant that leaves them all
     the same gives the same means, heads and scores, so the benchmark's accuracy cannot change. ``base`` settings
     apply to both sides (tests use fewer contexts)."""
-    from accuracy import bundled_tasks, draw_fewshot, examples_of, own_tasks, parse_variant, resolved
+    from accuracy import bundled_tasks, examples_of, own_tasks, parse_variant, resolved
 
+    from activation_rm.eval.protocol import draw_fewshot
     from activation_rm.fit.activations import build_contexts
     from activation_rm.judge.queries import make_encoder
     from activation_rm.judge.templates import labelled_items

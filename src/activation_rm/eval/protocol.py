@@ -1,0 +1,174 @@
+"""The bias + control protocol that decides the library's defaults (``benchmarks/accuracy.py`` is its command line).
+
+A :class:`Task` is one surface bias of one pair set: few-shot pools per split and fixed evaluation pairs. In a
+*bias* pair the wrong response carries the cue; in its *control* pair the correct one does, so a judge that follows
+the cue wins one split and loses the other. :class:`ProtocolRun` runs one (task, seed, few-shot size, label noise):
+it draws the few-shot pairs, fits every :class:`~activation_rm.eval.variants.Variant` (sharing equal means and
+fits), scores them and the baselines (zero-shot P(Yes), in-context P(Yes), SAV head voting) on the task's
+evaluation pairs, and appends one row per method to a :class:`~activation_rm.eval.rows.RowStore` (a rerun skips
+what is there). Every evaluation query's prefix is encoded once per task and template and kept
+(:class:`~activation_rm.fit.selection.MaskScorer`, the cache head selection uses), so a fitted variant costs one
+last token per query; the scores equal ``ActivationRM.compare`` (checked on the first fit).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from activation_rm.eval.methods import FitContext, ICLGroup, ZeroShotGroup, pair_examples
+from activation_rm.eval.records import PairRecord
+from activation_rm.eval.rows import RowStore
+from activation_rm.eval.settings import EvalSettings
+from activation_rm.eval.variants import Variant, VariantFits
+from activation_rm.fit.selection import MaskScorer
+from activation_rm.judge.templates import JudgeItem, JudgeTemplate, QueryEncoder
+from activation_rm.model.backbone import Backbone
+from activation_rm.scoring.reward_model import ActivationRM, pair_correct
+
+#: the baselines a run can add beside its variants
+PROTOCOL_BASELINES = ("zeroshot", "icl", "sav")
+
+
+@dataclass
+class Task:
+    """A bias with its few-shot pools and fixed evaluation pairs (``split_of``: record key -> bias / control /
+    all)."""
+
+    name: str
+    criterion: str
+    pool: dict[str, list[PairRecord]]  # split -> records the few-shot pairs are drawn from
+    evaluate: list[PairRecord]
+    split_of: dict[str, str] = field(default_factory=dict)
+
+
+def draw_fewshot(task: Task, n_per_split: int, seed: int, noise: float = 0.0) -> list[PairRecord]:
+    """``n_per_split`` pairs of every split (all of a single-split pool's are one split, drawn ``2 * n``),
+    interleaved, with a ``noise`` share of them flipped (chosen and rejected swapped) to test robustness to label
+    noise. A pool too small is a ValueError naming the task and split."""
+    rng = random.Random(f"fewshot/{task.name}/{seed}")
+    drawn = []
+    for split in sorted(task.pool):
+        n = n_per_split * (2 if split == "all" else 1)
+        pool = task.pool[split]
+        if n > len(pool):
+            raise ValueError(f"{task.name}: {n} few-shot pairs asked from a pool of {len(pool)} ({split})")
+        drawn.append(rng.sample(pool, n))
+    mixed = [r for group in zip(*drawn) for r in group] if len(drawn) > 1 else drawn[0]
+    flips = set(random.Random(f"noise/{task.name}/{seed}").sample(range(len(mixed)), round(noise * len(mixed))))
+    return [replace(r, chosen=r.rejected, rejected=r.chosen) if i in flips else r for i, r in enumerate(mixed)]
+
+
+class EvalScorer:
+    """The pointwise queries of some evaluation pairs under one template (chosen responses first, then rejected),
+    scored under any steering: each query's prefix is encoded once and kept, a steering runs the last token only."""
+
+    def __init__(self, backbone: Backbone, template: JudgeTemplate, records: Sequence[PairRecord]) -> None:
+        self.backbone = backbone
+        self.encoder = QueryEncoder(backbone.tokenizer, template)
+        items = [JudgeItem(r.prompt, (r.chosen,)) for r in records] + [JudgeItem(r.prompt, (r.rejected,))
+                                                                       for r in records]
+        self.n = len(records)
+        self.queries = [self.encoder.encode(item) for item in items]
+        self.read = list(self.encoder.verdict_ids)
+        self.scorer = MaskScorer(backbone)
+        self.plain = self.log_odds(None, None)
+
+    def log_odds(self, mask: torch.Tensor | None, means: torch.Tensor | None) -> torch.Tensor:
+        """log P(Yes) - log P(No) of every query (float64), unsteered when ``mask`` is None."""
+        if mask is None:
+            mask = torch.zeros(self.backbone.num_layers, self.backbone.num_heads, dtype=torch.bool)
+            means = torch.zeros(*mask.shape, self.backbone.head_dim)
+        out = [self.scorer.logits(query, mask[None], means, self.read)[0, self.read].double().cpu()
+               for query in self.queries]
+        return torch.stack([logits[0] - logits[1] for logits in out])
+
+    def correct(self, scores: torch.Tensor) -> list[float]:
+        chosen, rejected = scores[: self.n], scores[self.n:]
+        return [pair_correct(c, r) for c, r in zip(chosen.tolist(), rejected.tolist())]
+
+    def check(self, rm: ActivationRM, records: Sequence[PairRecord], k: int = 3) -> None:
+        """The cached-prefix scores of the first ``k`` pairs equal ``rm.compare`` (the library's own scoring)."""
+        mine = torch.sigmoid(self.log_odds(rm.mask, rm.means))
+        comparisons = rm.compare([r.prompt for r in records[:k]], [r.chosen for r in records[:k]],
+                                 [r.rejected for r in records[:k]])
+        theirs = torch.tensor([c.score_a for c in comparisons] + [c.score_b for c in comparisons], dtype=torch.float64)
+        torch.testing.assert_close(torch.cat([mine[:k], mine[self.n:self.n + k]]), theirs, atol=2e-5, rtol=1e-4)
+
+
+class ProtocolRun:
+    """Runs (task, seed, few-shot size, noise) units into ``rows``; keeps each task's evaluation prefixes and the
+    unsteered passes the SAV baseline shares until :meth:`forget` drops a task."""
+
+    def __init__(self, backbone: Backbone, rows: RowStore, tag: str, icl_pairs: int = 4, sav_heads: int = 20,
+                 log: Callable[[str], None] = print) -> None:
+        self.backbone, self.rows, self.tag = backbone, rows, tag
+        self.icl_pairs, self.sav_heads, self.log = icl_pairs, sav_heads, log
+        self.scorers: dict[tuple[str, str], EvalScorer] = {}
+        self.memo: dict = {}
+
+    def scorer(self, task: Task, template: JudgeTemplate) -> EvalScorer:
+        key = (task.name, json.dumps(template.to_dict(), sort_keys=True))
+        if key not in self.scorers:
+            self.scorers[key] = EvalScorer(self.backbone, template, task.evaluate)
+        return self.scorers[key]
+
+    def forget(self, task: Task) -> None:
+        """Drop the task's kept prefixes (KV caches)."""
+        for key in [k for k in self.scorers if k[0] == task.name]:
+            del self.scorers[key]
+
+    def run(self, task: Task, seed: int, n_fit: int, noise: float, variants: Sequence[Variant],
+            baselines: Sequence[str]) -> None:
+        """Fit and score what ``rows`` lacks of this unit: one row per variant and baseline."""
+        unknown = sorted(set(baselines) - set(PROTOCOL_BASELINES))
+        if unknown:
+            raise ValueError(f"unknown baseline(s) {unknown}; choose from {PROTOCOL_BASELINES}")
+        prefix = f"{self.tag}|{task.name}|seed{seed}|n{n_fit}|noise{noise}"
+        wanted = [v for v in variants if f"{prefix}|{v.name}" not in self.rows]
+        wanted_baselines = [b for b in baselines if f"{prefix}|{b}" not in self.rows]
+        if not wanted and not wanted_baselines:
+            return
+        fewshot = draw_fewshot(task, n_fit, seed, noise)
+        examples = pair_examples(fewshot)
+        splits = [task.split_of[r.key] for r in task.evaluate]
+
+        def record(method: str, correct: list[float], extra: dict | None = None) -> None:
+            self.rows.add({"key": f"{prefix}|{method}", "tag": self.tag, "task": task.name, "seed": seed,
+                           "n_fit": n_fit, "noise": noise, "method": method, "correct": correct, "splits": splits,
+                           **(extra or {})})
+
+        started = time.perf_counter()
+        fits = VariantFits(self.backbone, task.criterion, lambda variant: examples, seed)  # equal means shared
+        for variant in wanted:
+            rm, fit_seconds, _ = fits.fit(variant)
+            evaluator = self.scorer(task, rm.template)
+            if seed == 0 and variant is wanted[0]:
+                evaluator.check(rm, task.evaluate)
+            odds = evaluator.log_odds(rm.mask, rm.means)
+            if variant.readout == "delta":
+                odds = odds - evaluator.plain
+            record(variant.name, evaluator.correct(odds), {"heads": int(rm.mask.sum()),
+                                                           "fit_seconds": round(fit_seconds, 1),
+                                                           "fit": variant.fit, "readout": variant.readout})
+        default_template = Variant("default").configs(task.criterion)[0]
+        if "zeroshot" in wanted_baselines:
+            scorer = self.scorer(task, default_template)
+            record("zeroshot", scorer.correct(scorer.plain), {"template": default_template.layout})
+        settings = EvalSettings(max_length=default_template.max_length, icl_pairs=self.icl_pairs,
+                                sav_heads=self.sav_heads)
+        ctx = FitContext(self.backbone, task.criterion, fewshot, seed, settings)
+        if "sav" in wanted_baselines:
+            group = ZeroShotGroup(with_sav=True, memo=self.memo)
+            group.fit(ctx)
+            record("sav", [v.correct for v in group.judge(task.evaluate)["sav"]])
+        if "icl" in wanted_baselines:
+            group = ICLGroup()
+            group.fit(ctx)
+            record("icl", [v.correct for v in group.judge(task.evaluate)["icl_prob"]], {"icl_pairs": self.icl_pairs})
+        self.log(f"  {task.name} seed {seed} n={n_fit} noise={noise}: {time.perf_counter() - started:.0f} s")

@@ -1,0 +1,69 @@
+"""activation_rm.eval.protocol: the bias + control protocol's few-shot draws, its cached-prefix scorer (equal to
+ActivationRM.compare) and a resumable run unit, on a tiny random model."""
+
+import pytest
+import torch
+from tiny import QA_PROMPTS, QA_RESPONSES, random_rm, tiny_backbone
+
+from activation_rm.eval.protocol import EvalScorer, ProtocolRun, Task, draw_fewshot
+from activation_rm.eval.records import PairRecord
+from activation_rm.eval.rows import RowStore
+from activation_rm.eval.variants import Variant
+
+
+def task(n_pool: int = 6, n_eval: int = 3) -> Task:
+    def records(split: str, n: int, start: int) -> list[PairRecord]:
+        return [PairRecord(f"{split}{i}", f"length-{split}", QA_PROMPTS[i % len(QA_PROMPTS)],
+                           QA_RESPONSES[i % len(QA_RESPONSES)], QA_RESPONSES[(i + 1) % len(QA_RESPONSES)], "length")
+                for i in range(start, start + n)]
+
+    evaluate = records("bias", n_eval, 100) + records("control", n_eval, 200)
+    out = Task("length", "the answer is correct", {"bias": records("bias", n_pool, 0),
+                                                   "control": records("control", n_pool, 0)}, evaluate)
+    out.split_of = {r.key: r.id.rstrip("0123456789") for r in [*evaluate, *out.pool["bias"], *out.pool["control"]]}
+    return out
+
+
+def test_draws_are_seeded_interleaved_and_flip_the_noise_share():
+    t = task()
+    clean = draw_fewshot(t, 3, seed=3)
+    assert clean == draw_fewshot(t, 3, seed=3) and clean != draw_fewshot(t, 3, seed=4)
+    assert [t.split_of[r.key] for r in clean] == ["bias", "control"] * 3
+    noisy = draw_fewshot(t, 3, seed=3, noise=0.5)
+    flipped = [(a, b) for a, b in zip(clean, noisy) if a != b]
+    assert len(flipped) == 3 and all(a.chosen == b.rejected and a.rejected == b.chosen for a, b in flipped)
+    with pytest.raises(ValueError, match=r"length: 7 few-shot pairs asked from a pool of 6 \(bias\)"):
+        draw_fewshot(t, 7, seed=0)
+
+
+def test_scorer_equals_the_reward_models_own_scores_steered_and_not():
+    backbone = tiny_backbone("llama")
+    t = task()
+    rm = random_rm(backbone, t.criterion, seed=1)
+    scorer = EvalScorer(backbone, rm.template, t.evaluate)
+    chosen = rm.score([r.prompt for r in t.evaluate], [r.chosen for r in t.evaluate])
+    rejected = rm.score([r.prompt for r in t.evaluate], [r.rejected for r in t.evaluate])
+    expected = torch.logit(torch.tensor(chosen + rejected, dtype=torch.float64))
+    torch.testing.assert_close(scorer.log_odds(rm.mask, rm.means), expected, rtol=1e-4, atol=1e-4)
+    plain = rm.without_steering().score([r.prompt for r in t.evaluate], [r.chosen for r in t.evaluate])
+    torch.testing.assert_close(torch.sigmoid(scorer.plain[: len(t.evaluate)]), torch.tensor(plain, dtype=torch.float64),
+                               rtol=1e-4, atol=1e-5)
+    scorer.check(rm, t.evaluate)
+    chosen_then_rejected = torch.tensor([2.0, 0.0, 1.0, 1.0, 3.0, 1.0] + [1.0, 1.0, 1.0, 0.0, 4.0, 0.0])
+    assert scorer.correct(chosen_then_rejected) == [1.0, 0.0, 0.5, 1.0, 0.0, 1.0]
+
+
+def test_a_run_unit_writes_one_row_per_method_and_a_rerun_adds_none(tmp_path):
+    backbone = tiny_backbone("llama")
+    rows = RowStore(tmp_path / "rows.jsonl")
+    run = ProtocolRun(backbone, rows, "dev", icl_pairs=2, sav_heads=4, log=lambda message: None)
+    tiny = Variant("default", dict(steps=2, masks_per_step=4, n_contexts=2, final_samples=2, max_length=256))
+    run.run(task(), 0, 2, 0.0, [tiny], ["zeroshot", "sav", "icl"])
+    written = [r for r in RowStore(tmp_path / "rows.jsonl").by_key.values()]
+    assert [r["method"] for r in written] == ["default", "zeroshot", "sav", "icl"]
+    assert all(len(r["correct"]) == 6 and r["splits"] == ["bias"] * 3 + ["control"] * 3 for r in written)
+    assert written[0]["key"] == "dev|length|seed0|n2|noise0.0|default" and written[0]["fit"] == tiny.fit
+    run.run(task(), 0, 2, 0.0, [tiny], ["zeroshot", "sav", "icl"])
+    assert len((tmp_path / "rows.jsonl").read_text().splitlines()) == 4
+    with pytest.raises(ValueError, match="unknown baseline"):
+        run.run(task(), 1, 2, 0.0, [], ["majority"])
