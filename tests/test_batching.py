@@ -8,7 +8,10 @@ from tiny_vision import FAMILIES as VISION_FAMILIES
 from tiny_vision import mixed_items, tiny_vision_backbone, vision_encoder
 
 from activation_rm.forward.batching import (
+    PrefixRunner,
+    crop_cache,
     encode_prefix,
+    extend_sequence,
     last_token_logits,
     last_token_logits_from_prefix,
     last_token_logits_shared_prefix,
@@ -158,3 +161,28 @@ def test_text_only_item_on_a_vlm_matches_the_text_path(vision_backbone):
     mm = last_token_logits(backbone, [query], read_ids=encoder.verdict_ids).logits
     text = last_token_logits(text_only, [query.ids], read_ids=encoder.verdict_ids).logits
     torch.testing.assert_close(mm, text, rtol=1e-5, atol=1e-5)
+
+
+def test_prefix_runner_matches_full_pass(llama_backbone):
+    seqs = [[5, 6, 7, 8, 9, 10, 11], [5, 6, 7, 8, 12, 13], [5, 6, 7, 8, 20]]
+    runner = PrefixRunner(llama_backbone, [5, 6, 7, 8])
+    for seq in seqs:
+        logits, _ = runner.run(seq)
+        full = last_token_logits(llama_backbone, [seq]).logits[0]
+        torch.testing.assert_close(logits, full, atol=1e-4, rtol=1e-4)
+    assert runner.reused == 3 and runner.full == 0
+    runner.run([1, 2, 3])
+    assert runner.full == 1
+
+
+def test_extend_sequence_continues_a_cache_exactly_and_crop_cache_rewinds_it(llama_backbone):
+    ids = [5, 6, 7, 8, 9, 10]
+    whole, _ = extend_sequence(llama_backbone, ids)
+    head, cache = extend_sequence(llama_backbone, ids[:4])
+    tail, cache = extend_sequence(llama_backbone, ids[4:], cache, 4)
+    torch.testing.assert_close(tail, whole, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(head, last_token_logits(llama_backbone, [ids[:4]]).logits[0], rtol=1e-4, atol=1e-5)
+    crop_cache(cache, 4)
+    assert cache.get_seq_length() == 4
+    again, _ = extend_sequence(llama_backbone, ids[4:], cache, 4)
+    torch.testing.assert_close(again, whole, rtol=1e-4, atol=1e-5)

@@ -1,72 +1,20 @@
-"""Single-sequence forward passes that keep a KV cache: shared few-shot prefixes and short verdict generation.
+"""Short verdict generation on a query's KV cache, and verdict parsing.
 
 A few-shot judge repeats the same demonstrations before every query, so the demonstrations are run once and every
-query only extends that cache (then the cache is cropped back). Generated verdicts need a handful of tokens
+query only extends that cache (:class:`activation_rm.forward.batching.PrefixRunner`). Generated verdicts need a handful of tokens
 (``"A"``, ``"Yes"``), so a small greedy or seeded-sampling loop on the same cache replaces ``model.generate``: it is
 exact, reuses the query's prefill for the greedy verdict and every vote, and draws samples from a seeded generator.
 """
 
 from __future__ import annotations
 
-import inspect
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
-from activation_rm.forward.batching import returned_cache
+from activation_rm.forward.batching import crop_cache, extend_sequence
 from activation_rm.model.backbone import Backbone
-
-
-def _cache_keyword(model: torch.nn.Module) -> str:
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-
-
-@torch.inference_mode()
-def extend(backbone: Backbone, ids: Sequence[int], cache=None, past: int = 0):
-    """Run ``ids`` after ``past`` cached tokens; returns (full-vocabulary logits at the last token, cache)."""
-    device = backbone.input_device
-    tokens = torch.as_tensor([list(ids)], dtype=torch.long, device=device)
-    positions = torch.arange(past, past + len(ids), device=device).unsqueeze(0)
-    attention = torch.ones((1, past + len(ids)), dtype=torch.long, device=device)
-    kwargs = {_cache_keyword(backbone.model): cache} if cache is not None else {}
-    out = backbone.model(input_ids=tokens, attention_mask=attention, position_ids=positions, use_cache=True,
-                         logits_to_keep=1, **kwargs)
-    return out.logits[0, -1].float().cpu(), returned_cache(out)
-
-
-def crop_to(cache, length: int) -> None:
-    """Drop cached tokens beyond ``length`` (a negative count works on old and new ``Cache.crop``)."""
-    extra = cache.get_seq_length() - length
-    if extra > 0:
-        cache.crop(-extra)
-
-
-class PrefixRunner:
-    """Runs many sequences that share a known token prefix, encoding the prefix once."""
-
-    def __init__(self, backbone: Backbone, prefix: Sequence[int]) -> None:
-        self.backbone = backbone
-        self.prefix = list(prefix)
-        self._cache = None
-        self.reused = 0
-        self.full = 0
-
-    def run(self, ids: Sequence[int]):
-        """(last-token logits, cache, cached length before ``ids``' tail). Falls back to a full pass (counted) when
-        ``ids`` does not start with the prefix."""
-        n = len(self.prefix)
-        if n >= 2 and len(ids) > n and list(ids[:n]) == self.prefix:
-            if self._cache is None:
-                _, self._cache = extend(self.backbone, self.prefix)
-            else:
-                crop_to(self._cache, n)
-            logits, cache = extend(self.backbone, ids[n:], self._cache, n)
-            self.reused += 1
-            return logits, cache
-        self.full += 1
-        return extend(self.backbone, ids)
 
 
 @dataclass
@@ -100,8 +48,8 @@ def generate_verdicts(backbone: Backbone, logits: torch.Tensor, cache, length: i
             text = tokenizer.decode(ids, skip_special_tokens=True)
             if _stop(text) or step == max_new_tokens - 1:
                 break
-            step_logits, _ = extend(backbone, [token], cache, length + step)
-        crop_to(cache, length)
+            step_logits, _ = extend_sequence(backbone, [token], cache, length + step)
+        crop_cache(cache, length)
         return tokenizer.decode(ids, skip_special_tokens=True)
 
     greedy = continue_from(lambda lg: int(torch.argmax(lg)))

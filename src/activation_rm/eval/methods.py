@@ -18,11 +18,11 @@ from typing import Any
 
 import torch
 
-from activation_rm.eval.generation import PrefixRunner, generate_verdicts, parse_verdict
+from activation_rm.eval.generation import generate_verdicts, parse_verdict
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.settings import ABLATIONS, ARM_METHODS, BASELINES, EvalSettings
 from activation_rm.fit.head_ranking import HeadClassifier
-from activation_rm.forward.batching import last_token_logits
+from activation_rm.forward.batching import PrefixRunner, last_token_logits
 from activation_rm.forward.shared_prefix import common_prefix_length
 from activation_rm.inputs.data import PairwiseExample
 from activation_rm.judge.templates import (

@@ -8,6 +8,12 @@ padded sequence is computed exactly like the same sequence alone; a vision-langu
 padded with its pixel inputs and no position ids, so the model computes its own (M-RoPE included; see
 :mod:`activation_rm.judge.vision`). A CUDA out-of-memory error splits the batch and retries. Prefix caches (one query's
 start encoded once, its last token run under many steerings) go through the same collate step.
+
+The prefix-cache API, for the three shapes a run needs: :func:`encode_prefix` + :func:`last_token_logits_from_prefix`
+(one query's start kept, its last token run under many head masks: head selection, the protocol's scorer);
+:func:`encode_prefixes` + :func:`extend_cache` (a batch of shared starts, many suffixes per start: prompt groups,
+criteria, averaging contexts); :func:`extend_sequence` + :func:`crop_cache` and :class:`PrefixRunner` (one sequence
+grown and rewound: in-context demonstrations run once, then each query or generated token).
 """
 
 from __future__ import annotations
@@ -74,7 +80,8 @@ def position_ids_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     return (attention_mask.cumsum(-1) - 1).clamp(min=0)
 
 
-def _cache_keyword(model: torch.nn.Module) -> str:
+def cache_keyword(model: torch.nn.Module) -> str:
+    """The keyword ``model.forward`` takes a KV cache by ("cache" in newer transformers, else "past_key_values")."""
     params = inspect.signature(model.forward).parameters
     return "cache" if "cache" in params else "past_key_values"
 
@@ -283,7 +290,7 @@ def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, mas
         with head_hooks(backbone, steering=Steering(part, values)) as hooks, vocabulary_rows(model, read_ids) as only:
             hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
             step = model(input_ids=tokens, attention_mask=attention, position_ids=position, use_cache=True,
-                         logits_to_keep=1, **{_cache_keyword(model): _repeat_cache(prefix.cache, n)})
+                         logits_to_keep=1, **{cache_keyword(model): _repeat_cache(prefix.cache, n)})
         logits = step.logits[:, -1].float()
         if read_ids is not None and not only:
             logits = logits[:, read_ids.to(logits.device)]
@@ -412,9 +419,57 @@ def extend_cache(backbone: Backbone, cache, cache_mask: torch.Tensor, cache_leng
     with head_hooks(backbone, record=record, steering=steering) as hooks:
         hooks.set_positions(last)
         out = model(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=True,
-                    logits_to_keep=keep, **{_cache_keyword(model): select_cache_rows(cache, rows)})
+                    logits_to_keep=keep, **{cache_keyword(model): select_cache_rows(cache, rows)})
         heads = hooks.recorded_heads() if record else None
     logits = out.logits[torch.arange(n, device=out.logits.device), gather.to(out.logits.device)]
     if read_ids is not None:
         logits = logits[:, read_ids.to(logits.device)]
     return LastTokenOutput(logits.float().cpu(), heads)
+
+
+@torch.inference_mode()
+def extend_sequence(backbone: Backbone, ids: Sequence[int], cache=None, past: int = 0):
+    """Run ``ids`` after ``past`` cached tokens of one text sequence; returns (full-vocabulary logits at the last
+    token, the grown cache)."""
+    device = backbone.input_device
+    tokens = torch.as_tensor([list(ids)], dtype=torch.long, device=device)
+    positions = torch.arange(past, past + len(ids), device=device).unsqueeze(0)
+    attention = torch.ones((1, past + len(ids)), dtype=torch.long, device=device)
+    kwargs = {cache_keyword(backbone.model): cache} if cache is not None else {}
+    out = backbone.model(input_ids=tokens, attention_mask=attention, position_ids=positions, use_cache=True,
+                         logits_to_keep=1, **kwargs)
+    return out.logits[0, -1].float().cpu(), returned_cache(out)
+
+
+def crop_cache(cache, length: int) -> None:
+    """Drop cached tokens beyond ``length`` (a negative count works on old and new ``Cache.crop``)."""
+    extra = cache.get_seq_length() - length
+    if extra > 0:
+        cache.crop(-extra)
+
+
+class PrefixRunner:
+    """Runs many single sequences that share a known token prefix, encoding the prefix once and rewinding the cache
+    to it before each sequence."""
+
+    def __init__(self, backbone: Backbone, prefix: Sequence[int]) -> None:
+        self.backbone = backbone
+        self.prefix = list(prefix)
+        self._cache = None
+        self.reused = 0
+        self.full = 0
+
+    def run(self, ids: Sequence[int]):
+        """(last-token logits, cache holding ``ids``). Falls back to a full pass (counted in ``full``) when ``ids``
+        does not start with the prefix."""
+        n = len(self.prefix)
+        if n >= 2 and len(ids) > n and list(ids[:n]) == self.prefix:
+            if self._cache is None:
+                _, self._cache = extend_sequence(self.backbone, self.prefix)
+            else:
+                crop_cache(self._cache, n)
+            logits, cache = extend_sequence(self.backbone, ids[n:], self._cache, n)
+            self.reused += 1
+            return logits, cache
+        self.full += 1
+        return extend_sequence(self.backbone, ids)
