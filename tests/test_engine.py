@@ -12,7 +12,7 @@ from tiny import plant_failure, tiny_backbone
 from tiny import random_rm as _rm
 from tiny_vision import make_image
 
-from activation_rm.judge.templates import JudgeItem, JudgeTemplate
+from activation_rm.judge.templates import JudgeTemplate
 from activation_rm.scoring.engine import (
     CompareRequest,
     ItemError,
@@ -22,7 +22,6 @@ from activation_rm.scoring.engine import (
     run_requests,
     score_criteria,
     score_requests,
-    verdict_logits,
 )
 from activation_rm.scoring.reward_model import Comparisons
 
@@ -53,20 +52,6 @@ def test_score_criteria_rejects_mixed_backbones_and_pairwise():
     with pytest.raises(ValueError, match="pairwise"):
         score_criteria([pairwise], TEXT_PROMPTS, TEXT_RESPONSES)
     assert score_criteria([_rm(a, "c", 0)], [], []) == {"c": []}
-
-
-def test_verdict_logits_are_each_models_own_on_pairwise_items_too_and_mixed_modes_are_refused():
-    backbone = tiny_backbone("llama")
-    pairwise = [_rm(backbone, c, seed, JudgeTemplate(criterion=c, mode="pairwise"))
-                for seed, c in enumerate(("the better answer", "the kinder answer"))]
-    items = [JudgeItem(p, (a, b)) for p, a, b in zip(TEXT_PROMPTS, TEXT_RESPONSES, TEXT_RESPONSES[::-1])]
-    probs = torch.softmax(verdict_logits(pairwise, items).double(), -1)[..., 0]
-    assert probs.shape == (len(items), 2)
-    for k, rm in enumerate(pairwise):
-        torch.testing.assert_close(probs[:, k], rm.verdict_probabilities(items), rtol=1e-5, atol=1e-5)
-    with pytest.raises(ValueError, match="pointwise and pairwise"):
-        verdict_logits([_rm(backbone, "c", 0), pairwise[0]], [])
-    assert verdict_logits(pairwise, []).shape == (0, 2, 2)
 
 
 def _passes(backbone, run):

@@ -92,14 +92,14 @@ def test_derive_mask_counts():
 
 
 def test_score_variants_shares_one_encoding_per_template(tmp_path, monkeypatch):
-    import activation_rm.scoring.engine as engine
+    import activation_rm.scoring.reward_model as reward_model
 
     backbone = tiny_backbone("llama")
     records = _records(12)
     spec = BenchmarkSpec("PH", records[:8], records[8:], "the answer is correct", pool_group_by="subset")
     calls = []
-    original = engine.multi_steering_logits
-    monkeypatch.setattr(engine, "multi_steering_logits",
+    original = reward_model.multi_steering_logits
+    monkeypatch.setattr(reward_model, "multi_steering_logits",
                         lambda b, q, s, **kw: calls.append(len(s)) or original(b, q, s, **kw))
     encoded = []
     encode = ActivationRM.encode

@@ -299,3 +299,30 @@ def test_text_backbone_refuses_images(tmp_path, capsys):
                  "cpu"]) == 2
     err = capsys.readouterr().err
     assert "is text-only" in err and "Traceback" not in err
+
+
+def test_verdict_logits_equal_a_plain_pass_per_model_pointwise_and_pairwise_and_refuse_mixed_modes():
+    from tiny import QA_PROMPTS, QA_RESPONSES, random_rm, tiny_backbone
+
+    from activation_rm.forward.batching import last_token_logits
+    from activation_rm.judge.templates import JudgeItem, JudgeTemplate
+    from activation_rm.scoring.reward_model import verdict_logits
+
+    backbone = tiny_backbone("llama")
+    prompts = [*QA_PROMPTS, QA_PROMPTS[0], QA_PROMPTS[0]]  # a repeated prompt takes the shared-prompt path
+    responses = [*QA_RESPONSES, QA_RESPONSES[1], QA_RESPONSES[2]]
+    for mode, items in (("pointwise", [JudgeItem(p, (r,)) for p, r in zip(prompts, responses)]),
+                        ("pairwise", [JudgeItem(p, (a, b)) for p, a, b in zip(prompts, responses, responses[::-1])])):
+        models = [random_rm(backbone, c, seed, JudgeTemplate(criterion=c, mode=mode))
+                  for seed, c in enumerate(("the better answer", "the kinder answer"))]
+        models.append(models[0].without_steering())
+        logits = verdict_logits(models, items)
+        assert logits.shape == (len(items), 3, 2)
+        for k, rm in enumerate(models):
+            plain = last_token_logits(backbone, rm.encode(items), read_ids=rm.encoder.verdict_ids,
+                                      steering=rm.steering).logits
+            torch.testing.assert_close(logits[:, k], plain, rtol=1e-4, atol=1e-4)
+    pointwise = random_rm(backbone, "c", 0)
+    with pytest.raises(ValueError, match="score pointwise and pairwise reward models apart"):
+        verdict_logits([pointwise, models[0]], [])
+    assert verdict_logits(models, []).shape == (0, 3, 2)

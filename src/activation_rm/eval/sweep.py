@@ -49,8 +49,7 @@ from activation_rm.judge.templates import (
 )
 from activation_rm.model.backbone import Backbone
 from activation_rm.scoring.artifacts import META_FILE
-from activation_rm.scoring.engine import verdict_logits
-from activation_rm.scoring.reward_model import ActivationRM
+from activation_rm.scoring.reward_model import ActivationRM, verdict_logits
 
 ALT_QUESTION = "Is this a good response according to the criterion? Answer Yes or No."
 
@@ -180,7 +179,7 @@ def _template_key(template: JudgeTemplate) -> str:
 def score_variants(backbone: Backbone, seeds: Sequence[SweepSeed], records: Sequence[PairRecord],
                    ) -> dict[tuple[int, str], list[tuple[float, float]]]:
     """(seed, variant) -> per record (score of chosen, score of rejected), by the scoring core
-    (:func:`~activation_rm.scoring.engine.verdict_logits`). Variants sharing a query template run together: one
+    (:func:`~activation_rm.scoring.reward_model.verdict_logits`). Variants sharing a query template run together: one
     prefix per query, then the last token once per (seed, variant)."""
     by_template: dict[str, list[tuple[int, str, ActivationRM]]] = defaultdict(list)
     for sweep in seeds:

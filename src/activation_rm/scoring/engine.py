@@ -23,15 +23,12 @@ import torch
 
 from activation_rm.forward.shared_prefix import (
     DEFAULT_MIN_SHARED,
-    common_prefix_length,
-    multi_steering_logits,
-    prompt_keys,
 )
 from activation_rm.inputs.data import Prompt
 from activation_rm.judge.templates import PAIRWISE, POINTWISE, JudgeItem
 from activation_rm.model.backbone import Backbone
 from activation_rm.scoring.isolation import run_isolating
-from activation_rm.scoring.reward_model import ActivationRM, Comparisons
+from activation_rm.scoring.reward_model import ActivationRM, Comparisons, verdict_logits
 from activation_rm.version import __version__
 
 
@@ -380,58 +377,6 @@ def _criterion_names(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM]) -
             suffix += 1
         names.append(name)
     return names, list(rms)
-
-
-def share_by_prompt(queries: Sequence[Sequence[Any]], keys: Sequence[Any]) -> bool:
-    """Whether sharing each criterion's common start across responses to one prompt saves more tokens than
-    sharing each item's common start across its criteria, estimated from the largest prompt group: the criterion
-    sits near the end of the default query (so sharing per item usually wins); criterion-first artifacts favour
-    sharing per prompt."""
-    groups: dict[Any, list[int]] = {}
-    for n, key in enumerate(keys):
-        groups.setdefault(key, []).append(n)
-    group = max(groups.values(), key=len)
-    per_item = common_prefix_length([q.ids for q in queries[group[0]]])
-    per_prompt = common_prefix_length([queries[n][0].ids for n in group])
-    criteria = len(queries[0])
-    return criteria * (len(queries) - len(groups)) * per_prompt > len(queries) * (criteria - 1) * per_item
-
-
-def verdict_logits(models: Sequence[ActivationRM], items: Sequence[JudgeItem], *, max_batch_tokens: int | None = None,
-                   min_shared: int = DEFAULT_MIN_SHARED, names: Sequence[str] | None = None) -> torch.Tensor:
-    """``(N, K, 2)`` logits of each reward model's two verdict tokens (positive first) on each item, every model's
-    steering in one pass (:func:`~activation_rm.forward.shared_prefix.multi_steering_logits`): the one scoring
-    core under :func:`score_criteria`, :class:`ModelSet` and the evaluation's many-variant scoring. The models
-    share one backbone object and one mode (``items`` hold one response each when pointwise, two when pairwise);
-    models with equal templates encode each item once. Of the two ways to share prefix caches the one that saves
-    more tokens is taken (:func:`share_by_prompt`)."""
-    labels = list(names) if names is not None else [rm.criterion for rm in models]
-    if not models:
-        raise ValueError("scoring needs at least one reward model")
-    backbone = models[0].backbone
-    for name, rm in zip(labels, models):
-        if rm.backbone is not backbone:
-            raise ValueError(f"reward model {name!r} is on a different backbone object; load all of them with the "
-                             "same backbone (ActivationRM.load(path, backbone=...))")
-        if rm.mode != models[0].mode:
-            raise ValueError(f"reward model {name!r} is {rm.mode} but {labels[0]!r} is {models[0].mode}; score "
-                             "pointwise and pairwise reward models apart")
-    if not items:
-        return torch.zeros(0, len(models), 2)
-    encoded: dict[Any, list[Any]] = {}
-    for rm in models:  # equal templates on one tokenizer give equal queries: encode (and warn) once
-        key = repr(rm.template.to_dict())
-        if key not in encoded:
-            encoded[key] = rm.encode(items)
-    per_model = [encoded[repr(rm.template.to_dict())] for rm in models]
-    queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
-    keys = prompt_keys(items) if all(rm.share_prompts for rm in models) else None
-    if keys is not None and not share_by_prompt(queries, keys):
-        keys = None
-    return multi_steering_logits(backbone, queries, [rm.steering for rm in models],
-                                 read_ids=[rm.encoder.verdict_ids for rm in models], keys=keys,
-                                 max_batch_tokens=max_batch_tokens or min(rm.max_batch_tokens for rm in models),
-                                 min_shared=min_shared)
 
 
 def score_criteria(rms: Sequence[ActivationRM] | Mapping[str, ActivationRM], prompts: Sequence[Prompt],

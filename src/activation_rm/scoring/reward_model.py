@@ -16,8 +16,13 @@ import torch
 
 from activation_rm.fit.activations import ContextConfig, mean_head_activations
 from activation_rm.fit.selection import MaskScorer, SelectionConfig, select_heads
-from activation_rm.forward.batching import DEFAULT_BATCH_TOKENS, last_token_logits
-from activation_rm.forward.shared_prefix import prompt_keys, shared_prompt_logits
+from activation_rm.forward.batching import DEFAULT_BATCH_TOKENS
+from activation_rm.forward.shared_prefix import (
+    DEFAULT_MIN_SHARED,
+    common_prefix_length,
+    multi_steering_logits,
+    prompt_keys,
+)
 from activation_rm.inputs.checks import ConfigError
 from activation_rm.inputs.data import MAX_SHOWN, Example, Prompt, load_examples
 from activation_rm.judge.queries import make_encoder, truncated_examples, verdict_queries
@@ -208,16 +213,9 @@ class ActivationRM:
         return seqs
 
     def verdict_probabilities(self, items: Sequence[JudgeItem]) -> torch.Tensor:
-        """P(positive verdict) normalised over the two verdict tokens, one per item (float64 on the CPU)."""
-        seqs = self.encode(items)
-        keys = prompt_keys(items) if self.share_prompts else None
-        if keys is not None:  # responses to one prompt share its KV cache (exact; see forward/shared_prefix.py)
-            out = shared_prompt_logits(self.backbone, seqs, keys, read_ids=self.encoder.verdict_ids,
-                                       steering=self.steering, max_batch_tokens=self.max_batch_tokens)
-        else:
-            out = last_token_logits(self.backbone, seqs, read_ids=self.encoder.verdict_ids, steering=self.steering,
-                                    max_batch_tokens=self.max_batch_tokens)
-        return torch.softmax(out.logits.double(), dim=-1)[:, 0]
+        """P(positive verdict) normalised over the two verdict tokens, one per item (float64 on the CPU), by the
+        scoring core (:func:`verdict_logits`): responses to one prompt share its KV cache (exact)."""
+        return torch.softmax(verdict_logits([self], items).double(), dim=-1)[:, 0, 0]
 
     def score(self, prompts: Sequence[Prompt], responses: Sequence[str],
               images: Sequence[Any] | None = None) -> list[float]:
@@ -299,6 +297,58 @@ class ActivationRM:
         if stored_ids is not None and list(rm.encoder.verdict_ids) != list(stored_ids):
             raise ArtifactError(f"verdict token ids {rm.encoder.verdict_ids} differ from the artifact's {stored_ids}")
         return rm
+
+
+def share_by_prompt(queries: Sequence[Sequence[Any]], keys: Sequence[Any]) -> bool:
+    """Whether sharing each criterion's common start across responses to one prompt saves more tokens than
+    sharing each item's common start across its criteria, estimated from the largest prompt group: the criterion
+    sits near the end of the default query (so sharing per item usually wins); criterion-first artifacts favour
+    sharing per prompt."""
+    groups: dict[Any, list[int]] = {}
+    for n, key in enumerate(keys):
+        groups.setdefault(key, []).append(n)
+    group = max(groups.values(), key=len)
+    per_item = common_prefix_length([q.ids for q in queries[group[0]]])
+    per_prompt = common_prefix_length([queries[n][0].ids for n in group])
+    criteria = len(queries[0])
+    return criteria * (len(queries) - len(groups)) * per_prompt > len(queries) * (criteria - 1) * per_item
+
+
+def verdict_logits(models: Sequence[ActivationRM], items: Sequence[JudgeItem], *, max_batch_tokens: int | None = None,
+                   min_shared: int = DEFAULT_MIN_SHARED, names: Sequence[str] | None = None) -> torch.Tensor:
+    """``(N, K, 2)`` logits of each reward model's two verdict tokens (positive first) on each item, every model's
+    steering in one pass (:func:`~activation_rm.forward.shared_prefix.multi_steering_logits`): the one scoring
+    core under :func:`score_criteria`, :class:`ModelSet` and the evaluation's many-variant scoring. The models
+    share one backbone object and one mode (``items`` hold one response each when pointwise, two when pairwise);
+    models with equal templates encode each item once. Of the two ways to share prefix caches the one that saves
+    more tokens is taken (:func:`share_by_prompt`)."""
+    labels = list(names) if names is not None else [rm.criterion for rm in models]
+    if not models:
+        raise ValueError("scoring needs at least one reward model")
+    backbone = models[0].backbone
+    for name, rm in zip(labels, models):
+        if rm.backbone is not backbone:
+            raise ValueError(f"reward model {name!r} is on a different backbone object; load all of them with the "
+                             "same backbone (ActivationRM.load(path, backbone=...))")
+        if rm.mode != models[0].mode:
+            raise ValueError(f"reward model {name!r} is {rm.mode} but {labels[0]!r} is {models[0].mode}; score "
+                             "pointwise and pairwise reward models apart")
+    if not items:
+        return torch.zeros(0, len(models), 2)
+    encoded: dict[Any, list[Any]] = {}
+    for rm in models:  # equal templates on one tokenizer give equal queries: encode (and warn) once
+        key = repr(rm.template.to_dict())
+        if key not in encoded:
+            encoded[key] = rm.encode(items)
+    per_model = [encoded[repr(rm.template.to_dict())] for rm in models]
+    queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
+    keys = prompt_keys(items) if all(rm.share_prompts for rm in models) else None
+    if keys is not None and not share_by_prompt(queries, keys):
+        keys = None
+    return multi_steering_logits(backbone, queries, [rm.steering for rm in models],
+                                 read_ids=[rm.encoder.verdict_ids for rm in models], keys=keys,
+                                 max_batch_tokens=max_batch_tokens or min(rm.max_batch_tokens for rm in models),
+                                 min_shared=min_shared)
 
 
 def fit_configs(template: JudgeTemplate | str | None, contexts: ContextConfig | None,
