@@ -66,6 +66,19 @@ def test_mixed_kinds_and_empty_are_errors(tmp_path):
         load_examples(tmp_path / "missing.jsonl")
 
 
+def test_prompts_are_checked_with_their_example_named(tmp_path):
+    lenient = load_examples([{"prompt": [{"role": "user", "content": 3}], "response": "r", "label": 1}])
+    assert lenient[0].prompt == [{"role": "user", "content": 3}]  # any content: the judge renders it with str()
+    with pytest.raises(ExampleError) as refused:
+        load_examples([{"prompt": [{"role": "user"}], "response": "r", "label": 1},
+                       {"prompt": [], "chosen": "a", "rejected": "b"}])
+    assert refused.value.problems == [
+        "examples[0]: field 'prompt': prompt message 0 must be an object with 'role' and 'content', not an object "
+        "without 'content'",
+        'examples[1]: field \'prompt\': prompt must be a non-empty string or a list of {"role", "content"} messages, '
+        "not an empty array"]
+
+
 def test_parse_label_rejects_other_values():
     with pytest.raises(ValueError):
         parse_label(2)

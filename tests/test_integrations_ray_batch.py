@@ -64,6 +64,10 @@ def test_batch_scorer_names_bad_rows_and_combines_several_criteria(setup, monkey
         scorer(pd.DataFrame({"prompt": ["q"], "response": [3]}))
     with pytest.raises(InputError, match="a row has no prompt"):
         scorer(pd.DataFrame({"prompt": [None], "response": ["a"]}))
+    with pytest.raises(InputError, match=r"^bad prompt ' ': prompt is empty$"):
+        scorer(pd.DataFrame({"prompt": [" "], "response": ["a"]}))
+    with pytest.raises(InputError, match=r": prompt message 1 must be a dict with 'role' and 'content', got str$"):
+        scorer(pd.DataFrame({"prompt": [[{"role": "user", "content": "hi"}, "hi"]], "response": ["a"]}))
 
 
 def test_score_with_ray_data(ray_cluster, tmp_path):

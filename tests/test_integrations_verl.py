@@ -10,8 +10,10 @@ import subprocess
 import sys
 import textwrap
 
+import hypothesis
 import pytest
 import torch
+from hypothesis import strategies as st
 from integrations_support import mean_of
 from serve_support import PROMPTS, RESPONSES, UvicornThread, free_port
 
@@ -190,8 +192,9 @@ def test_verl_file_works_by_path_without_activation_rm_installed(server, setup):
 
 # ------------------------------------------------------------------------------ parity with the package's client
 # verl.py runs where activation-rm cannot be installed, so it keeps standard-library copies of the package's HTTP
-# client (integrations/client.py: POST /score, RewardServerError) and of scoring.engine.combine. These tests hold
-# the copies to the originals: the same server and the same inputs give the same scores, refusals and rewards.
+# client (integrations/client.py: POST /score, RewardServerError), of scoring.engine.combine and of the prompt
+# normaliser (inputs/prompts.py: prompt_input, content_text). These tests hold the copies to the originals: the same
+# server and the same inputs give the same scores, refusals, rewards and prompts.
 COMBINE_CASES = [  # scores, weights, the reward per item
     ({"a": [0.2, 0.9], "b": [0.6, 0.1]}, None, [0.4, 0.5]),
     ({"a": [0.2, 0.9], "b": [0.6, 0.1]}, {}, [0.4, 0.5]),
@@ -221,6 +224,55 @@ def test_verl_combine_refuses_weights_like_the_engine(weights):
         verl_adapter._combine(scores, weights)
     assert str(verl_error.value) == str(engine_error.value) == f"weights {weights} give no weight to the scored " \
                                                                "criteria ['a', 'b']"
+
+
+# verl.py's copies of activation_rm.inputs.prompts: _judge_prompt is prompt_input, _text is content_text
+MESSAGE_VALUES = st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.sampled_from(
+    ["user", "assistant", "", " "]) | st.lists(st.fixed_dictionaries({"type": st.sampled_from(["text", "image"])},
+                                                                     optional={"text": st.text(max_size=8)}), max_size=3)
+MESSAGES = st.dictionaries(st.sampled_from(["role", "content", "name"]), MESSAGE_VALUES, max_size=3)
+PROMPT_VALUES = (st.text(max_size=10) | MESSAGE_VALUES | MESSAGES | st.binary(max_size=4)
+                 | st.lists(MESSAGES | MESSAGE_VALUES, max_size=4) | st.tuples(MESSAGES, MESSAGES))
+PROMPT_CASES = [
+    "What is two plus two?", "", "  ", [{"role": "user", "content": "hi"}], [], None, 3, b"hi", {"role": "user"},
+    ({"role": "system", "content": "Be short."}, {"content": "hi"}),
+    [{"role": "user", "content": [{"type": "image", "image": "a.png"}, {"type": "text", "text": "Caption."}]}],
+    [{"role": 1, "content": ("x", {"text": "y"})}], [{"role": "user", "content": "hi"}, "hi"], [None],
+]
+
+
+def _outcome(normalise, value):
+    try:
+        return "value", normalise(value)
+    except Exception as err:  # the copy must fail the same way: the same type and words
+        return type(err).__name__, str(err)
+
+
+def _assert_same_prompt(value):
+    from activation_rm.inputs.prompts import content_text, prompt_input
+
+    assert _outcome(verl_adapter._judge_prompt, value) == _outcome(prompt_input, value)
+    assert _outcome(verl_adapter._text, value) == _outcome(content_text, value)
+
+
+@pytest.mark.parametrize("value", PROMPT_CASES)
+def test_verl_prompt_copy_equals_the_package_normaliser(value):
+    _assert_same_prompt(value)
+
+
+def test_verl_prompt_copy_takes_parquet_arrays_like_the_package_normaliser():
+    np = pytest.importorskip("numpy")
+    from activation_rm.inputs.prompts import prompt_input
+
+    messages = np.array([{"role": "user", "content": "hi"}, {"content": None}], dtype=object)
+    assert verl_adapter._judge_prompt(messages) == prompt_input(messages) == [
+        {"role": "user", "content": "hi"}, {"role": "user", "content": ""}]
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(value=PROMPT_VALUES)
+def test_verl_prompt_copy_equals_the_package_normaliser_on_fuzzed_values(value):
+    _assert_same_prompt(value)
 
 
 @pytest.fixture(scope="module")

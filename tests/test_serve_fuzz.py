@@ -313,6 +313,8 @@ SCORE = '{"prompts": ["What is two plus two?"], "responses": [%s]}'
     ('{"prompts": ["a"], "responses": ["x"], "\\ud800": 1}', 422, "unknown field '\\ud800'"),
     ('{"prompts": [[{"role": 1, "content": "hi"}]], "responses": ["x"]}', 422, "'role' must be a string, not a number"),
     ('{"prompts": [[]], "responses": ["x"]}', 422, "not an empty array"),
+    ('{"prompts": ["a", [{"role": "user"}]], "responses": ["x", "y"]}', 422,
+     "prompts[1] message 0 must be an object with 'role' and 'content', not an object without 'content'"),
     ('{"prompts": [{"role": "user", "content": "hi"}], "responses": ["x"]}', 422, "prompts[0] must be a non-empty"),
 ])
 def test_body_edge_cases_name_what_is_wrong(client, text, status, words):

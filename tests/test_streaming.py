@@ -269,6 +269,26 @@ def test_pair_fields_say_which_field_is_missing_or_wrong(tmp_path):
     with pytest.raises(InputError, match=r"p.jsonl:3: field 'response_b' must be a string, got list"):
         pair_fields(path, 3, {"prompt": "q", "response_a": "a", "response_b": ["b"]})
     assert pair_fields(path, 3, {"prompt": "q", "a": "x", "b": "y"}) == ("q", "x", "y", ("a", "b"))
+    with pytest.raises(InputError, match=r"p.jsonl:3: missing field 'b'$"):  # a missing one is named before a wrong one
+        pair_fields(path, 3, {"prompt": "q", "a": 1})
+
+
+def test_prompt_and_response_fields_say_what_is_wrong(tmp_path):
+    path = tmp_path / "p.jsonl"
+    chat = [{"role": "user", "content": "q"}]
+    assert pointwise_fields(path, 2, {"prompt": chat, "response": ""}) == (chat, "")
+    for record, problem in (
+            ({"response": "r"}, "missing field 'prompt'"),
+            ({"prompt": "  ", "response": "r"}, "field 'prompt': prompt is empty"),
+            ({"prompt": 7, "response": "r"},
+             'field \'prompt\': prompt must be a non-empty string or a list of {"role", "content"} messages, not a number'),
+            ({"prompt": [{"content": "q"}], "response": "r"}, "field 'prompt': prompt message 0 must be an object with "
+                                                               "'role' and 'content', not an object without 'role'"),
+            ({"prompt": "q"}, "missing field 'response'"),
+            ({"prompt": "q", "response": None}, "field 'response' must be a string, got NoneType")):
+        with pytest.raises(InputError) as refused:
+            pointwise_fields(path, 2, record)
+        assert str(refused.value) == f"{path}:2: {problem}"
 
 
 # ---------------------------------------------------------------------------------------------- fuzzing

@@ -1,7 +1,8 @@
 """Few-shot examples: parsing and validating JSONL files or lists of dicts.
 
 Pointwise lines are ``{"prompt", "response", "label"}`` (label yes/no, true/false, 1/0); pairwise lines are
-``{"prompt", "chosen", "rejected"}``. A prompt is a string or a chat ``messages`` list. Every malformed line is
+``{"prompt", "chosen", "rejected"}``. A prompt is a string or a chat ``messages`` list, and a response a string
+(checked by :mod:`activation_rm.inputs.prompts`, as on every other entry point). Every malformed line is
 reported with its file and line number, all at once, and nothing is skipped. Either kind may carry ``"images"``:
 a list of image paths (relative to the JSONL file) or URLs for vision-language backbones.
 """
@@ -14,10 +15,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-_T = TypeVar("_T")
-Prompt = str | list[dict[str, Any]]
+from activation_rm.inputs.prompts import Prompt, check_prompt, field_value, text_field
 
 _TRUE = {"yes", "true", "1", "y", "good", "pass"}
 _FALSE = {"no", "false", "0", "n", "bad", "fail"}
@@ -88,50 +88,17 @@ def parse_label(value: Any) -> bool:
     raise ValueError(f"label must be yes/no, true/false or 1/0, got {value!r}")
 
 
-def check_prompt(value: Any) -> Prompt:
-    """A prompt is a non-empty string or a list of ``{"role", "content"}`` messages."""
-    if isinstance(value, str):
-        if not value.strip():
-            raise ValueError("prompt is empty")
-        return value
-    if isinstance(value, list) and value:
-        for i, message in enumerate(value):
-            if not isinstance(message, dict) or "role" not in message or "content" not in message:
-                raise ValueError(f"prompt message {i} must be an object with 'role' and 'content'")
-        return value
-    raise ValueError(f"prompt must be a string or a list of messages, got {type(value).__name__}")
-
-
-def _text(record: dict[str, Any], key: str) -> str:
-    if key not in record:
-        raise ValueError(f"missing field {key!r}")
-    value = record[key]
-    if not isinstance(value, str):
-        raise ValueError(f"field {key!r} must be a string, got {type(value).__name__}")
-    return value
-
-
-def _parsed(record: dict[str, Any], key: str, parse: Callable[[Any], _T]) -> _T:
-    """``parse(record[key])``, its ValueError prefixed with the field so a bad line says which value is wrong."""
-    if key not in record:
-        raise ValueError(f"missing field {key!r}")
-    try:
-        return parse(record[key])
-    except ValueError as err:
-        raise ValueError(f"field {key!r}: {err}") from None
-
-
 def parse_example(record: Any) -> Example:
     """One dict to an example; raises ValueError naming the bad field."""
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
-    prompt = _parsed(record, "prompt", check_prompt)
+    prompt = field_value(record, "prompt", check_prompt)
     images = parse_images(record)
     if "chosen" in record or "rejected" in record:
-        return PairwiseExample(prompt, _text(record, "chosen"), _text(record, "rejected"), images)
+        return PairwiseExample(prompt, text_field(record, "chosen"), text_field(record, "rejected"), images)
     if "response" in record:
-        label = _parsed(record, "label", parse_label)
-        return PointwiseExample(prompt, _text(record, "response"), label, images)
+        label = field_value(record, "label", parse_label)
+        return PointwiseExample(prompt, text_field(record, "response"), label, images)
     if "label" in record:
         raise ValueError("missing field 'response'")
     raise ValueError("expected 'response' and 'label' (pointwise) or 'chosen' and 'rejected' (pairwise)")

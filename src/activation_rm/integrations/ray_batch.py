@@ -14,16 +14,8 @@ from typing import Any
 
 import ray
 
+from activation_rm.inputs.prompts import check_prompt, prompt_input, response_problem
 from activation_rm.scoring.streaming import InputError
-
-
-def _prompt_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        raise InputError("a row has no prompt")
-    # Arrow hands messages lists back as arrays of dicts.
-    return [{"role": str(m["role"]), "content": str(m["content"])} for m in list(value)]
 
 
 class BatchScorer:
@@ -48,17 +40,19 @@ class BatchScorer:
         return rows if any(rows) else None
 
     def __call__(self, batch):
-        from activation_rm.inputs.data import check_prompt
         from activation_rm.scoring.engine import combine
 
         prompts, responses = [], []
         for prompt, response in zip(batch["prompt"], batch["response"]):
             try:
-                prompts.append(check_prompt(_prompt_value(prompt)))
-            except (ValueError, KeyError, TypeError) as err:
+                if prompt is None:
+                    raise ValueError("a row has no prompt")
+                prompts.append(check_prompt(prompt_input(prompt)))  # Arrow hands messages back as arrays of dicts
+            except (ValueError, TypeError) as err:
                 raise InputError(f"bad prompt {str(prompt)[:80]!r}: {err}") from None
-            if not isinstance(response, str):
-                raise InputError(f"response must be a string, got {type(response).__name__}: {str(response)[:80]!r}")
+            problem = response_problem(response)
+            if problem:
+                raise InputError(f"response {problem}: {str(response)[:80]!r}")
             responses.append(response)
         images = self._images(batch)
         scores = self.models.score(prompts, responses, self.criteria, **({"images": images} if images else {}))

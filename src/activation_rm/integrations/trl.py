@@ -6,7 +6,8 @@ takes one value per completion, turning ``None`` into NaN: a completion every re
 left out of its group's baseline and gets advantage 0. ``log_extra(column, values)`` adds a column (one value per
 completion) to the completions table (``log_completions=True``, wandb/trackio); ``log_metric(name, value)`` logs a
 scalar averaged per logging step. Prompts and completions are strings in the standard format, or lists of
-``{"role", "content"}`` messages in the conversational format; both are accepted.
+``{"role", "content"}`` messages in the conversational format; both are accepted, and turned into the judge's input
+(messages with plain-text content, a completion's text) by :mod:`activation_rm.inputs.prompts`.
 
 :class:`ActivationRMReward` scores in-process; :class:`RemoteActivationRMReward` is async (TRL runs async reward
 functions concurrently on its own event loop) and calls a running ``activation-rm serve``. TRL itself is never
@@ -36,42 +37,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from activation_rm.inputs.data import Prompt, check_prompt
+from activation_rm.inputs.prompts import Prompt, check_prompt, completion_text, prompt_input
 from activation_rm.integrations.client import RewardClient, RewardServerError
 from activation_rm.scoring.engine import ModelSet, combine
 from activation_rm.scoring.isolation import run_isolating
 from activation_rm.scoring.reward_model import ActivationRM
 
 logger = logging.getLogger(__name__)
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # multimodal parts: keep the text ones
-        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
-    return "" if content is None else str(content)
-
-
-def completion_text(completion: Any) -> str:
-    """A completion as plain text: a string as is, a messages list as its assistant turns joined."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, dict):
-        return _content_text(completion.get("content"))
-    if isinstance(completion, Sequence):
-        turns = [m for m in completion if isinstance(m, dict) and m.get("role", "assistant") == "assistant"]
-        return "\n".join(_content_text(m.get("content")) for m in turns)
-    raise TypeError(f"completion must be a string or a list of messages, got {type(completion).__name__}")
-
-
-def prompt_input(prompt: Any) -> Prompt:
-    """A prompt as the judge takes it: a string, or messages with plain-text content."""
-    if isinstance(prompt, str):
-        return prompt
-    if isinstance(prompt, Sequence):
-        return [{"role": str(m.get("role", "user")), "content": _content_text(m.get("content"))} for m in prompt]
-    raise TypeError(f"prompt must be a string or a list of messages, got {type(prompt).__name__}")
 
 
 def _as_refs(entry: Any) -> tuple[Any, ...]:
@@ -139,7 +111,7 @@ def judgeable_items(prompts: Sequence[Any], completions: Sequence[Any]) -> Judge
     for i, (prompt, completion) in enumerate(zip(prompts, completions)):
         try:
             judged, text = check_prompt(prompt_input(prompt)), completion_text(completion)
-        except (TypeError, ValueError, AttributeError) as err:
+        except (TypeError, ValueError) as err:
             items.failed[i] = err
             continue
         items.index.append(i)

@@ -53,7 +53,7 @@ import time
 import urllib.error
 import urllib.request
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 PROMPT_KEYS = ("prompt", "question", "query")
@@ -75,6 +75,8 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
+# The prompt normaliser of activation_rm.inputs.prompts, copied (this file cannot import activation-rm):
+# _text is content_text and _judge_prompt is prompt_input; tests/test_integrations_verl.py holds the copies to them.
 def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -87,7 +89,15 @@ def _judge_prompt(value: Any) -> str | list[dict[str, str]]:
     """A string, or messages (numpy arrays of dicts out of parquet too) with plain-text content."""
     if isinstance(value, str):
         return value
-    return [{"role": str(m.get("role", "user")), "content": _text(m.get("content"))} for m in list(value)]
+    if value is None or isinstance(value, (bytes, dict)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"prompt must be a string or a list of messages, got {type(value).__name__}")
+    messages = []
+    for j, message in enumerate(value):
+        if not isinstance(message, Mapping):
+            raise TypeError(f"prompt message {j} must be a dict with 'role' and 'content', "
+                            f"got {type(message).__name__}")
+        messages.append({"role": str(message.get("role", "user")), "content": _text(message.get("content"))})
+    return messages
 
 
 def _prompt(extra_info: Any, prompt_key: str | None) -> str | list[dict[str, str]]:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from activation_rm.inputs.data import EmptyInputError, InputProblem, check_prompt, format_problems, scan_jsonl
+from activation_rm.inputs.data import EmptyInputError, InputProblem, format_problems, scan_jsonl
+from activation_rm.inputs.prompts import check_prompt, field_value, text_field
 
 PAIR_KEYS = (("response_a", "response_b"), ("chosen", "rejected"), ("a", "b"))
 #: the output field holding the tool's bookkeeping; everything else on an output line is the input's or a result
@@ -387,41 +388,35 @@ def check_input(path: str | os.PathLike, parse: Callable[[Path, int, dict[str, A
     return lines
 
 
+def _checked(path: Path, number: int, read: Callable[..., Any], *args: Any) -> Any:
+    """``read(*args)``, its ValueError an :class:`InputError` naming the file and line."""
+    try:
+        return read(*args)
+    except ValueError as err:
+        raise InputError(f"{path}:{number}: {err}") from None
+
+
 def prompt_field(path: Path, number: int, record: dict[str, Any]) -> Any:
     """The line's ``prompt``, checked; a missing or bad one is an :class:`InputError` naming the file and line."""
-    if "prompt" not in record:
-        raise InputError(f"{path}:{number}: missing field 'prompt'")
-    try:
-        return check_prompt(record["prompt"])
-    except ValueError as err:
-        raise InputError(f"{path}:{number}: field 'prompt': {err}") from None
+    return _checked(path, number, field_value, record, "prompt", check_prompt)
 
 
 def pointwise_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, str]:
     """(prompt, response) of a scoring input line."""
-    prompt = prompt_field(path, number, record)
-    if "response" not in record:
-        raise InputError(f"{path}:{number}: missing field 'response'")
-    response = record["response"]
-    if not isinstance(response, str):
-        raise InputError(f"{path}:{number}: field 'response' must be a string, got {type(response).__name__}")
-    return prompt, response
+    return prompt_field(path, number, record), _checked(path, number, text_field, record, "response")
 
 
 def pair_fields(path: Path, number: int, record: dict[str, Any]) -> tuple[Any, str, str, tuple[str, str]]:
-    """(prompt, response a, response b, the key names used) of a comparison input line."""
+    """(prompt, response a, response b, the key names used) of a comparison input line; a missing key of the pair
+    is named before a wrong one."""
     prompt = prompt_field(path, number, record)
-    for first, second in PAIR_KEYS:
-        if first in record or second in record:
-            missing = [key for key in (first, second) if key not in record]
+    for pair in PAIR_KEYS:
+        if any(key in record for key in pair):
+            missing = [key for key in pair if key not in record]
             if missing:
                 raise InputError(f"{path}:{number}: missing field {missing[0]!r}")
-            wrong = [key for key in (first, second) if not isinstance(record[key], str)]
-            if wrong:
-                raise InputError(f"{path}:{number}: field {wrong[0]!r} must be a string, got "
-                                 f"{type(record[wrong[0]]).__name__}")
-            a, b = record[first], record[second]
-            return prompt, a, b, (first, second)
+            a, b = (_checked(path, number, text_field, record, key) for key in pair)
+            return prompt, a, b, pair
     raise InputError(f"{path}:{number}: needs a pair: one of " + ", ".join(f"{a}/{b}" for a, b in PAIR_KEYS))
 
 

@@ -36,6 +36,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from activation_rm.forward.batching import DEFAULT_BATCH_TOKENS
+from activation_rm.inputs.prompts import prompt_problem
 from activation_rm.integrations.openrlhf_queries import reward_response, split_query
 from activation_rm.judge.templates import special_token_strings
 from activation_rm.scoring.engine import (
@@ -56,8 +57,8 @@ from activation_rm.version import __version__
 
 logger = logging.getLogger(__name__)
 
-#: a string or a list of {"role", "content"} messages; checked by :func:`_check_prompt` (not by pydantic, whose
-#: errors for a union name its branches instead of what is wrong)
+#: a string or a list of {"role", "content"} messages; checked by :func:`~activation_rm.inputs.prompts.prompt_problem`
+#: (not by pydantic, whose errors for a union name its branches instead of what is wrong)
 PromptIn = Annotated[Any, WithJsonSchema({"anyOf": [
     {"type": "string"},
     {"type": "array", "items": {"type": "object", "required": ["role", "content"],
@@ -225,29 +226,13 @@ def _text_problem(text: str, max_chars: int) -> str | None:
     return None
 
 
-def _message_problem(message: Any, j: int, max_chars: int) -> str | None:
-    if not isinstance(message, dict) or "role" not in message or "content" not in message:
-        return f"message {j} must be an object with 'role' and 'content', not {json_kind(message)}"
-    for key in ("role", "content"):
-        if not isinstance(message[key], str):
-            return f"message {j}'s {key!r} must be a string, not {json_kind(message[key])}"
-        problem = _text_problem(message[key], max_chars)
-        if problem:
-            return f"message {j}'s {key!r} {problem}"
-    return None
-
-
 def _prompt_problem(prompt: Any, max_chars: int) -> str | None:
-    """Why ``prompt`` is not a scorable prompt (a non-empty string or a list of string messages), or None."""
-    if isinstance(prompt, str):
-        return "is empty" if not prompt.strip() else _text_problem(prompt, max_chars)
-    if not isinstance(prompt, list) or not prompt:
-        got = "an empty array" if isinstance(prompt, list) else json_kind(prompt)
-        return f"must be a non-empty string or a list of {{\"role\", \"content\"}} messages, not {got}"
-    for j, message in enumerate(prompt):
-        problem = _message_problem(message, j, max_chars)
-        if problem:
-            return problem
+    """Why ``prompt`` is not a scorable prompt, or None: a prompt with string roles and contents
+    (:func:`~activation_rm.inputs.prompts.prompt_problem`, strict) whose texts and contents together are within
+    ``max_chars``."""
+    problem = prompt_problem(prompt, strict=True, text=lambda text: _text_problem(text, max_chars))
+    if problem or isinstance(prompt, str):
+        return problem
     total = sum(len(m["content"]) for m in prompt)
     return f"has {total} characters; the limit is {max_chars}" if total > max_chars else None
 

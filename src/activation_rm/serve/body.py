@@ -22,6 +22,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
+from activation_rm.inputs.prompts import kind_name
+
 SEND_JSON = "send a JSON object with 'Content-Type: application/json' (curl: --json BODY)"
 
 
@@ -34,20 +36,9 @@ class ApiError(Exception):
 
 
 def json_kind(value: Any) -> str:
-    """The JSON name of a parsed value's type, as error messages show it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    """The JSON name of a parsed value's type, as error messages show it (the prompt checks' own
+    :func:`~activation_rm.inputs.prompts.kind_name`, a tuple counted as an array)."""
+    return "an array" if isinstance(value, tuple) else kind_name(value)
 
 
 def is_json_type(content_type: str | None) -> bool:
