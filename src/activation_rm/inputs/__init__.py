@@ -1,2 +1,3 @@
-"""Stage 1, inputs: labelled examples and prompts read and checked (data), images decoded (images), config field
-checks (checks). No torch."""
+"""Stage 1, inputs: what a prompt and a response are and how chat / completion formats become them (prompts),
+labelled examples read and checked (data), images decoded (images), config field checks (checks), CLI flags from
+the config dataclasses (flags), progress bars (progress). No torch."""
