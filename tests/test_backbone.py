@@ -239,3 +239,23 @@ def test_load_options_are_checked_without_loading(tmp_path, monkeypatch):
     cuda = check_load_options(tmp_path / "model", "cuda:99")[0].message
     assert cuda in ("cuda:99: CUDA is not available on this machine",
                     f"cuda:99: this machine has {torch.cuda.device_count()} CUDA device(s)")
+
+
+def test_the_gguf_dequantisation_bar_is_off_when_transformers_bars_are():
+    from transformers import modeling_gguf_pytorch_utils as gguf
+    from transformers.utils import logging as transformers_logging
+
+    from activation_rm.model.backbone import _gguf_bar_follows_transformers
+
+    original = gguf.tqdm
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    try:
+        transformers_logging.disable_progress_bar()
+        with _gguf_bar_follows_transformers():
+            assert gguf.tqdm(range(3)).disable  # what transformers' GGUF loader calls
+        assert gguf.tqdm is original
+        transformers_logging.enable_progress_bar()
+        with _gguf_bar_follows_transformers():
+            assert gguf.tqdm is original
+    finally:
+        (transformers_logging.enable_progress_bar if was_enabled else transformers_logging.disable_progress_bar)()

@@ -9,11 +9,14 @@ module names whose first group is the layer index. Vision-language models add en
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -411,10 +414,29 @@ def load_backbone(model: str | os.PathLike | None = None, *, device: str = "auto
         return _load_vision_language(source, name, kwargs, trust_remote_code, revision)
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=gguf_file, trust_remote_code=trust_remote_code,
                                               **({"revision": revision} if revision else {}))
-    loaded = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    with _gguf_bar_follows_transformers():
+        loaded = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     if gguf_file and loaded.dtype != torch_dtype:  # GGUF tensors are dequantised to float32 first
         loaded = loaded.to(torch_dtype)
     return Backbone.from_model(loaded, tokenizer, name=name, file_sha256=file_sha)
+
+
+@contextmanager
+def _gguf_bar_follows_transformers() -> Iterator[None]:
+    """transformers' GGUF de-quantisation bar uses plain tqdm, so it ignores ``disable_progress_bar()`` (which a
+    ``--quiet`` or non-terminal job calls); inside, it is off whenever transformers' own bars are."""
+    from transformers import modeling_gguf_pytorch_utils as gguf
+    from transformers.utils import logging as transformers_logging
+
+    original = getattr(gguf, "tqdm", None)
+    if original is None or transformers_logging.is_progress_bar_enabled():
+        yield
+        return
+    gguf.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        gguf.tqdm = original
 
 
 def _config_model_type(source: str, trust_remote_code: bool, revision: str | None) -> str | None:
