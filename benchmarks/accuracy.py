@@ -49,6 +49,7 @@ from activation_rm.eval.stats import mean_ci, paired_test
 from activation_rm.eval.variants import Variant, parse_variants
 from activation_rm.fit.config import ContextConfig, SelectionConfig
 from activation_rm.inputs.data import PairwiseExample
+from activation_rm.inputs.progress import hush_library_bars
 from activation_rm.judge.templates import JudgeItem, JudgeTemplate, QueryEncoder
 from activation_rm.model.backbone import Backbone
 
@@ -377,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--merge", nargs="*", type=Path, default=[],
                         help="also summarise the rows.jsonl of these output folders (runs split by process)")
     args = parser.parse_args(argv)
+    hush_library_bars()  # logs of a background run: no loader bars unless stderr is a terminal
     args.model = resolve_backbone(args.model)
     if args.threads:
         torch.set_num_threads(args.threads)
