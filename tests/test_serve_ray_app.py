@@ -56,21 +56,47 @@ def test_ray_serve_two_replicas(ray_cluster):
     serve.delete("activation-rm")
 
 
-def test_a_proxy_that_dies_at_start_up_is_started_once_more(monkeypatch):
+def test_a_proxy_that_dies_at_start_up_is_started_again_after_the_old_serve_is_gone(monkeypatch):
     from activation_rm.serve import ray_app
 
     calls: list[str] = []
 
     def start(http_options):
         calls.append(f"start {http_options['port']}")
-        if len(calls) == 1:
+        if len(calls) < 5:
             raise ray.exceptions.ActorDiedError()
     monkeypatch.setattr(ray_app.serve, "start", start)
     monkeypatch.setattr(ray_app.serve, "shutdown", lambda: calls.append("shutdown"))
+    monkeypatch.setattr(ray_app, "wait_for_serve_shutdown", lambda: calls.append("wait") or True)
     ray_app.start_proxy("127.0.0.1", 5123)
-    assert calls == ["start 5123", "shutdown", "start 5123"]
+    assert calls == ["start 5123", "shutdown", "wait", "start 5123", "shutdown", "wait", "start 5123"]
     calls.clear()
     monkeypatch.setattr(ray_app.serve, "start", lambda http_options: (_ for _ in ()).throw(TimeoutError("60s")))
-    with pytest.raises(TimeoutError):  # the second failure is the caller's
+    with pytest.raises(TimeoutError):  # the last failure is the caller's
         ray_app.start_proxy("127.0.0.1", 5123)
-    assert calls == ["shutdown"]
+    assert calls == ["shutdown", "wait", "shutdown", "wait"]
+
+
+def test_waiting_for_serve_to_go_polls_the_controller_until_it_is_gone(monkeypatch):
+    from activation_rm.serve import ray_app
+
+    looked: list[tuple[str, str]] = []
+
+    def get_actor(name, namespace):
+        looked.append((name, namespace))
+        if len(looked) < 3:
+            return object()  # still there
+        raise ValueError("no such actor")
+    monkeypatch.setattr(ray, "get_actor", get_actor)
+    assert ray_app.wait_for_serve_shutdown(timeout=5, poll=0)
+    assert looked == [("SERVE_CONTROLLER_ACTOR", "serve")] * 3
+    monkeypatch.setattr(ray, "get_actor", lambda name, namespace: object())
+    assert not ray_app.wait_for_serve_shutdown(timeout=0.05, poll=0.01)
+
+
+def test_the_controller_name_is_rays_own():
+    from ray.serve._private.constants import SERVE_CONTROLLER_NAME, SERVE_NAMESPACE
+
+    from activation_rm.serve import ray_app
+
+    assert (ray_app.SERVE_CONTROLLER, ray_app.SERVE_NAMESPACE) == (SERVE_CONTROLLER_NAME, SERVE_NAMESPACE)

@@ -18,6 +18,9 @@ from activation_rm.serve.config import ServerConfig
 logger = logging.getLogger(__name__)
 
 APP_NAME = "activation-rm"
+#: where Ray Serve keeps its controller actor (ray.serve._private.constants, as of Ray 2.60)
+SERVE_CONTROLLER = "SERVE_CONTROLLER_ACTOR"
+SERVE_NAMESPACE = "serve"
 
 
 def build_app(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs: dict[str, Any] | None = None, *,
@@ -61,9 +64,11 @@ def serve_on_ray(artifacts: Sequence[str], config: ServerConfig, backbone_kwargs
     serve.run(app, name=APP_NAME, route_prefix="/", blocking=blocking)
 
 
-def start_proxy(host: str, port: int, attempts: int = 2) -> None:
-    """``serve.start`` on ``host:port``, once more after a clean shutdown when Serve's HTTP proxy actor dies or
-    misses Ray's fixed 60 s start-up limit (seen on an overloaded machine, where a new worker process is slow)."""
+def start_proxy(host: str, port: int, attempts: int = 3) -> None:
+    """``serve.start`` on ``host:port``, again (up to ``attempts`` times) after a clean shutdown when Serve's HTTP
+    proxy actor dies or misses Ray's fixed 60 s start-up limit (seen on an overloaded machine, where a new worker
+    process is slow). Each retry waits until the previous Serve controller is gone: a shutdown still in flight
+    kills the next proxy before it runs."""
     import ray
 
     for attempt in range(1, attempts + 1):
@@ -76,3 +81,20 @@ def start_proxy(host: str, port: int, attempts: int = 2) -> None:
             logger.warning("Ray Serve's HTTP proxy did not start (%s); shutting Serve down and starting it again",
                            type(err).__name__)
             serve.shutdown()
+            wait_for_serve_shutdown()
+
+
+def wait_for_serve_shutdown(timeout: float = 60.0, poll: float = 0.5) -> bool:
+    """Wait until no Serve controller actor is alive (True), or ``timeout`` seconds (False)."""
+    import time
+
+    import ray
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            ray.get_actor(SERVE_CONTROLLER, namespace=SERVE_NAMESPACE)
+        except ValueError:  # no such actor: the controller (and with it the proxies) is gone
+            return True
+        time.sleep(poll)
+    return False
