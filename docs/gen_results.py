@@ -244,6 +244,26 @@ def scaling_versus() -> str:
     return "\n".join(lines).replace(str(ROOT) + "/", "")
 
 
+METHOD_DEV = "results/method/smollm135m-dev-natural"
+#: the method-work variants and what each changes from the library defaults
+METHOD_VARIANTS = {"savinit": "REINFORCE starts SAV's 20 best heads at logit 1 (`init=sav`)",
+                   "savinit3": "the same at logit 3 (`init=sav,init_top_logit=3`)",
+                   "ctx20": "20 averaging contexts instead of 60 (`n_contexts=20`)"}
+
+
+def method_dev() -> str:
+    """Each method-work variant against the defaults on the same dev pairs (pooled over the three cues, seeds
+    averaged per pair), then the accuracy benchmark's own table."""
+    scaling = _scaling_module()
+    run = [scaling.Run("135M", 0.135, (ROOT / METHOD_DEV,))]
+    def against_default(name: str) -> str:
+        return scaling.versus(run, f"135M:{name}", "135M:default", "nat: 3 biases", tag="dev").replace("135M:", "")
+
+    lines = [f"- `{name}`, {what}: {against_default(name)}" for name, what in METHOD_VARIANTS.items()]
+    lines.append(f"- `sav`, SAV head voting (read, not steered): {against_default('sav')}")
+    return "\n".join(lines) + "\n\n" + _whole(f"{METHOD_DEV}/summary.md")
+
+
 @dataclass(frozen=True)
 class Block:
     sources: tuple[str, ...]
@@ -277,6 +297,7 @@ BLOCKS: dict[str, Block] = {
                              lambda: scaling_table("nat: 3 biases", ("nat-length", "nat-format", "nat-positivity"))),
     "scaling-strict": Block(tuple(f"{f}/summary.json" for _, _, fs in SCALE_RUNS["3 biases"] for f in fs),
                             lambda: scaling_table("3 biases", ("length", "format", "positivity"))),
+    "method-dev-135m": Block((f"{METHOD_DEV}/rows.jsonl", f"{METHOD_DEV}/summary.md"), method_dev),
     "scaling-versus": Block(tuple(f"{f}/rows.jsonl" for _, _, fs in SCALE_RUNS["nat: 3 biases"][1:] for f in fs),
                             scaling_versus),
 }
