@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from activation_rm.eval.records import PairRecord
+from activation_rm.eval.records import PairRecord, judge_items
+from activation_rm.judge.templates import JudgeItem
 
 
 def test_key_is_unique_across_subsets_and_records_are_values():
@@ -20,3 +21,12 @@ def test_key_is_unique_across_subsets_and_records_are_values():
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.chosen = "other"  # type: ignore[misc]
     assert dataclasses.replace(a, chosen="other").chosen == "other"
+
+
+def test_judge_items_list_first_halves_then_second_halves():
+    records = [PairRecord("1", "s", "p1", "good1", "bad1"), PairRecord("2", "s", "p2", "good2", "bad2")]
+    assert judge_items(records) == [JudgeItem("p1", ("good1",)), JudgeItem("p2", ("good2",)),
+                                    JudgeItem("p1", ("bad1",)), JudgeItem("p2", ("bad2",))]
+    assert judge_items(records, "pairwise") == [JudgeItem("p1", ("good1", "bad1")), JudgeItem("p2", ("good2", "bad2")),
+                                                JudgeItem("p1", ("bad1", "good1")), JudgeItem("p2", ("bad2", "good2"))]
+    assert judge_items([]) == []

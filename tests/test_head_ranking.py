@@ -36,6 +36,14 @@ def test_classifier_predicts_by_cosine_to_the_class_means():
     assert classifier.predict(fresh)[:, 9].tolist() == [0, 1]
 
 
+def test_the_classifier_ranking_is_rank_heads():
+    acts, labels = planted()
+    order, accuracy = HeadClassifier.fit(acts, labels).ranking(acts, labels)
+    expected_order, expected_accuracy = rank_heads(acts, labels)
+    assert torch.equal(order, expected_order) and torch.equal(accuracy, expected_accuracy)
+    assert accuracy[order].tolist() == sorted(accuracy.tolist(), reverse=True)
+
+
 def test_one_class_is_an_error():
     acts, _ = planted()
     with pytest.raises(ValueError, match="both classes"):

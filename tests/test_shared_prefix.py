@@ -41,6 +41,15 @@ def _prompt_groups():
     return [seqs[i] for i in order], [keys[i] for i in order]
 
 
+def test_cacheable_prefix_length_leaves_every_sequence_its_last_token():
+    from activation_rm.forward.shared_prefix import cacheable_prefix_length
+
+    assert cacheable_prefix_length([[1, 2, 3, 4], [1, 2, 3, 5]]) == 3
+    assert cacheable_prefix_length([[1, 2, 3], [1, 2, 3, 4]]) == 2  # the shorter one keeps its last token
+    assert cacheable_prefix_length([[5, 6]]) == 1
+    assert cacheable_prefix_length([[1], [2, 3]]) == 0
+
+
 def test_common_prefix_length():
     assert common_prefix_length([[1, 2, 3], [1, 2, 4], [1, 2]]) == 2
     assert common_prefix_length([[1], [2]]) == 0

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from activation_rm.eval.generation import generate_verdicts, parse_verdict
-from activation_rm.eval.records import PairRecord
+from activation_rm.eval.records import PairRecord, judge_items
 from activation_rm.eval.settings import ABLATIONS, ARM_METHODS, BASELINES, EvalSettings
 from activation_rm.fit.head_ranking import HeadClassifier
 from activation_rm.forward.batching import PrefixRunner, last_token_logits
@@ -116,15 +116,12 @@ class ZeroShotGroup(MethodGroup):
         _, heads = self._pass([item for item, _ in items])
         labels = torch.tensor([verdict for _, verdict in items])
         self.classifier = HeadClassifier.fit(heads, labels)
-        accuracy = self.classifier.accuracy(heads, labels)
-        self.sav_ranking = torch.argsort(accuracy, descending=True, stable=True)
+        self.sav_ranking, accuracy = self.classifier.ranking(heads, labels)
         self.sav_top = self.sav_ranking[: ctx.settings.sav_heads]
         return {"sav_top_accuracy": [round(float(accuracy[i]), 4) for i in self.sav_top]}
 
     def judge(self, records: Sequence[PairRecord]) -> dict[str, list[Verdict]]:
-        items = [JudgeItem(r.prompt, (r.chosen,)) for r in records] + [JudgeItem(r.prompt, (r.rejected,))
-                                                                       for r in records]
-        probs, heads = self._pass(items)
+        probs, heads = self._pass(judge_items(records))
         n = len(records)
         out: dict[str, list[Verdict]] = {"zeroshot_prob": [
             Verdict(r.key, pair_correct(probs[i], probs[n + i]), probs[i], probs[n + i]) for i, r in enumerate(records)]}

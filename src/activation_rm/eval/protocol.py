@@ -13,7 +13,6 @@ last token per query; the scores equal ``ActivationRM.compare`` (checked on the 
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -22,12 +21,12 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from activation_rm.eval.methods import FitContext, ICLGroup, ZeroShotGroup, pair_examples
-from activation_rm.eval.records import PairRecord
+from activation_rm.eval.records import PairRecord, judge_items
 from activation_rm.eval.rows import RowStore
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.variants import Variant, VariantFits
 from activation_rm.fit.selection import MaskScorer
-from activation_rm.judge.templates import JudgeItem, JudgeTemplate, QueryEncoder
+from activation_rm.judge.templates import JudgeTemplate, QueryEncoder
 from activation_rm.model.backbone import Backbone
 from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
@@ -71,10 +70,8 @@ class EvalScorer:
     def __init__(self, backbone: Backbone, template: JudgeTemplate, records: Sequence[PairRecord]) -> None:
         self.backbone = backbone
         self.encoder = QueryEncoder(backbone.tokenizer, template)
-        items = [JudgeItem(r.prompt, (r.chosen,)) for r in records] + [JudgeItem(r.prompt, (r.rejected,))
-                                                                       for r in records]
         self.n = len(records)
-        self.queries = [self.encoder.encode(item) for item in items]
+        self.queries = [self.encoder.encode(item) for item in judge_items(records)]
         self.read = list(self.encoder.verdict_ids)
         self.scorer = MaskScorer(backbone)
         self.plain = self.log_odds(None, None)
@@ -109,11 +106,11 @@ class ProtocolRun:
                  log: Callable[[str], None] = print) -> None:
         self.backbone, self.rows, self.tag = backbone, rows, tag
         self.icl_pairs, self.sav_heads, self.log = icl_pairs, sav_heads, log
-        self.scorers: dict[tuple[str, str], EvalScorer] = {}
+        self.scorers: dict[tuple[str, JudgeTemplate], EvalScorer] = {}
         self.memo: dict = {}
 
     def scorer(self, task: Task, template: JudgeTemplate) -> EvalScorer:
-        key = (task.name, json.dumps(template.to_dict(), sort_keys=True))
+        key = (task.name, template)
         if key not in self.scorers:
             self.scorers[key] = EvalScorer(self.backbone, template, task.evaluate)
         return self.scorers[key]

@@ -32,7 +32,7 @@ import torch
 
 from activation_rm.eval.benchmarks import draw_fewshot
 from activation_rm.eval.methods import FitContext, ZeroShotGroup, pair_correct, pair_examples
-from activation_rm.eval.records import PairRecord
+from activation_rm.eval.records import PairRecord, judge_items
 from activation_rm.eval.report import format_ci, item_score, per_seed_accuracy, rows_by_benchmark
 from activation_rm.eval.rows import RowStore, read_all_rows
 from activation_rm.eval.runner import BenchmarkSpec
@@ -44,7 +44,6 @@ from activation_rm.judge.templates import (
     CRITERION_LAST,
     PAIRWISE,
     POINTWISE,
-    JudgeItem,
     JudgeTemplate,
 )
 from activation_rm.model.backbone import Backbone
@@ -172,29 +171,19 @@ class SweepSeed:
         return ActivationRM.load(path, self.backbone) if (path / META_FILE).exists() else None
 
 
-def _template_key(template: JudgeTemplate) -> str:
-    return json.dumps(template.to_dict(), sort_keys=True)
-
-
 def score_variants(backbone: Backbone, seeds: Sequence[SweepSeed], records: Sequence[PairRecord],
                    ) -> dict[tuple[int, str], list[tuple[float, float]]]:
     """(seed, variant) -> per record (score of chosen, score of rejected), by the scoring core
     (:func:`~activation_rm.scoring.reward_model.verdict_logits`). Variants sharing a query template run together: one
     prefix per query, then the last token once per (seed, variant)."""
-    by_template: dict[str, list[tuple[int, str, ActivationRM]]] = defaultdict(list)
+    by_template: dict[JudgeTemplate, list[tuple[int, str, ActivationRM]]] = defaultdict(list)
     for sweep in seeds:
         for name, rm in sweep.fitted.items():
-            by_template[_template_key(rm.template)].append((sweep.seed, name, rm))
+            by_template[rm.template].append((sweep.seed, name, rm))
     out: dict[tuple[int, str], list[tuple[float, float]]] = {}
     for members in by_template.values():
         mode = members[0][2].mode
-        if mode == POINTWISE:
-            items = [JudgeItem(r.prompt, (r.chosen,)) for r in records] + [JudgeItem(r.prompt, (r.rejected,))
-                                                                           for r in records]
-        else:
-            items = [JudgeItem(r.prompt, (r.chosen, r.rejected)) for r in records] + [
-                JudgeItem(r.prompt, (r.rejected, r.chosen)) for r in records]
-        logits = verdict_logits([rm for _, _, rm in members], items, names=[f"{name} (seed {seed})"
+        logits = verdict_logits([rm for _, _, rm in members], judge_items(records, mode), names=[f"{name} (seed {seed})"
                                                                             for seed, name, _ in members])
         probs = torch.softmax(logits.double(), dim=-1)[..., 0]  # (2N, K) P(Yes) or P(A)
         n = len(records)

@@ -22,7 +22,7 @@ from activation_rm.forward.batching import (
     last_token_logits,
     plan_batches,
 )
-from activation_rm.forward.shared_prefix import common_prefix_length
+from activation_rm.forward.shared_prefix import cacheable_prefix_length
 from activation_rm.inputs.checks import ConfigError, FieldProblem
 from activation_rm.judge.templates import (
     EncodedQuery,
@@ -163,9 +163,7 @@ def record_heads_by_draw(backbone: Backbone, contexts: Sequence[EncodedQuery], d
     for index, draw in enumerate(draws):
         members.setdefault(draw, []).append(index)
     groups = list(members.values())
-    # the prefix leaves at least one token of each context: the one whose heads are read
-    shared = [min(common_prefix_length([contexts[i].ids for i in group]), min(len(contexts[i]) for i in group) - 1)
-              for group in groups]
+    shared = [cacheable_prefix_length([contexts[i].ids for i in group]) for group in groups]
     heads: list[torch.Tensor | None] = [None] * len(contexts)
     alone = [i for group, n in zip(groups, shared) if n == 0 for i in group]
     if alone:

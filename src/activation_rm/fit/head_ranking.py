@@ -35,12 +35,17 @@ class HeadClassifier:
         """``(layers * heads,)``: each head's share of ``labels`` it predicts."""
         return (self.predict(heads) == labels[:, None]).float().mean(0)
 
+    def ranking(self, heads: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Heads by their accuracy on ``heads``/``labels``: flat head indices best first (stable: ties keep
+        layer-then-head order) and each head's accuracy, both ``(layers * heads,)``."""
+        accuracy = self.accuracy(heads, labels)
+        return torch.argsort(accuracy, descending=True, stable=True), accuracy
+
 
 def rank_heads(heads: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Heads by nearest-class-mean accuracy on the items themselves (SAV's ranking): flat head indices best first
-    (stable: ties keep layer-then-head order) and each head's accuracy, both ``(layers * heads,)``."""
-    accuracy = HeadClassifier.fit(heads, labels).accuracy(heads, labels)
-    return torch.argsort(accuracy, descending=True, stable=True), accuracy
+    """Heads by nearest-class-mean accuracy on the items themselves (SAV's ranking), as
+    :meth:`HeadClassifier.ranking` gives it."""
+    return HeadClassifier.fit(heads, labels).ranking(heads, labels)
 
 
 def top_heads_mask(heads: torch.Tensor, labels: torch.Tensor, count: int) -> torch.Tensor:

@@ -63,6 +63,12 @@ def common_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
     return length
 
 
+def cacheable_prefix_length(seqs: Sequence[Sequence[int]]) -> int:
+    """The common start a KV cache can hold for ``seqs``: :func:`common_prefix_length`, capped one token short of
+    the shortest so every sequence keeps its last token (the one that is read, and steered) to run."""
+    return min(common_prefix_length(seqs), min(len(s) for s in seqs) - 1)
+
+
 @dataclass(frozen=True)
 class Job:
     """One query to read: suffix tokens after the shared prefix of group ``group``, with steering ``steer``."""
@@ -159,7 +165,7 @@ def grouped_logits(backbone: Backbone, seqs: Sequence[Query], keys: Sequence[Has
     job_index: list[int] = []
     plain: list[int] = []
     for indices in members.values():
-        shared = min(common_prefix_length([ids[i] for i in indices]), min(len(ids[i]) for i in indices) - 1)
+        shared = cacheable_prefix_length([ids[i] for i in indices])
         if len(indices) < 2 or shared < min_shared:
             plain.extend(indices)
             continue

@@ -335,12 +335,11 @@ def verdict_logits(models: Sequence[ActivationRM], items: Sequence[JudgeItem], *
                              "pointwise and pairwise reward models apart")
     if not items:
         return torch.zeros(0, len(models), 2)
-    encoded: dict[Any, list[Any]] = {}
+    encoded: dict[JudgeTemplate, list[EncodedQuery]] = {}
     for rm in models:  # equal templates on one tokenizer give equal queries: encode (and warn) once
-        key = repr(rm.template.to_dict())
-        if key not in encoded:
-            encoded[key] = rm.encode(items)
-    per_model = [encoded[repr(rm.template.to_dict())] for rm in models]
+        if rm.template not in encoded:
+            encoded[rm.template] = rm.encode(items)
+    per_model = [encoded[rm.template] for rm in models]
     queries = [[per_model[k][n] for k in range(len(models))] for n in range(len(items))]
     keys = prompt_keys(items) if all(rm.share_prompts for rm in models) else None
     if keys is not None and not share_by_prompt(queries, keys):
