@@ -1,5 +1,6 @@
 """activation_rm.fit.activations: the averaging contexts and the mean head activations written into the heads."""
 
+import dataclasses
 import os
 import random
 import warnings
@@ -39,6 +40,22 @@ def test_balanced_means_match_per_class_means_of_recorded_contexts():
     assert 0 < int(labels.sum()) < len(labels)  # both classes drawn, so balancing is tested
     expected = (heads[labels == 0].mean(0) + heads[labels == 1].mean(0)) / 2
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_shift_means_are_the_few_shot_mean_minus_the_items_own_zero_shot_mean():
+    backbone = tiny_backbone("llama")
+    encoder = QueryEncoder(backbone.tokenizer, JudgeTemplate("the answer is correct", max_length=256))
+    items = [(JudgeItem(f"What is {i}?", (f"It is {i}.",)), i % 2) for i in range(20)]  # > one pass of 16 items
+    for balance in (False, True):
+        config = ContextConfig(n_contexts=6, n_shots=1, balance_classes=balance)
+        few_shot = mean_head_activations(backbone, encoder, items, config, seed=1)
+        shift = mean_head_activations(backbone, encoder, items, dataclasses.replace(config, intervention="shift"),
+                                      seed=1)
+        alone = last_token_logits(backbone, [encoder.encode(item) for item, _ in items], read_ids=[0],
+                                  record=True).heads
+        labels = torch.tensor([verdict for _, verdict in items])
+        zero_shot = ((alone[labels == 0].mean(0) + alone[labels == 1].mean(0)) / 2 if balance else alone.mean(0))
+        torch.testing.assert_close(shift, few_shot - zero_shot, atol=1e-5, rtol=1e-5)
 
 
 def test_context_budget_cuts_only_contexts_that_exceed_it():

@@ -100,15 +100,17 @@ def test_wrong_types_are_one_error_naming_every_field(artifact, tmp_path, no_bac
         meta["verdict_tokens"]["ids"] = [1]
         meta["fit"]["auto"] = {"chosen": "default", "folds": 2, "seconds": 1.0, "cv_accuracy": {"default": "high"}}
         del meta["mode"]
+        meta["intervention"] = "add"
 
     path = rewritten(artifact, tmp_path / "arm", edit)
     with pytest.raises(ArtifactError) as caught:
         ActivationRM.load(path)
     message = str(caught.value)
-    assert message.startswith(f"invalid artifact {path} (7 problems):")
+    assert message.startswith(f"invalid artifact {path} (8 problems):")
     for expected in ("shape.heads: must be integer, got string '4'", "template.max_length: must be integer",
                      "seed: must be integer, got number 1.5", "backbone.name: must be string, got integer 7",
                      "verdict_tokens.ids: must be a list of two integers", "mode: missing",
+                     "intervention: must be one of",
                      "fit.auto.cv_accuracy: values must be finite numbers; not for ['default']"):
         assert f"{path / META_FILE}: {expected}" in message
 

@@ -19,6 +19,8 @@ def test_context_config_names_every_bad_field():
     with pytest.raises(ValueError, match="queries_per_demo_set must be at least 1"):
         ContextConfig(queries_per_demo_set=0)
     assert ContextConfig(context_tokens=None).context_tokens is None  # None: the template's max_length
+    with pytest.raises(ValueError, match="ContextConfig.intervention must be one of replace, shift, got 'add'"):
+        ContextConfig(intervention="add")
 
 
 def test_selection_config_names_every_bad_field_in_one_error():

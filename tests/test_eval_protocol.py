@@ -9,6 +9,7 @@ from activation_rm.eval.protocol import EvalScorer, ProtocolRun, Task, draw_fews
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.rows import RowStore
 from activation_rm.eval.variants import Variant
+from activation_rm.scoring.reward_model import ActivationRM
 
 
 def task(n_pool: int = 6, n_eval: int = 3) -> Task:
@@ -49,6 +50,11 @@ def test_scorer_equals_the_reward_models_own_scores_steered_and_not():
     torch.testing.assert_close(torch.sigmoid(scorer.plain[: len(t.evaluate)]), torch.tensor(plain, dtype=torch.float64),
                                rtol=1e-4, atol=1e-5)
     scorer.check(rm, t.evaluate)
+    shifted = ActivationRM(backbone, rm.template, rm.means * 0.1, rm.mask, intervention="shift")
+    shifted_scores = shifted.score([r.prompt for r in t.evaluate], [r.chosen for r in t.evaluate])
+    torch.testing.assert_close(torch.sigmoid(scorer.log_odds(shifted.mask, shifted.means, True)[: len(t.evaluate)]),
+                               torch.tensor(shifted_scores, dtype=torch.float64), rtol=1e-4, atol=1e-5)
+    scorer.check(shifted, t.evaluate)
     chosen_then_rejected = torch.tensor([2.0, 0.0, 1.0, 1.0, 3.0, 1.0] + [1.0, 1.0, 1.0, 0.0, 4.0, 0.0])
     assert scorer.correct(chosen_then_rejected) == [1.0, 0.0, 0.5, 1.0, 0.0, 1.0]
 

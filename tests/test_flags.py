@@ -91,13 +91,20 @@ def test_the_library_configs_declare_their_flags():
     """Every field the command line exposes has help; the choices are the modules' own tuples."""
     from activation_rm.apps.best_of_n import SamplingConfig
     from activation_rm.eval.settings import EvalSettings
-    from activation_rm.fit.config import FINAL_RULES, INITS, LOSSES, ContextConfig, SelectionConfig
+    from activation_rm.fit.config import (
+        FINAL_RULES,
+        INITS,
+        INTERVENTIONS,
+        LOSSES,
+        ContextConfig,
+        SelectionConfig,
+    )
     from activation_rm.judge.templates import DEMO_STYLES, LAYOUTS, MODES, JudgeTemplate
 
     names = {cls.__name__: [f.name for f in flag_fields(cls)] for cls in
              (ContextConfig, SelectionConfig, JudgeTemplate, SamplingConfig, EvalSettings)}
     assert names["ContextConfig"] == ["n_contexts", "n_shots", "balance_classes", "demos", "context_tokens",
-                                      "queries_per_demo_set"]
+                                      "queries_per_demo_set", "intervention"]
     assert names["SelectionConfig"] == ["steps", "masks_per_step", "lr", "init_logit", "zscore", "final_samples",
                                         "loss", "final_rule", "held_out_fraction", "init", "init_heads",
                                         "init_top_logit"]
@@ -107,7 +114,8 @@ def test_the_library_configs_declare_their_flags():
     choices = {f.name: f.metadata.get("choices") for cls in (ContextConfig, SelectionConfig, JudgeTemplate)
                for f in flag_fields(cls)}
     assert (choices["demos"], choices["loss"], choices["final_rule"], choices["layout"], choices["mode"],
-            choices["init"]) == (DEMO_STYLES, LOSSES, FINAL_RULES, LAYOUTS, MODES, INITS)
+            choices["init"], choices["intervention"]) == (DEMO_STYLES, LOSSES, FINAL_RULES, LAYOUTS, MODES, INITS,
+                                                          INTERVENTIONS)
 
 
 def test_sampling_config_from_args_keeps_the_defaults_of_options_not_given():

@@ -151,10 +151,11 @@ def _o_projs(model):
     return [layer.self_attn.o_proj for layer in model.model.layers]
 
 
-def _references(backbone, seqs, masks=None, values=None):
-    """Per-sequence references stacked: masks/values indexed per row (None: unsteered)."""
+def _references(backbone, seqs, masks=None, values=None, additive=None):
+    """Per-sequence references stacked: masks/values/additive flags indexed per row (None: unsteered, replace)."""
     refs = [hand_steered(backbone.model, seq, backbone.num_heads, backbone.head_dim,
-                         None if masks is None else masks[i], None if values is None else values[i])
+                         None if masks is None else masks[i], None if values is None else values[i],
+                         additive=bool(additive[i]) if additive is not None else False)
             for i, seq in enumerate(seqs)]
     return tuple(torch.stack(part) for part in zip(*refs))
 
@@ -240,6 +241,40 @@ def test_steered_logits_match_a_hand_replaced_reference_per_sequence(family, kin
         out = last_token_logits(backbone, seqs, steering=Steering(mask, values), record=True, max_batch_size=size)
         torch.testing.assert_close(out.logits, ref_logits, rtol=1e-4, atol=1e-5)
         torch.testing.assert_close(out.heads, ref_before, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", PARITY_FAMILIES)
+def test_additive_steering_matches_a_hand_shifted_reference(family):
+    backbone, (layers, heads, head_dim), seqs = _parity_case(family)
+    n = len(seqs)
+    mask = _shared_mask(backbone)
+    values = torch.randn(layers, heads, head_dim, generator=torch.Generator().manual_seed(5))
+    ref_logits, ref_before, ref_after = _references(backbone, seqs, [mask] * n, [values] * n, [True] * n)
+    replaced, _, _ = _references(backbone, seqs, [mask] * n, [values] * n)
+    assert not torch.allclose(ref_logits, replaced, atol=1e-3)  # shifting is not replacing
+    torch.testing.assert_close(ref_after[:, mask], ref_before[:, mask] + values[mask], rtol=0, atol=0)
+    for size in (32, 2):
+        out = last_token_logits(backbone, seqs, steering=Steering(mask, values, additive=True), max_batch_size=size)
+        torch.testing.assert_close(out.logits, ref_logits, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", PARITY_FAMILIES)
+def test_per_sequence_additive_flags_mix_shifted_and_replaced_rows(family):
+    backbone, (layers, heads, head_dim), seqs = _parity_case(family)
+    n = len(seqs)
+    gen = torch.Generator().manual_seed(6)
+    masks = torch.rand(n, layers, heads, generator=gen) < 0.4
+    values = torch.randn(n, layers, heads, head_dim, generator=gen)
+    flags = torch.tensor([True, False, True, False, False])
+    ref_logits, _, _ = _references(backbone, seqs, masks, values, flags.tolist())
+    for size in (32, 2):
+        out = last_token_logits(backbone, seqs, steering=Steering(masks, values, flags), max_batch_size=size)
+        torch.testing.assert_close(out.logits, ref_logits, rtol=1e-4, atol=1e-5)
+    replaced = last_token_logits(backbone, seqs, steering=Steering(masks, values, torch.zeros(n, dtype=torch.bool)))
+    plain_replace = last_token_logits(backbone, seqs, steering=Steering(masks, values))
+    assert torch.equal(replaced.logits, plain_replace.logits)  # all-False flags are the replace path, bit for bit
+    with pytest.raises(ValueError, match="additive flags"):
+        Steering(masks, values, torch.ones(n + 1, dtype=torch.bool))
 
 
 @pytest.mark.parametrize("family", PARITY_FAMILIES)

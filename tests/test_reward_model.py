@@ -203,6 +203,28 @@ def test_corrupt_and_truncated_artifacts_are_clear_errors(fitted, tmp_path):
         ActivationRM.load(tmp_path / "nowhere", backbone=fitted.backbone)
 
 
+def test_shift_intervention_fits_scores_by_hand_and_round_trips(fitted, tmp_path):
+    shifted = ActivationRM.fit(tiny_backbone("llama"), EXAMPLES, criterion="correct and short", seed=3,
+                               intervention="shift", **FAST)
+    assert shifted.intervention == "shift" and shifted.additive and shifted.steering.additive is True
+    assert shifted.fit_info["contexts"]["intervention"] == "shift"
+    assert not torch.allclose(shifted.means, fitted.means)  # the zero-shot mean is subtracted
+    prompts = [e["prompt"] for e in EXAMPLES]
+    responses = [e["chosen"] if i % 2 else e["rejected"] for i, e in enumerate(EXAMPLES)]
+    scores = shifted.score(prompts, responses)
+    torch.testing.assert_close(torch.tensor(scores), torch.tensor(hand_scores(shifted, prompts, responses),
+                                                                  dtype=torch.float32), rtol=1e-4, atol=1e-5)
+    as_replacement = ActivationRM(shifted.backbone, shifted.template, shifted.means, shifted.mask)
+    assert as_replacement.score(prompts, responses) != scores
+    path = shifted.save(tmp_path / "shift")
+    assert json.loads((path / META_FILE).read_text())["intervention"] == "shift"
+    loaded = ActivationRM.load(path, backbone=shifted.backbone)
+    assert loaded.intervention == "shift" and loaded.score(prompts, responses) == scores
+    assert loaded.with_mask(loaded.mask).intervention == "shift"
+    with pytest.raises(ValueError, match="intervention must be one of"):
+        ActivationRM(shifted.backbone, shifted.template, shifted.means, shifted.mask, intervention="add")
+
+
 def test_fit_options_are_config_fields_and_unknown_ones_are_named():
     from activation_rm.fit.activations import ContextConfig
     from activation_rm.fit.selection import SelectionConfig
@@ -316,8 +338,10 @@ def test_verdict_logits_equal_a_plain_pass_per_model_pointwise_and_pairwise_and_
         models = [random_rm(backbone, c, seed, JudgeTemplate(criterion=c, mode=mode))
                   for seed, c in enumerate(("the better answer", "the kinder answer"))]
         models.append(models[0].without_steering())
+        models.append(ActivationRM(backbone, models[1].template, models[1].means * 0.2, models[1].mask,
+                                   intervention="shift"))  # a shift among replacements: per-row flags
         logits = verdict_logits(models, items)
-        assert logits.shape == (len(items), 3, 2)
+        assert logits.shape == (len(items), 4, 2)
         for k, rm in enumerate(models):
             plain = last_token_logits(backbone, rm.encode(items), read_ids=rm.encoder.verdict_ids,
                                       steering=rm.steering).logits
@@ -325,4 +349,4 @@ def test_verdict_logits_equal_a_plain_pass_per_model_pointwise_and_pairwise_and_
     pointwise = random_rm(backbone, "c", 0)
     with pytest.raises(ValueError, match="score pointwise and pairwise reward models apart"):
         verdict_logits([pointwise, models[0]], [])
-    assert verdict_logits(models, []).shape == (0, 3, 2)
+    assert verdict_logits(models, []).shape == (0, 4, 2)

@@ -175,13 +175,13 @@ def random_rm(backbone: Backbone, criterion: str = "c", seed: int = 0, template=
 
 
 def hand_steered(model: torch.nn.Module, seq, heads: int, head_dim: int, mask=None, values=None, *,
-                 projections=None, pixels=None):
+                 projections=None, pixels=None, additive: bool = False):
     """The steered forward written out by hand, independently of the library: ``seq`` alone and unpadded through
     the plain model (with ``pixels``, the processor's image inputs, on a vision-language model), with a pre-hook on
     each layer's output projection (``projections``; default: the ``self_attn.o_proj`` of ``model.model.layers``)
     that records that layer's input at the last token and overwrites the heads in ``mask`` (layers, heads) with
-    ``values`` (layers, heads, head_dim). Returns (logits at the last token, the projection inputs there before
-    replacement, the same after)."""
+    ``values`` (layers, heads, head_dim), or with ``additive`` adds them to what is there. Returns (logits at the
+    last token, the projection inputs there before replacement, the same after)."""
     before, after = {}, {}
 
     def make_hook(layer):
@@ -192,7 +192,8 @@ def hand_steered(model: torch.nn.Module, seq, heads: int, head_dim: int, mask=No
             if mask is not None:
                 for h in range(heads):
                     if mask[layer, h]:
-                        x[0, last, h * head_dim:(h + 1) * head_dim] = values[layer, h]
+                        own = x[0, last, h * head_dim:(h + 1) * head_dim].clone() if additive else 0
+                        x[0, last, h * head_dim:(h + 1) * head_dim] = values[layer, h] + own
             after[layer] = torch.stack([x[0, last, h * head_dim:(h + 1) * head_dim].clone() for h in range(heads)])
             return (x, *args[1:])
         return hook
@@ -226,7 +227,8 @@ def hand_scores(rm, prompts, responses, images=None) -> list[float]:
         pictures = () if entry is None else tuple(entry) if isinstance(entry, (list, tuple)) else (entry,)
         query = rm.encoder.encode(JudgeItem(prompt, (response,), pictures))
         logits, _, _ = hand_steered(backbone.model, query.ids, backbone.num_heads, backbone.head_dim, rm.mask,
-                                    rm.means, projections=backbone.out_projs, pixels=query.pixels)
+                                    rm.means, projections=backbone.out_projs, pixels=query.pixels,
+                                    additive=rm.additive)
         out.append(float(torch.softmax(logits[[yes, no]].double(), -1)[0]))
     return out
 

@@ -280,8 +280,7 @@ class ARMGroup(MethodGroup):
                 sav_mask[self.zero_shot.sav_ranking[:count]] = True
                 masks["arm_sav_heads"] = sav_mask.view(shape)
             for name, mask in masks.items():
-                self.variants[name] = ActivationRM(ctx.backbone, self.rm.template, self.rm.means, mask,
-                                                   seed=ctx.seed, max_batch_tokens=self.rm.max_batch_tokens)
+                self.variants[name] = self.rm.with_mask(mask)
         return info
 
     def judge(self, records: Sequence[PairRecord]) -> dict[str, list[Verdict]]:

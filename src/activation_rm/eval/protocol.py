@@ -76,12 +76,13 @@ class EvalScorer:
         self.scorer = MaskScorer(backbone)
         self.plain = self.log_odds(None, None)
 
-    def log_odds(self, mask: torch.Tensor | None, means: torch.Tensor | None) -> torch.Tensor:
-        """log P(Yes) - log P(No) of every query (float64), unsteered when ``mask`` is None."""
+    def log_odds(self, mask: torch.Tensor | None, means: torch.Tensor | None, additive: bool = False) -> torch.Tensor:
+        """log P(Yes) - log P(No) of every query (float64), unsteered when ``mask`` is None, the masked heads
+        shifted by ``means`` with ``additive`` (else replaced)."""
         if mask is None:
             mask = torch.zeros(self.backbone.num_layers, self.backbone.num_heads, dtype=torch.bool)
             means = torch.zeros(*mask.shape, self.backbone.head_dim)
-        out = [self.scorer.logits(query, mask[None], means, self.read)[0, self.read].double().cpu()
+        out = [self.scorer.logits(query, mask[None], means, self.read, additive)[0, self.read].double().cpu()
                for query in self.queries]
         return torch.stack([logits[0] - logits[1] for logits in out])
 
@@ -91,7 +92,7 @@ class EvalScorer:
 
     def check(self, rm: ActivationRM, records: Sequence[PairRecord], k: int = 3) -> None:
         """The cached-prefix scores of the first ``k`` pairs equal ``rm.compare`` (the library's own scoring)."""
-        mine = torch.sigmoid(self.log_odds(rm.mask, rm.means))
+        mine = torch.sigmoid(self.log_odds(rm.mask, rm.means, rm.additive))
         comparisons = rm.compare([r.prompt for r in records[:k]], [r.chosen for r in records[:k]],
                                  [r.rejected for r in records[:k]])
         theirs = torch.tensor([c.score_a for c in comparisons] + [c.score_b for c in comparisons], dtype=torch.float64)
@@ -147,7 +148,7 @@ class ProtocolRun:
             evaluator = self.scorer(task, rm.template)
             if seed == 0 and variant is wanted[0]:
                 evaluator.check(rm, task.evaluate)
-            odds = evaluator.log_odds(rm.mask, rm.means)
+            odds = evaluator.log_odds(rm.mask, rm.means, rm.additive)
             if variant.readout == "delta":
                 odds = odds - evaluator.plain
             record(variant.name, evaluator.correct(odds), {"heads": int(rm.mask.sum()),

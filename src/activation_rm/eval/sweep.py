@@ -164,7 +164,7 @@ class SweepSeed:
             if variant.heads != "reinforce":
                 ranking = self.sav[n_fewshot].sav_ranking
                 mask = derive_mask(rm, variant.heads, seed, ranking)
-                rm = ActivationRM(backbone, rm.template, rm.means, mask, rm.probs, seed=seed, fit_info=rm.fit_info)
+                rm = rm.with_mask(mask)
             self.fitted[variant.name] = rm
 
     def _load(self, path: Path) -> ActivationRM | None:

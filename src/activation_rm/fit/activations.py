@@ -192,12 +192,35 @@ def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequ
                           max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                           progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts (class-balanced with
-    ``config.balance_classes``). Contexts are built one at a time; those with images run
+    ``config.balance_classes``); with ``config.intervention == "shift"`` minus :func:`zero_shot_mean` (the
+    steering values are then a shift). Contexts are built one at a time; those with images run
     :data:`CONTEXTS_PER_PASS` at a time. Text contexts that share demonstrations
     (``config.queries_per_demo_set > 1``) run their shared prefix once (:func:`record_heads_by_draw`)."""
     warning = single_verdict_message([verdict for _, verdict in items])
     if warning:
         warnings.warn(warning, SingleVerdictWarning, stacklevel=2)
+    few_shot = few_shot_mean(backbone, encoder, items, config, seed, max_batch_tokens, progress)
+    if config.intervention == "shift":
+        return few_shot - zero_shot_mean(backbone, encoder, items, config.balance_classes, max_batch_tokens)
+    return few_shot
+
+
+def zero_shot_mean(backbone: Backbone, encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
+                   balance_classes: bool = False, max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> torch.Tensor:
+    """``(layers, heads, head_dim)`` mean last-token head activation of the labelled items' own queries with no
+    demonstrations: what the heads output before any few-shot context, subtracted for the "shift" intervention."""
+    average = ContextAverage(balance_classes)
+    for start in range(0, len(items), CONTEXTS_PER_PASS):
+        chunk = items[start:start + CONTEXTS_PER_PASS]
+        average.add(record_heads(backbone, [encoder.encode(item) for item, _ in chunk], max_batch_tokens),
+                    [verdict for _, verdict in chunk])
+    return average.mean()
+
+
+def few_shot_mean(backbone: Backbone, encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
+                  config: ContextConfig, seed: int, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                  progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    """The mean over few-shot contexts of :func:`mean_head_activations`."""
     average = ContextAverage(config.balance_classes)
     if config.queries_per_demo_set > 1 and not backbone.multimodal:
         contexts, verdicts, draws = zip(*iter_context_draws(encoder, items, config, seed))

@@ -10,6 +10,11 @@ from typing import Any
 from activation_rm.inputs.checks import at_least, check_fields, finite, one_of, positive
 from activation_rm.judge.templates import DEMO_INLINE, DEMO_STYLES
 
+#: What steering does to a selected head's last-token output: "replace" it by the few-shot mean (the paper's), or
+#: "shift" it by the few-shot mean minus the zero-shot mean (the few-shot examples' own queries without
+#: demonstrations), which keeps the item-specific part of the head's output that replacement deletes.
+INTERVENTIONS = ("replace", "shift")
+
 
 @dataclass(frozen=True)
 class ContextConfig:
@@ -35,9 +40,16 @@ class ContextConfig:
                 "cost about (n_shots + k) / (k * (n_shots + 1)) of k = 1's; fewer distinct demonstration sets, "
                 "as many contexts)"})
 
+    intervention: str = field(default="replace", metadata={
+        "help": "what steering does to a selected head's last-token output: 'replace' it by the few-shot mean "
+                "(the paper's) or 'shift' it by the few-shot mean minus its mean on the examples' own zero-shot "
+                "queries (keeps each item's own signal; the means stage also runs every example once alone)",
+        "choices": INTERVENTIONS})
+
     def __post_init__(self) -> None:
         check_fields(self, [
             at_least("n_contexts", self.n_contexts, 1),
+            one_of("intervention", self.intervention, INTERVENTIONS),
             at_least("n_shots", self.n_shots, 0),
             at_least("queries_per_demo_set", self.queries_per_demo_set, 1),
             one_of("demos", self.demos, DEMO_STYLES),

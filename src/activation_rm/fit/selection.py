@@ -124,18 +124,18 @@ class MaskScorer:
         return prefix
 
     def logits(self, query: EncodedQuery, masks: torch.Tensor, means: torch.Tensor,
-               read_ids: Sequence[int] | None = None) -> torch.Tensor:
+               read_ids: Sequence[int] | None = None, additive: bool = False) -> torch.Tensor:
         """Full-vocabulary logits ``(n_masks, vocab)`` (on the model's device for the prefix path). With
         ``read_ids`` only those tokens' logits are computed: the other columns (up to the largest id) are NaN, so
-        a loss that reads them fails loudly."""
+        a loss that reads them fails loudly. ``additive``: the masked heads are shifted by ``means``, not replaced."""
         unique, inverse = unique_masks(masks)
         ids = None if read_ids is None else torch.as_tensor(sorted(set(read_ids)), dtype=torch.long)
         if self.shared_prefix:
             logits = last_token_logits_from_prefix(self.backbone, self.prefix(query), unique, means, on_device=True,
-                                                   read_ids=ids)
+                                                   read_ids=ids, additive=additive)
         else:
             n = unique.shape[0]
-            logits = last_token_logits(self.backbone, [query] * n, steering=Steering(unique, means),
+            logits = last_token_logits(self.backbone, [query] * n, steering=Steering(unique, means, additive),
                                        read_ids=None if ids is None else ids.tolist(),
                                        max_batch_tokens=max(self.max_batch_tokens, len(query) * n),
                                        max_batch_size=n).logits
@@ -147,10 +147,11 @@ class MaskScorer:
 
 
 def mask_logits(backbone: Backbone, query: VerdictQuery, masks: torch.Tensor, means: torch.Tensor,
-                scorer: MaskScorer | None = None) -> torch.Tensor:
+                scorer: MaskScorer | None = None, additive: bool = False) -> torch.Tensor:
     """Full-vocabulary logits of ``query`` under each mask, ``(n_masks, vocab)``: the prefix once (kept by
     ``scorer``), then the last token once per distinct mask."""
-    return (scorer or MaskScorer(backbone, cache_prefixes=False)).logits(query.query, masks, means)
+    return (scorer or MaskScorer(backbone, cache_prefixes=False)).logits(query.query, masks, means,
+                                                                          additive=additive)
 
 
 def unit_losses(logits: Sequence[torch.Tensor], queries: Sequence, loss: str) -> torch.Tensor:
@@ -248,13 +249,15 @@ def select_heads_with(logits_of: Callable[[object, torch.Tensor], torch.Tensor],
 
 def select_heads(backbone: Backbone, train: Sequence[VerdictQuery], held_out: Sequence[VerdictQuery],
                  means: torch.Tensor, config: SelectionConfig = SelectionConfig(), seed: int = 0,
-                 progress: bool = False, scorer: MaskScorer | None = None) -> SelectionResult:
+                 progress: bool = False, scorer: MaskScorer | None = None,
+                 additive: bool = False) -> SelectionResult:
     """:func:`select_heads_with` on a backbone: the masks of each step scored by ``scorer`` (a new
-    :class:`MaskScorer` by default; pass one to share its prefix caches between runs on the same queries)."""
+    :class:`MaskScorer` by default; pass one to share its prefix caches between runs on the same queries), the
+    masked heads replaced by ``means`` (shifted by them with ``additive``)."""
     scorer = scorer or MaskScorer(backbone)
     read_ids = verdict_ids([*train, *held_out]) if reads_verdicts_only(config) else None
     init = initial_logits(backbone, train, config, scorer.max_batch_tokens)
-    return select_heads_with(lambda q, m: scorer.logits(q.query, m, means, read_ids), train, held_out,
+    return select_heads_with(lambda q, m: scorer.logits(q.query, m, means, read_ids, additive), train, held_out,
                              (backbone.num_layers, backbone.num_heads), config, seed, progress, init)
 
 

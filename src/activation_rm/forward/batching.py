@@ -272,10 +272,11 @@ def vocabulary_rows(model: torch.nn.Module, ids: torch.Tensor | None) -> Iterato
 @torch.inference_mode()
 def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, masks: torch.Tensor,
                                   values: torch.Tensor, chunk: int = 64, on_device: bool = False,
-                                  read_ids: torch.Tensor | None = None) -> torch.Tensor:
+                                  read_ids: torch.Tensor | None = None, additive: bool = False) -> torch.Tensor:
     """Logits of the prefix's last token under each head mask, ``(n_masks, vocab)`` float32 (``(n_masks,
     len(read_ids))`` with ``read_ids``: only those rows of the output projection run), on the CPU (or left on the
-    model's device with ``on_device``, so a loss over the vocabulary needs no copy)."""
+    model's device with ``on_device``, so a loss over the vocabulary needs no copy). The masked heads are replaced
+    by ``values``, or shifted by them with ``additive`` (:class:`~activation_rm.model.heads.Steering`)."""
     model, device = backbone.model, backbone.input_device
     results = []
     for start in range(0, masks.shape[0], chunk):
@@ -287,7 +288,7 @@ def last_token_logits_from_prefix(backbone: Backbone, prefix: EncodedPrefix, mas
             position = prefix.position.to(device).expand(-1, n, -1)
         else:
             position = torch.full((n, 1), prefix.length, dtype=torch.long, device=device)
-        with head_hooks(backbone, steering=Steering(part, values)) as hooks, vocabulary_rows(model, read_ids) as only:
+        with head_hooks(backbone, steering=Steering(part, values, additive)) as hooks, vocabulary_rows(model, read_ids) as only:
             hooks.set_positions(torch.zeros(n, dtype=torch.long, device=device))
             step = model(input_ids=tokens, attention_mask=attention, position_ids=position, use_cache=True,
                          logits_to_keep=1, **{cache_keyword(model): _repeat_cache(prefix.cache, n)})

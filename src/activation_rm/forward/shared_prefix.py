@@ -122,18 +122,21 @@ def run_prefix_groups(backbone: Backbone, prefixes: Sequence[Sequence[int]], job
 
 
 def stacked_steering(steerings: Sequence[Steering | None], backbone: Backbone) -> SteerRows:
-    """Per-row steering from several steerings: ``rows(ids)`` steers row ``r`` with ``steerings[ids[r]]`` (masks
-    and means stacked once; an unsteered one is an empty mask), or None when none of them steers anything."""
+    """Per-row steering from several steerings: ``rows(ids)`` steers row ``r`` with ``steerings[ids[r]]`` (masks,
+    means and replace/shift flags stacked once; an unsteered one is an empty mask), or None when none of them steers
+    anything."""
     if not any(s is not None and bool(s.mask.any()) for s in steerings):
         return lambda ids: None
     shape = (backbone.num_layers, backbone.num_heads)
     masks = torch.stack([s.mask if s is not None else torch.zeros(shape, dtype=torch.bool) for s in steerings])
     values = torch.stack([s.values.float() if s is not None else torch.zeros(*shape, backbone.head_dim)
                           for s in steerings])
+    flags = [bool(s.additive) if s is not None else False for s in steerings]
+    additive = torch.tensor(flags) if any(flags) else None
 
     def rows(ids: list[int]) -> Steering:
         index = torch.tensor(ids, dtype=torch.long)
-        return Steering(masks[index], values[index])
+        return Steering(masks[index], values[index], False if additive is None else additive[index])
 
     return rows
 

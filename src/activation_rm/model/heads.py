@@ -25,19 +25,24 @@ def last_token_positions(attention_mask: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class Steering:
-    """Which heads to replace and with what.
+    """Which heads to steer and with what.
 
     ``mask`` is ``(layers, heads)`` bool, shared by the batch, or ``(batch, layers, heads)`` for one mask per
     sequence; ``values`` is ``(layers, heads, head_dim)``, or ``(batch, layers, heads, head_dim)`` for one set of
-    values per sequence (several reward models steering their own rows of one batch).
+    values per sequence (several reward models steering their own rows of one batch). The masked heads' last-token
+    outputs are *replaced* by the values (the paper's intervention), or with ``additive`` *shifted* by them (the
+    head's own, item-specific output is kept); ``additive`` is one bool, or a ``(batch,)`` bool tensor per sequence.
     """
 
     mask: torch.Tensor
     values: torch.Tensor
+    additive: bool | torch.Tensor = False
 
     def __post_init__(self) -> None:
         if self.mask.dtype != torch.bool:
             self.mask = self.mask.bool()
+        if isinstance(self.additive, torch.Tensor):
+            self.additive = self.additive.bool().reshape(-1)
         if self.mask.dim() not in (2, 3):
             raise ValueError(f"steering mask must be (layers, heads) or (batch, layers, heads), got {tuple(self.mask.shape)}")
         if self.values.dim() not in (3, 4):
@@ -48,17 +53,31 @@ class Steering:
         if self.values.dim() == 4 and self.mask.dim() == 3 and self.mask.shape[0] != self.values.shape[0]:
             raise ValueError(f"per-sequence mask {tuple(self.mask.shape)} and values {tuple(self.values.shape)} "
                              "differ in batch size")
+        if isinstance(self.additive, torch.Tensor):
+            batch = [t.shape[0] for t, dims in ((self.mask, 3), (self.values, 4)) if t.dim() == dims]
+            if any(b != self.additive.shape[0] for b in batch):
+                raise ValueError(f"per-sequence additive flags ({self.additive.shape[0]}) do not fit a batch of "
+                                 f"{batch[0]}")
 
     @property
     def per_sequence(self) -> bool:
-        """Whether the mask or the values differ between the sequences of a batch."""
-        return self.mask.dim() == 3 or self.values.dim() == 4
+        """Whether the mask, the values or the intervention differ between the sequences of a batch."""
+        return self.mask.dim() == 3 or self.values.dim() == 4 or isinstance(self.additive, torch.Tensor)
 
     def rows(self, indices: list[int] | torch.Tensor) -> Steering:
-        """The steering of a subset of the batch's sequences (a shared mask or values stay shared)."""
+        """The steering of a subset of the batch's sequences (a shared mask, values or flag stay shared)."""
         mask = self.mask[indices] if self.mask.dim() == 3 else self.mask
         values = self.values[indices] if self.values.dim() == 4 else self.values
-        return Steering(mask, values)
+        additive = self.additive[indices] if isinstance(self.additive, torch.Tensor) else self.additive
+        return Steering(mask, values, additive)
+
+    def kept_share(self) -> torch.Tensor | None:
+        """Weight of each steered head's own output under the values: None when every sequence replaces (the
+        paper's intervention, computed as a plain select), else 1.0 where a sequence shifts and 0.0 where it
+        replaces (a scalar, or ``(batch, 1, 1)``)."""
+        if isinstance(self.additive, torch.Tensor):
+            return self.additive.float().view(-1, 1, 1) if bool(self.additive.any()) else None
+        return torch.tensor(1.0) if self.additive else None
 
 
 class HeadHooks:
@@ -71,6 +90,7 @@ class HeadHooks:
         self.positions: torch.Tensor | None = None
         self.recorded: list[torch.Tensor | None] = [None] * backbone.num_layers
         self._per_device: dict[tuple[str, int], torch.Tensor] = {}
+        self._kept = steering.kept_share() if steering is not None else None
         self._layer_active = (
             steering.mask.reshape(-1, *steering.mask.shape[-2:]).any(0).any(-1).tolist()
             if steering is not None else [False] * backbone.num_layers
@@ -114,6 +134,8 @@ class HeadHooks:
                 return None
             mask = self._on("mask", layer, self.steering.mask[..., layer, :], hidden.device)
             values = self._on("values", layer, self.steering.values[..., layer, :, :], hidden.device, hidden.dtype)
+            if self._kept is not None:
+                values = values + self._on("kept", layer, self._kept, hidden.device, hidden.dtype) * last
             replaced = torch.where(mask.unsqueeze(-1), values, last).reshape(batch, heads * head_dim)
             hidden = hidden.index_put((rows, positions), replaced)
             return (hidden, *args[1:])

@@ -25,6 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save_file
 
+from activation_rm.fit.config import INTERVENTIONS
 from activation_rm.inputs.data import InputProblem, format_problems
 from activation_rm.judge.templates import LAYOUTS, MODES, POINTWISE, JudgeTemplate
 
@@ -214,6 +215,7 @@ META_SCHEMA: dict[str, Field] = {
     "library": Field(STRING, required=False),
     "library_version": Field(STRING, required=False),
     "mode": Field(STRING, check=_one_of(MODES)),
+    "intervention": Field(STRING, required=False, check=_one_of(INTERVENTIONS)),
     "criterion": Field(STRING, check=_non_empty),
     "template": Field(OBJECT),
     "template.criterion": Field(STRING, check=_non_empty),

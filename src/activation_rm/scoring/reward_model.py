@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import torch
 
 from activation_rm.fit.activations import ContextConfig, mean_head_activations
+from activation_rm.fit.config import INTERVENTIONS
 from activation_rm.fit.selection import MaskScorer, SelectionConfig, select_heads
 from activation_rm.forward.batching import DEFAULT_BATCH_TOKENS
 from activation_rm.forward.shared_prefix import (
@@ -107,14 +108,18 @@ def split_held_out(examples: Sequence[T], fraction: float, seed: int) -> tuple[l
 
 
 class ActivationRM:
-    """A few-shot reward model: a frozen backbone plus mean activations written into a learned set of heads."""
+    """A few-shot reward model: a frozen backbone plus mean activations written into a learned set of heads
+    (``intervention="replace"``, the paper's), or added to them as a shift (``"shift"``: ``means`` then holds the
+    few-shot minus the zero-shot mean; :data:`~activation_rm.fit.config.INTERVENTIONS`)."""
 
     #: score responses that share a prompt against one KV cache of the shared part (exact; False: one full pass each)
     share_prompts: bool = True
 
     def __init__(self, backbone: Backbone, template: JudgeTemplate, means: torch.Tensor, mask: torch.Tensor,
                  probs: torch.Tensor | None = None, *, seed: int = 0, fit_info: dict[str, Any] | None = None,
-                 max_batch_tokens: int = DEFAULT_BATCH_TOKENS) -> None:
+                 max_batch_tokens: int = DEFAULT_BATCH_TOKENS, intervention: str = "replace") -> None:
+        if intervention not in INTERVENTIONS:
+            raise ValueError(f"intervention must be one of {INTERVENTIONS}, got {intervention!r}")
         expected = (backbone.num_layers, backbone.num_heads)
         if tuple(mask.shape) != expected or tuple(means.shape) != (*expected, backbone.head_dim):
             raise ValueError(f"mask {tuple(mask.shape)} / means {tuple(means.shape)} do not fit backbone "
@@ -128,6 +133,7 @@ class ActivationRM:
         self.seed = seed
         self.fit_info = fit_info or {}
         self.max_batch_tokens = max_batch_tokens
+        self.intervention = intervention
         self.last_truncated = 0
 
     # ----------------------------------------------------------------------------------------------- fitting
@@ -166,7 +172,8 @@ class ActivationRM:
         started = time.perf_counter()
         result = select_heads(backbone, verdict_queries(encoder, train_examples, template.mode),
                               verdict_queries(encoder, held_examples, template.mode), means, selection, seed,
-                              progress, MaskScorer(backbone, max_batch_tokens=max_batch_tokens))
+                              progress, MaskScorer(backbone, max_batch_tokens=max_batch_tokens),
+                              additive=contexts.intervention == "shift")
         truncated = truncated_examples(encoder, parsed, template.mode)
         fit_info = {
             "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
@@ -180,7 +187,7 @@ class ActivationRM:
         }
         logger.info("fitted %d heads of %d", int(result.mask.sum()), result.mask.numel())
         return cls(backbone, template, means, result.mask, result.probs, seed=seed, fit_info=fit_info,
-                   max_batch_tokens=max_batch_tokens)
+                   max_batch_tokens=max_batch_tokens, intervention=contexts.intervention)
 
     # ----------------------------------------------------------------------------------------------- scoring
     @property
@@ -194,7 +201,19 @@ class ActivationRM:
     @property
     def steering(self) -> Steering | None:
         """The intervention, or None when no head is selected (the plain zero-shot judge)."""
-        return Steering(self.mask, self.means) if bool(self.mask.any()) else None
+        return Steering(self.mask, self.means, self.additive) if bool(self.mask.any()) else None
+
+    @property
+    def additive(self) -> bool:
+        """Whether the selected heads are shifted by ``means`` rather than replaced by them."""
+        return self.intervention == "shift"
+
+    def with_mask(self, mask: torch.Tensor) -> ActivationRM:
+        """The same judge (means, intervention, settings) with other heads steered: ablations and the zero-shot
+        baseline."""
+        return ActivationRM(self.backbone, self.template, self.means, mask, self.probs, seed=self.seed,
+                            fit_info=self.fit_info, max_batch_tokens=self.max_batch_tokens,
+                            intervention=self.intervention)
 
     @property
     def selected_heads(self) -> list[tuple[int, int, float]]:
@@ -254,8 +273,7 @@ class ActivationRM:
 
     def without_steering(self) -> ActivationRM:
         """The same judge with no heads replaced: the zero-shot token-probability baseline."""
-        return ActivationRM(self.backbone, self.template, self.means, torch.zeros_like(self.mask), self.probs,
-                            seed=self.seed, fit_info=self.fit_info, max_batch_tokens=self.max_batch_tokens)
+        return self.with_mask(torch.zeros_like(self.mask))
 
     # ----------------------------------------------------------------------------------------------- files
     def save(self, path: str | os.PathLike) -> Path:
@@ -265,6 +283,7 @@ class ActivationRM:
             "library": "activation-rm",
             "library_version": __version__,
             "mode": self.mode,
+            "intervention": self.intervention,
             "criterion": self.criterion,
             "template": self.template.to_dict(),
             "verdict_tokens": {"words": list(words), "ids": list(self.encoder.verdict_ids)},
@@ -292,7 +311,8 @@ class ActivationRM:
         backbone.check_compatible(meta["backbone"])
         template = JudgeTemplate.from_dict(meta["template"])
         rm = cls(backbone, template, tensors["means"], tensors["mask"].bool(), tensors["probs"],
-                 seed=int(meta.get("seed", 0)), fit_info=meta.get("fit", {}))
+                 seed=int(meta.get("seed", 0)), fit_info=meta.get("fit", {}),
+                 intervention=meta.get("intervention", "replace"))
         stored_ids = meta.get("verdict_tokens", {}).get("ids")
         if stored_ids is not None and list(rm.encoder.verdict_ids) != list(stored_ids):
             raise ArtifactError(f"verdict token ids {rm.encoder.verdict_ids} differ from the artifact's {stored_ids}")
