@@ -248,7 +248,13 @@ METHOD_DEV = "results/method/smollm135m-dev-natural"
 #: the method-work variants and what each changes from the library defaults
 METHOD_VARIANTS = {"savinit": "REINFORCE starts SAV's 20 best heads at logit 1 (`init=sav`)",
                    "savinit3": "the same at logit 3 (`init=sav,init_top_logit=3`)",
-                   "ctx20": "20 averaging contexts instead of 60 (`n_contexts=20`)"}
+                   "ctx20": "20 averaging contexts instead of 60 (`n_contexts=20`)",
+                   "shift": "the selected heads shifted, not replaced (`intervention=shift`)",
+                   "shiftsav": "shifted, REINFORCE started from SAV's heads (`intervention=shift,init=sav`)",
+                   "fast": "20 contexts, 4 queries per draw of demonstrations "
+                           "(`n_contexts=20,queries_per_demo_set=4`: the 0.5B fit-cost setting)"}
+METHOD_TEST = "results/method/smollm135m-test-natural-savinit"
+NATURAL_135M = "results/scale/smollm135m-test-natural"
 
 
 def method_dev() -> str:
@@ -259,9 +265,29 @@ def method_dev() -> str:
     def against_default(name: str) -> str:
         return scaling.versus(run, f"135M:{name}", "135M:default", "nat: 3 biases", tag="dev").replace("135M:", "")
 
-    lines = [f"- `{name}`, {what}: {against_default(name)}" for name, what in METHOD_VARIANTS.items()]
-    lines.append(f"- `sav`, SAV head voting (read, not steered): {against_default('sav')}")
+    def line(name: str, what: str) -> str:
+        try:
+            return f"- `{name}`, {what}: {against_default(name)}"
+        except SystemExit:
+            return f"- `{name}`, {what}: not measured yet"
+
+    lines = [line(name, what) for name, what in METHOD_VARIANTS.items()]
+    lines.append(line("sav", "SAV head voting (read, not steered)"))
     return "\n".join(lines) + "\n\n" + _whole(f"{METHOD_DEV}/summary.md")
+
+
+def method_test() -> str:
+    """The dev half's best variant confirmed once on the test half, and the same defaults at two commits that
+    differ only in float rounding (the noise floor of a difference between two fits)."""
+    scaling = _scaling_module()
+    run = [scaling.Run("135M", 0.135, (ROOT / METHOD_TEST,))]
+    confirm = scaling.versus(run, "135M:savinit", "135M:default", "nat: 3 biases").replace("135M:", "")
+    rounding = [scaling.Run("this run", 0.135, (ROOT / METHOD_TEST,)),
+                scaling.Run("the scaling run", 0.1351, (ROOT / NATURAL_135M,))]
+    noise = scaling.versus(rounding, "this run:default", "the scaling run:default", "nat: 3 biases")
+    return (f"- `savinit` against the defaults: {confirm}\n"
+            f"- the defaults against themselves (commit cc6f51e against a584c14, where head selection's float "
+            f"rounding differs): {noise.replace(':default', '')}\n\n" + _whole(f"{METHOD_TEST}/summary.md"))
 
 
 @dataclass(frozen=True)
@@ -298,6 +324,8 @@ BLOCKS: dict[str, Block] = {
     "scaling-strict": Block(tuple(f"{f}/summary.json" for _, _, fs in SCALE_RUNS["3 biases"] for f in fs),
                             lambda: scaling_table("3 biases", ("length", "format", "positivity"))),
     "method-dev-135m": Block((f"{METHOD_DEV}/rows.jsonl", f"{METHOD_DEV}/summary.md"), method_dev),
+    "method-test-135m": Block((f"{METHOD_TEST}/rows.jsonl", f"{METHOD_TEST}/summary.md",
+                               f"{NATURAL_135M}/rows.jsonl"), method_test),
     "scaling-versus": Block(tuple(f"{f}/rows.jsonl" for _, _, fs in SCALE_RUNS["nat: 3 biases"][1:] for f in fs),
                             scaling_versus),
 }
