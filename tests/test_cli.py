@@ -50,7 +50,7 @@ def test_inspect_prints_table_and_writes_png(artifact, tmp_path, capsys):
     assert list(rows) == ["criterion", "mode", "backbone", "heads", "layers", "settings", "fit", "artifact"]
     assert rows["criterion"] == "correct" and rows["mode"].startswith("pointwise (layout compact")
     assert rows["heads"].startswith(f"{meta['num_selected_heads']} of {meta['shape']['layers'] * meta['shape']['heads']} "
-                                    "selected")
+                                    "selected") and rows["heads"].endswith("replaced by their means")
     assert rows["settings"].startswith("loss pair, final mask by loss of 6, 4 steps x 4 masks")
     table = lines[lines.index("layer  head  P(include)") + 1:]
     heads = [(int(row.split()[0]), int(row.split()[1])) for row in table if row.strip()[:1].isdigit()]
@@ -64,7 +64,7 @@ def test_inspect_json_is_one_object_for_scripts(artifact, tmp_path, capsys):
     captured = capsys.readouterr()
     report = json.loads(captured.out)  # stdout is the JSON alone; the PNG note goes to stderr
     meta = json.loads((artifact / "arm.json").read_text())
-    assert report["criterion"] == "correct" and report["mode"] == "pointwise"
+    assert report["criterion"] == "correct" and report["mode"] == "pointwise" and report["intervention"] == "replace"
     assert report["heads"]["selected"] == len(report["selected_heads"]) == meta["num_selected_heads"]
     probs = [h["p_include"] for h in report["selected_heads"]]
     assert probs == sorted(probs, reverse=True)
@@ -111,8 +111,9 @@ def test_fit_auto_and_selection_options_reach_the_artifact_and_inspect(model_dir
     out = tmp_path / "arm"
     assert main(["fit", str(examples), "--criterion", "correct", "--out", str(out), "--model", str(model_dir),
                  "--auto", "--demos", "inline", "--layout", "compact", "--final-rule", "loss",
-                 "--held-out-fraction", "0", *FAST_FIT]) == 0
+                 "--held-out-fraction", "0", "--intervention", "shift", *FAST_FIT]) == 0
     meta = json.loads((out / "arm.json").read_text())
+    assert meta["intervention"] == "shift" and meta["fit"]["contexts"]["intervention"] == "shift"
     assert meta["fit"]["contexts"]["demos"] == "inline" and meta["template"]["layout"] == "compact"
     assert meta["fit"]["selection"]["final_rule"] == "loss" and meta["fit"]["held_out_fraction"] == 0
     assert meta["fit"]["auto"]["chosen"] in meta["fit"]["auto"]["cv_accuracy"]
@@ -120,6 +121,7 @@ def test_fit_auto_and_selection_options_reach_the_artifact_and_inspect(model_dir
     assert main(["inspect", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"chose {meta['fit']['auto']['chosen']}" in printed and "final mask by loss" in printed
+    assert "shifted by their means" in printed
 
 
 def refuse_model_loads(monkeypatch):

@@ -476,7 +476,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def inspect_report(path: str, tensors: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-    """What ``inspect --json`` prints: an artifact's criterion, mode, backbone, selected heads (by probability)
+    """What ``inspect --json`` prints: an artifact's criterion, mode, intervention, backbone, selected heads (by probability)
     and their layers, template, fit settings and fit record (the checksums are in arm.json itself)."""
     probs, mask = tensors["probs"], tensors["mask"].bool()
     layers, heads = (int(n) for n in mask.shape)
@@ -485,6 +485,7 @@ def inspect_report(path: str, tensors: dict[str, Any], meta: dict[str, Any]) -> 
     fit = meta.get("fit", {})
     return {
         "artifact": str(path), "criterion": meta["criterion"], "mode": meta["mode"],
+        "intervention": meta.get("intervention", "replace"),
         "backbone": {k: meta["backbone"].get(k) for k in ("name", "model_type")},
         "heads": {"selected": len(selected), "total": layers * heads, "layers": layers, "heads_per_layer": heads},
         "selected_heads": [{"layer": layer, "head": head, "p_include": round(float(probs[layer, head]), 6)}
@@ -518,7 +519,8 @@ def inspect_table(report: dict[str, Any], width: int = 100) -> str:
                  f"{template.get('max_length')} tokens)"),
         ("backbone", f"{report['backbone']['name']} ({report['backbone']['model_type']})"),
         ("heads", f"{heads['selected']} of {heads['total']} selected ({heads['layers']} layers x "
-                  f"{heads['heads_per_layer']} heads)"),
+                  f"{heads['heads_per_layer']} heads), "
+                  + ("shifted by" if report["intervention"] == "shift" else "replaced by") + " their means"),
         ("layers", f"{sum(1 for n in per_layer if n)} of {heads['layers']} steered; most steered: "
                    + ", ".join(f"{layer} ({per_layer[layer]})" for layer in busiest if per_layer[layer])),
     ]
