@@ -192,7 +192,7 @@ def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequ
                           max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
                           progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """``(layers, heads, head_dim)`` mean last-token head activation over few-shot contexts (class-balanced with
-    ``config.balance_classes``); with ``config.intervention == "shift"`` minus :func:`zero_shot_mean` (the
+    ``config.balance_classes``); with ``config.additive`` (the "shift" intervention) minus :func:`zero_shot_mean` (the
     steering values are then a shift). Contexts are built one at a time; those with images run
     :data:`CONTEXTS_PER_PASS` at a time. Text contexts that share demonstrations
     (``config.queries_per_demo_set > 1``) run their shared prefix once (:func:`record_heads_by_draw`)."""
@@ -200,7 +200,7 @@ def mean_head_activations(backbone: Backbone, encoder: QueryEncoder, items: Sequ
     if warning:
         warnings.warn(warning, SingleVerdictWarning, stacklevel=2)
     few_shot = few_shot_mean(backbone, encoder, items, config, seed, max_batch_tokens, progress)
-    if config.intervention == "shift":
+    if config.additive:
         return few_shot - zero_shot_mean(backbone, encoder, items, config.balance_classes, max_batch_tokens)
     return few_shot
 

@@ -49,13 +49,18 @@ class ContextConfig:
     def __post_init__(self) -> None:
         check_fields(self, [
             at_least("n_contexts", self.n_contexts, 1),
-            one_of("intervention", self.intervention, INTERVENTIONS),
             at_least("n_shots", self.n_shots, 0),
             at_least("queries_per_demo_set", self.queries_per_demo_set, 1),
             one_of("demos", self.demos, DEMO_STYLES),
             ("context_tokens", self.context_tokens is None or self.context_tokens >= 64,
              f"must be at least 64 (or None: max_length), got {self.context_tokens}"),
+            one_of("intervention", self.intervention, INTERVENTIONS),
         ])
+
+    @property
+    def additive(self) -> bool:
+        """Whether steering shifts the selected heads (``intervention="shift"``) rather than replacing them."""
+        return self.intervention == "shift"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -79,7 +79,6 @@ def fit_auto(backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str
     mode = template.mode
     means = mean_head_activations(backbone, encoder, labelled_items(parsed, mode), contexts, seed)
     scorer = MaskScorer(backbone)
-    additive = contexts.intervention == "shift"
     # every example's verdict queries, encoded once; pair ids are the example's index, unique across folds
     per_example = [[replace(q, pair=index) if q.pair is not None else q for q in verdict_queries(encoder, [e], mode)]
                    for index, e in enumerate(parsed)]
@@ -93,10 +92,10 @@ def fit_auto(backbone: Backbone, examples: str | os.PathLike | Iterable[dict[str
             train, held = split_held_out(train_index, config.held_out_fraction, seed)
             result = select_heads(backbone, [q for i in train for q in per_example[i]],
                                   [q for i in held for q in per_example[i]], means, config, seed, scorer=scorer,
-                                  additive=additive)
+                                  additive=contexts.additive)
             queries = [q for i, f in enumerate(fold) if f == k for q in per_example[i]]
             units = training_units(queries, "pair", seed)
-            logits = [mask_logits(backbone, q, result.mask[None], means, scorer, additive) for q in queries]
+            logits = [mask_logits(backbone, q, result.mask[None], means, scorer, contexts.additive) for q in queries]
             scores[name].append(unit_accuracy(logits, queries, units))
     mean_scores = {name: sum(v) / len(v) for name, v in scores.items()}
     chosen = max(mean_scores, key=mean_scores.get)  # the first of equal scores: grid order, default first

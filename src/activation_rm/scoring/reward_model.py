@@ -173,7 +173,7 @@ class ActivationRM:
         result = select_heads(backbone, verdict_queries(encoder, train_examples, template.mode),
                               verdict_queries(encoder, held_examples, template.mode), means, selection, seed,
                               progress, MaskScorer(backbone, max_batch_tokens=max_batch_tokens),
-                              additive=contexts.intervention == "shift")
+                              additive=contexts.additive)
         truncated = truncated_examples(encoder, parsed, template.mode)
         fit_info = {
             "n_examples": len(parsed), "n_train_examples": len(train_examples), "n_held_out_examples": len(held_examples),
