@@ -112,6 +112,18 @@ def test_text_without_special_tokens_keeps_its_token_ids(name):
             assert text_token_ids(tok, text) == tok(text, add_special_tokens=False)["input_ids"]
 
 
+def test_special_tokens_written_in_the_system_text_are_not_reserved_by_it():
+    """The stand-in is chosen from what the template emits, not from the user's system text: a system text holding
+    every special-token string of the tokenizer still encodes, and keeps them text (found by the property below)."""
+    tok = tokenizer("tiny")
+    system = "".join(special_token_strings(tok))
+    encoder = QueryEncoder(tok, JudgeTemplate("c", system=system))
+    clean = QueryEncoder(tok, JudgeTemplate("c", system="s"))
+    item = JudgeItem("x", ("y",))
+    control = _control_ids(tok)
+    assert [i for i in encoder.encode(item).ids if i in control] == [i for i in clean.encode(item).ids if i in control]
+
+
 # ---------------------------------------------------------------------------------------------------- property
 def _texts(tok) -> st.SearchStrategy[str]:
     pieces = st.one_of(st.sampled_from([*special_token_strings(tok), *FRAGMENTS]), st.text(max_size=4))

@@ -332,8 +332,10 @@ class QueryEncoder:
         return list(self.tokenizer(text, add_special_tokens=not self.has_chat_template)["input_ids"])
 
     def _reserved_text(self) -> str:
-        """Text holding every special token the template emits itself (none of them may stand in for user text)."""
-        return self.render_text([("probe", "probe"), ("probe", None)])
+        """Text holding every special token the template emits itself (none of them may stand in for user text).
+        The system text is a probe too: special-token strings written in the user's own system text are user text,
+        not the template's."""
+        return self.render_text([("probe", "probe"), ("probe", None)], system="probe" if self.template.system else None)
 
     @property
     def guard(self) -> TextGuard:
