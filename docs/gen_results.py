@@ -116,23 +116,31 @@ STRICT = "results/accuracy-test/summary.json"
 NATURAL = "results/scale/smollm135m-test-natural/summary.json"
 BUNDLED = "results/accuracy-test-bundled/summary.json"
 PH = "results/accuracy-test-ph/summary.json"
+STRICT_05B = "results/scale/qwen0.5b-test-strict/summary.json"
+NATURAL_05B = "results/scale/qwen0.5b-test-natural/summary.json"
 
 
 def headline() -> str:
-    """README: one row per decider on the embedded 135M backbone, test halves, library defaults."""
+    """README: one row per decider and backbone, test halves, library defaults ("–": that judge not measured there)."""
     rows = []
     spec = [
-        ("strict bias + control pairs, 3 cues (100 pairs per cue)", STRICT, "test|n10|noise0.0|3 biases"),
-        ("natural-response bias + control pairs, 3 cues (80 pairs per cue)", NATURAL, "test|n10|noise0.0|nat: 3 biases"),
-        ("bundled `short_correct` (40 held-out pairs)", BUNDLED, "test|n10|noise0.0|short_correct"),
-        ("bundled `honest_not_flattering` (40 held-out pairs)", BUNDLED, "test|n10|noise0.0|honest_not_flattering"),
+        ("SmolLM2-135M", "strict bias + control pairs, 3 cues (100 pairs per cue)", STRICT, "3 biases"),
+        ("SmolLM2-135M", "natural-response bias + control pairs, 3 cues (80 pairs per cue)", NATURAL,
+         "nat: 3 biases"),
+        ("SmolLM2-135M", "bundled `short_correct` (40 held-out pairs)", BUNDLED, "short_correct"),
+        ("SmolLM2-135M", "bundled `honest_not_flattering` (40 held-out pairs)", BUNDLED, "honest_not_flattering"),
+        ("Qwen2.5-Coder-0.5B", "strict bias + control pairs, 3 cues", STRICT_05B, "3 biases"),
+        ("Qwen2.5-Coder-0.5B", "natural-response bias + control pairs, 3 cues", NATURAL_05B, "nat: 3 biases"),
+        ("Qwen2.5-Coder-0.5B", "bundled `short_correct`", STRICT_05B, "short_correct"),
+        ("Qwen2.5-Coder-0.5B", "bundled `honest_not_flattering`", STRICT_05B, "honest_not_flattering"),
     ]
-    for label, rel, task in spec:
-        methods = _task(rel, task)
+    for backbone, label, rel, task in spec:
+        methods = _task(rel, f"test|n10|noise0.0|{task}")
         arm = methods["default"]
-        rows.append([label, _seeds(arm)] + [_pct(methods[m]["mean"]) for m in BASELINES]
+        rows.append([backbone, label, _seeds(arm)]
+                    + [_pct(methods[m]["mean"]) if m in methods else "–" for m in BASELINES]
                     + [f"**{_pct(arm['mean'])}**", _delta(arm["vs"].get("zeroshot"))])
-    return _table(["pair set (test half)", "seeds", "zero-shot P(Yes)", "in-context P(Yes)", "SAV",
+    return _table(["backbone", "pair set (test half)", "seeds", "zero-shot P(Yes)", "in-context P(Yes)", "SAV",
                    "Activation RM", "ARM − zero-shot [95% CI]"], rows)
 
 
@@ -307,7 +315,7 @@ class Block:
 
 
 BLOCKS: dict[str, Block] = {
-    "headline": Block((STRICT, NATURAL, BUNDLED), headline),
+    "headline": Block((STRICT, NATURAL, BUNDLED, STRICT_05B, NATURAL_05B), headline),
     "accuracy-test": Block(("results/accuracy-test/summary.md",),
                            lambda: _whole("results/accuracy-test/summary.md")),
     "accuracy-curves": Block(("results/accuracy-test-curves/summary.md",),
