@@ -187,7 +187,8 @@ SCALE_RUNS = {
     "nat: 3 biases": [("SmolLM2-135M", 0.135, ("results/scale/smollm135m-test-natural",)),
                       ("Qwen2.5-Coder-0.5B", 0.494, ("results/scale/qwen0.5b-test-natural",)),
                       ("Qwen2.5-Coder-1.5B", 1.54, ("results/scale/qwen1.5b-test-natural",
-                                                    "results/scale/qwen1.5b-test-zeroshot"))],
+                                                    "results/scale/qwen1.5b-test-zeroshot",
+                                                    "results/scale/qwen1.5b-test-natural-arm"))],
     "3 biases": [("SmolLM2-135M", 0.135, ("results/accuracy-test",)),
                  ("Qwen2.5-Coder-0.5B", 0.494, ("results/scale/qwen0.5b-test-strict",)),
                  ("Qwen2.5-Coder-1.5B", 1.54, ("results/scale/qwen1.5b-test-strict",
@@ -220,17 +221,17 @@ def _scale_runs(task: str, need: str = "summary.json") -> list:
 
 def scaling_table(task: str, parts: tuple[str, ...] = ()) -> str:
     """Pooled bias + control accuracy per method and backbone (benchmarks/scaling.py's table), then one table per
-    part (a single bias) that some backbone has but not pooled yet; a backbone without the task is named, not
-    shown."""
+    part (a single bias) that some judge has on some backbone but not pooled yet; a backbone without the task is
+    named, not shown."""
     scaling = _scaling_module()
     runs = _scale_runs(task)
     out = []
+    pooled = {(method, p["run"]) for method, pts in scaling.points(runs, task).items() for p in pts}
     for name in (task, *parts):
         table = scaling.points(runs, name)
         have = [r for r in runs if any(p["run"] == r.label for pts in table.values() for p in pts)]
-        if name != task and all(any(p["run"] == r.label for pts in scaling.points(runs, task).values() for p in pts)
-                                for r in have):
-            continue  # every backbone that has this bias has the pooled task too
+        if name != task and all((method, p["run"]) in pooled for method, pts in table.items() for p in pts):
+            continue  # every judge that has this bias on a backbone has the pooled task there too
         missing = [label for label, _, _ in SCALE_RUNS[task] if label not in {r.label for r in have}]
         text = f"**{name}**\n\n" + (scaling.markdown(scaling.points(have, name), have) if have else "")
         if missing:
@@ -240,15 +241,18 @@ def scaling_table(task: str, parts: tuple[str, ...] = ()) -> str:
 
 
 def scaling_versus() -> str:
-    """The steered 0.5B judge against the unsteered 1.5B one, on the natural set's test pairs, per bias and pooled."""
+    """The steered 0.5B judge against the unsteered 1.5B one, then steered against unsteered 1.5B, on the natural
+    set's test pairs, per bias and pooled."""
     scaling = _scaling_module()
     runs = _scale_runs("nat: 3 biases", "rows.jsonl")
     lines = []
-    for task in ("nat-length", "nat-format", "nat-positivity", "nat: 3 biases"):
-        try:
-            lines.append(f"- {scaling.versus(runs, 'Qwen2.5-Coder-0.5B:default', 'Qwen2.5-Coder-1.5B:zeroshot', task)}")
-        except SystemExit as missing:
-            lines.append(f"- {task}: not measured yet ({missing})")
+    for first, second in (("Qwen2.5-Coder-0.5B:default", "Qwen2.5-Coder-1.5B:zeroshot"),
+                          ("Qwen2.5-Coder-1.5B:default", "Qwen2.5-Coder-1.5B:zeroshot")):
+        for task in ("nat-length", "nat-format", "nat-positivity", "nat: 3 biases"):
+            try:
+                lines.append(f"- {scaling.versus(runs, first, second, task)}")
+            except SystemExit as missing:
+                lines.append(f"- {first} vs {second}, {task}: not measured ({missing})")
     return "\n".join(lines).replace(str(ROOT) + "/", "")
 
 
