@@ -118,6 +118,7 @@ BUNDLED = "results/accuracy-test-bundled/summary.json"
 PH = "results/accuracy-test-ph/summary.json"
 STRICT_05B = "results/scale/qwen0.5b-test-strict/summary.json"
 NATURAL_05B = "results/scale/qwen0.5b-test-natural/summary.json"
+PH_05B = "results/scale/qwen0.5b-test-ph/summary.json"
 
 
 def headline() -> str:
@@ -144,21 +145,29 @@ def headline() -> str:
                    "Activation RM", "ARM − zero-shot [95% CI]"], rows)
 
 
-def ph_bundled() -> str:
-    """PreferenceHack (per bias and pooled) and the bundled criteria, each judge with its split accuracies."""
-    spec = [(PH, "ph-length", "PreferenceHack length"), (PH, "ph-format", "PreferenceHack format"),
-            (PH, "ph-positivity", "PreferenceHack positivity"), (PH, "ph: 3 biases", "PreferenceHack, 3 biases pooled"),
-            (BUNDLED, "short_correct", "bundled `short_correct`"),
-            (BUNDLED, "honest_not_flattering", "bundled `honest_not_flattering`")]
-    rows = []
+def ph_bundled(ph: str = PH, bundled: str | None = BUNDLED) -> str:
+    """PreferenceHack (per bias and pooled) and the bundled criteria, each judge with its split accuracies; a task
+    or judge the run does not have yet is named under the table, not filled in."""
+    spec = [(ph, "ph-length", "PreferenceHack length"), (ph, "ph-format", "PreferenceHack format"),
+            (ph, "ph-positivity", "PreferenceHack positivity"), (ph, "ph: 3 biases", "PreferenceHack, 3 biases pooled")]
+    if bundled:
+        spec += [(bundled, "short_correct", "bundled `short_correct`"),
+                 (bundled, "honest_not_flattering", "bundled `honest_not_flattering`")]
+    rows, missing = [], []
     for rel, task, label in spec:
-        methods = _task(rel, f"test|n10|noise0.0|{task}")
+        try:
+            methods = _task(rel, f"test|n10|noise0.0|{task}")
+        except KeyError:
+            missing.append(label)
+            continue
         arm = methods["default"]
         n = next(iter(arm["vs"].values()))["n"]
-        rows.append([f"{label} ({n})", *[_cell(methods[m]) for m in BASELINES], _cell(arm, bold=True),
-                     *[_delta(arm["vs"].get(m)) for m in BASELINES], ", ".join(map(str, arm["seeds"]))])
-    return _table(["task (evaluated pairs)", "zero-shot P(Yes)", "in-context P(Yes)", "SAV", "Activation RM",
-                   "Δ vs zero-shot", "Δ vs in-context", "Δ vs SAV", "ARM seeds"], rows)
+        rows.append([f"{label} ({n})", *[_cell(methods[m]) if m in methods else "–" for m in BASELINES],
+                     _cell(arm, bold=True), *[_delta(arm["vs"].get(m)) for m in BASELINES],
+                     ", ".join(map(str, arm["seeds"]))])
+    table = _table(["task (evaluated pairs)", "zero-shot P(Yes)", "in-context P(Yes)", "SAV", "Activation RM",
+                    "Δ vs zero-shot", "Δ vs in-context", "Δ vs SAV", "ARM seeds"], rows)
+    return table + (f"\n\nNot measured yet: {', '.join(missing)}." if missing else "")
 
 
 def fit_cost() -> str:
@@ -265,28 +274,31 @@ METHOD_VARIANTS = {"savinit": "REINFORCE starts SAV's 20 best heads at logit 1 (
                    "shiftsav": "shifted, REINFORCE started from SAV's heads (`intervention=shift,init=sav`)",
                    "fast": "20 contexts, 4 queries per draw of demonstrations "
                            "(`n_contexts=20,queries_per_demo_set=4`: the 0.5B fit-cost setting)"}
+METHOD_DEV_05B = "results/method/qwen0.5b-dev-natural"
 METHOD_TEST = "results/method/smollm135m-test-natural-savinit"
 METHOD_TEST_FAST = "results/method/smollm135m-test-natural-fast"
 NATURAL_135M = "results/scale/smollm135m-test-natural"
 
 
-def method_dev() -> str:
-    """Each method-work variant against the defaults on the same dev pairs (pooled over the three cues, seeds
-    averaged per pair), then the accuracy benchmark's own table."""
+def method_dev(folder: str = METHOD_DEV, label: str = "135M", billions: float = 0.135) -> str:
+    """Each method-work variant that ``folder`` has against the defaults on the same dev pairs (pooled over the
+    three cues, seeds averaged per pair), then the accuracy benchmark's own table."""
     scaling = _scaling_module()
-    run = [scaling.Run("135M", 0.135, (ROOT / METHOD_DEV,))]
-    def against_default(name: str) -> str:
-        return scaling.versus(run, f"135M:{name}", "135M:default", "nat: 3 biases", tag="dev").replace("135M:", "")
+    run = [scaling.Run(label, billions, (ROOT / folder,))]
+    rows = [json.loads(line) for line in _read(f"{folder}/rows.jsonl").splitlines() if line.strip()]
+    present = {row["method"] for row in rows}
 
     def line(name: str, what: str) -> str:
         try:
-            return f"- `{name}`, {what}: {against_default(name)}"
+            versus = scaling.versus(run, f"{label}:{name}", f"{label}:default", "nat: 3 biases", tag="dev")
         except SystemExit:
             return f"- `{name}`, {what}: not measured yet"
+        return f"- `{name}`, {what}: {versus.replace(label + ':', '')}"
 
-    lines = [line(name, what) for name, what in METHOD_VARIANTS.items()]
-    lines.append(line("sav", "SAV head voting (read, not steered)"))
-    return "\n".join(lines) + "\n\n" + _whole(f"{METHOD_DEV}/summary.md")
+    extra = {"sav": "SAV head voting (read, not steered)", "zeroshot": "zero-shot P(Yes) (no steering)"}
+    lines = [line(name, what) for name, what in {**METHOD_VARIANTS, **extra}.items()
+             if name in present and name != "default"]
+    return "\n".join(lines) + "\n\n" + _whole(f"{folder}/summary.md")
 
 
 def method_test() -> str:
