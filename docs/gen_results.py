@@ -360,6 +360,8 @@ BLOCKS: dict[str, Block] = {
     "method-dev-135m": Block((f"{METHOD_DEV}/rows.jsonl", f"{METHOD_DEV}/summary.md"), method_dev),
     "method-test-135m": Block((f"{METHOD_TEST}/rows.jsonl", f"{METHOD_TEST}/summary.md",
                                f"{NATURAL_135M}/rows.jsonl", f"{METHOD_TEST_FAST}/rows.jsonl"), method_test),
+    "method-dev-0.5b": Block((f"{METHOD_DEV_05B}/rows.jsonl", f"{METHOD_DEV_05B}/summary.md"),
+                             lambda: method_dev(METHOD_DEV_05B, "0.5B", 0.494)),
     "scaling-versus": Block(tuple(f"{f}/rows.jsonl" for _, _, fs in SCALE_RUNS["nat: 3 biases"][1:] for f in fs),
                             scaling_versus),
 }
