@@ -157,7 +157,7 @@ def ph_bundled(ph: str = PH, bundled: str | None = BUNDLED) -> str:
     for rel, task, label in spec:
         try:
             methods = _task(rel, f"test|n10|noise0.0|{task}")
-        except KeyError:
+        except (KeyError, FileNotFoundError):
             missing.append(label)
             continue
         arm = methods["default"]
@@ -338,6 +338,7 @@ BLOCKS: dict[str, Block] = {
                              lambda: _sections("results/accuracy-test-curves/summary.md",
                                                lambda h: "few-shot pairs per split (" in h or "labels flipped (" in h)),
     "ph-bundled": Block((PH, BUNDLED), ph_bundled),
+    "ph-bundled-0.5b": Block((PH_05B, STRICT_05B), lambda: ph_bundled(PH_05B, STRICT_05B)),
     "natural-135m": Block(("results/scale/smollm135m-test-natural/summary.md",),
                           lambda: _whole("results/scale/smollm135m-test-natural/summary.md")),
     "accuracy-dev": Block(("results/accuracy-dev/summary.md",), lambda: _whole("results/accuracy-dev/summary.md")),
