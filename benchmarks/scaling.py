@@ -76,44 +76,68 @@ def component_tasks(task: str) -> list[str]:
     return [task]
 
 
-def pair_correctness(run: Run, method: str, task: str, tag: str = "test", n_fit: int = 10) -> tuple[list[float], int]:
-    """Per evaluated pair of ``task`` (its biases concatenated), the correctness of ``method`` averaged over its
-    seeds in the run's rows (the first folder that has the method), and the number of seeds."""
+def _method_rows(run: Run, method: str, task: str, tag: str, n_fit: int) -> list[dict]:
+    """The rows of ``method`` for every part of ``task`` from the first of the run's folders that has them all."""
     for folder in run.folders:
         if not (folder / "rows.jsonl").exists():
             continue
         rows = [json.loads(line) for line in (folder / "rows.jsonl").read_text(encoding="utf-8").splitlines()
                 if line.strip()]
         rows = [r for r in rows if r["method"] == method and r["tag"] == tag and r["n_fit"] == n_fit
-                and r["noise"] == 0.0]
-        per_task = {}
-        for name in component_tasks(task):
-            mine = [r["correct"] for r in rows if r["task"] == name]
-            if mine:
-                per_task[name] = ([sum(c) / len(mine) for c in zip(*mine)], len(mine))
-        if len(per_task) == len(component_tasks(task)):
-            values = [v for name in component_tasks(task) for v in per_task[name][0]]
-            return values, min(n for _, n in per_task.values())
+                and r["noise"] == 0.0 and r["task"] in component_tasks(task)]
+        if {r["task"] for r in rows} == set(component_tasks(task)):
+            return rows
     raise SystemExit(f"{run.label}: no rows of {method} for every part of {task!r} in {', '.join(map(str, run.folders))}")
 
 
-def versus(runs: Sequence[Run], a: str, b: str, task: str, tag: str = "test") -> str:
-    """One line: the paired difference of two LABEL:METHOD cells on the same pairs."""
+def method_seeds(run: Run, method: str, task: str, tag: str = "test", n_fit: int = 10) -> set[int]:
+    """The seeds at which ``method`` has every part of ``task``."""
+    rows = _method_rows(run, method, task, tag, n_fit)
+    return set.intersection(*({r["seed"] for r in rows if r["task"] == name} for name in component_tasks(task)))
+
+
+def pair_correctness(run: Run, method: str, task: str, tag: str = "test", n_fit: int = 10,
+                     seeds: set[int] | None = None) -> tuple[list[float], int]:
+    """Per evaluated pair of ``task`` (its biases concatenated), the correctness of ``method`` averaged over its
+    seeds in the run's rows (the first folder that has the method; only ``seeds`` if given), and the number of
+    seeds."""
+    rows = [r for r in _method_rows(run, method, task, tag, n_fit) if seeds is None or r["seed"] in seeds]
+    per_task = {}
+    for name in component_tasks(task):
+        mine = [r["correct"] for r in rows if r["task"] == name]
+        if not mine:
+            raise SystemExit(f"{run.label}: no rows of {method} for {name!r} at seeds {sorted(seeds or [])}")
+        per_task[name] = ([sum(c) / len(mine) for c in zip(*mine)], len(mine))
+    values = [v for name in component_tasks(task) for v in per_task[name][0]]
+    return values, min(n for _, n in per_task.values())
+
+
+def versus(runs: Sequence[Run], a: str, b: str, task: str, tag: str = "test", same_seeds: bool = False) -> str:
+    """One line: the paired difference of two LABEL:METHOD cells on the same pairs; with ``same_seeds`` both
+    averaged over only the seeds both have (a variant against the defaults while the variant's seeds are still
+    running)."""
     from activation_rm.eval.stats import paired_test
 
     by_label = {r.label: r for r in runs}
-    cells = []
+    specs = []
     for spec in (a, b):
         label, _, method = spec.rpartition(":")
         if label not in by_label:
             raise SystemExit(f"--versus {spec}: no --run labelled {label!r}")
-        cells.append((spec, *pair_correctness(by_label[label], method, task, tag)))
+        specs.append((spec, by_label[label], method))
+    seeds = None
+    if same_seeds:
+        seeds = set.intersection(*(method_seeds(run, method, task, tag) for _, run, method in specs))
+        if not seeds:
+            raise SystemExit(f"--versus {a} {b}: no seed in common on {task!r}")
+    cells = [(spec, *pair_correctness(run, method, task, tag, seeds=seeds)) for spec, run, method in specs]
     (name_a, values_a, seeds_a), (name_b, values_b, seeds_b) = cells
     if len(values_a) != len(values_b):
         raise SystemExit(f"--versus: {name_a} has {len(values_a)} pairs, {name_b} {len(values_b)}")
     test = paired_test(values_a, values_b)
     mean_a, mean_b = 100 * sum(values_a) / len(values_a), 100 * sum(values_b) / len(values_b)
-    return (f"{name_a} ({seeds_a} seed{'s' * (seeds_a > 1)}) {mean_a:.1f}% vs {name_b} ({seeds_b} seed"
+    which = f"seeds {', '.join(map(str, sorted(seeds)))} of each: " if seeds else ""
+    return (f"{which}{name_a} ({seeds_a} seed{'s' * (seeds_a > 1)}) {mean_a:.1f}% vs {name_b} ({seeds_b} seed"
             f"{'s' * (seeds_b > 1)}) {mean_b:.1f}% on the same {len(values_a)} pairs of {task}: "
             f"{100 * test.diff:+.1f} points, 95% CI [{100 * test.low:+.1f}, {100 * test.high:+.1f}], "
             f"sign test p = {test.p_value:.2g}")
@@ -165,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="PNG to write")
     parser.add_argument("--versus", nargs=2, metavar=("LABEL:METHOD", "LABEL:METHOD"),
                         help="paired test of two (backbone, method) cells on the same pairs")
+    parser.add_argument("--same-seeds", action="store_true",
+                        help="--versus over only the seeds both cells have")
     args = parser.parse_args(argv)
     missing = [f"{f / 'summary.json'}" for r in args.runs for f in r.folders if not (f / "summary.json").exists()]
     if missing:
@@ -175,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out:
         plot(table, args.task, args.out)
     if args.versus:
-        print(versus(args.runs, *args.versus, args.task, args.tag))
+        print(versus(args.runs, *args.versus, args.task, args.tag, same_seeds=args.same_seeds))
     return 0
 
 

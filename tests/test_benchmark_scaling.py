@@ -63,3 +63,25 @@ def test_versus_pairs_two_backbones_on_the_same_pairs(tmp_path):
     assert "+75.0 points" in line and "sign test p = 0.031" in line  # 6 wins, 0 losses: 2 * 0.5**6
     with pytest.raises(SystemExit, match="no rows of sav"):
         scaling.versus(runs, "S:sav", "B:zeroshot", TASK)
+
+
+def test_versus_with_same_seeds_drops_the_seeds_only_one_side_has(tmp_path):
+    run = tmp_path / "run"
+    parts = ["nat-length", "nat-format", "nat-positivity"]
+    _rows(run, "default", {t: [[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]] for t in parts})  # seeds 0, 1, 2
+    _rows(run, "fast", {t: [[1.0, 0.0]] for t in parts})  # seed 0 only
+    runs = [scaling.Run.parse(f"S=0.5={run}")]
+    every = scaling.versus(runs, "S:fast", "S:default", TASK)
+    assert "S:fast (1 seed) 50.0% vs S:default (3 seeds) 33.3%" in every
+    same = scaling.versus(runs, "S:fast", "S:default", TASK, same_seeds=True)
+    assert same.startswith("seeds 0 of each: S:fast (1 seed) 50.0% vs S:default (1 seed) 100.0% on the same 6 pairs")
+    assert "-50.0 points" in same
+    other = tmp_path / "other"
+    _rows(other, "fast", {t: [[1.0, 0.0]] for t in parts})  # seed 0
+    with (other / "rows.jsonl").open("a") as f:  # the defaults at seed 1 only
+        for t in parts:
+            f.write(json.dumps({"tag": "test", "task": t, "seed": 1, "n_fit": 10, "noise": 0.0,
+                                "method": "default", "correct": [1.0, 0.0]}) + "\n")
+    with pytest.raises(SystemExit, match="no seed in common"):
+        scaling.versus([scaling.Run.parse(f"S=0.5={other}")], "S:fast", "S:default", TASK,
+                       same_seeds=True)
