@@ -136,7 +136,7 @@ def versus(runs: Sequence[Run], a: str, b: str, task: str, tag: str = "test", sa
         raise SystemExit(f"--versus: {name_a} has {len(values_a)} pairs, {name_b} {len(values_b)}")
     test = paired_test(values_a, values_b)
     mean_a, mean_b = 100 * sum(values_a) / len(values_a), 100 * sum(values_b) / len(values_b)
-    which = f"seeds {', '.join(map(str, sorted(seeds)))} of each: " if seeds else ""
+    which = f"seed{'s' * (len(seeds) > 1)} {', '.join(map(str, sorted(seeds)))} of each: " if seeds else ""
     return (f"{which}{name_a} ({seeds_a} seed{'s' * (seeds_a > 1)}) {mean_a:.1f}% vs {name_b} ({seeds_b} seed"
             f"{'s' * (seeds_b > 1)}) {mean_b:.1f}% on the same {len(values_a)} pairs of {task}: "
             f"{100 * test.diff:+.1f} points, 95% CI [{100 * test.low:+.1f}, {100 * test.high:+.1f}], "

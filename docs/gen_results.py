@@ -324,6 +324,18 @@ def method_test() -> str:
             f"rounding differs): {noise.replace(':default', '')}\n\n" + _whole(f"{METHOD_TEST}/summary.md"))
 
 
+FAST_TEST_05B = "results/method/qwen0.5b-test-natural-fast"
+
+
+def method_test_05b() -> str:
+    """``fast`` against the defaults on the 0.5B natural test half, over the seeds both have so far."""
+    scaling = _scaling_module()
+    runs = [scaling.Run("fast", 0.494, (ROOT / FAST_TEST_05B,)),
+            scaling.Run("defaults", 0.4941, (ROOT / "results/scale/qwen0.5b-test-natural",))]
+    line = scaling.versus(runs, "fast:fast", "defaults:default", "nat: 3 biases", same_seeds=True)
+    return "- " + line.replace("fast:", "").replace("defaults:", "")
+
+
 @dataclass(frozen=True)
 class Block:
     sources: tuple[str, ...]
@@ -363,6 +375,8 @@ BLOCKS: dict[str, Block] = {
                                f"{NATURAL_135M}/rows.jsonl", f"{METHOD_TEST_FAST}/rows.jsonl"), method_test),
     "method-dev-0.5b": Block((f"{METHOD_DEV_05B}/rows.jsonl", f"{METHOD_DEV_05B}/summary.md"),
                              lambda: method_dev(METHOD_DEV_05B, "0.5B", 0.494)),
+    "method-test-0.5b": Block((f"{FAST_TEST_05B}/rows.jsonl", "results/scale/qwen0.5b-test-natural/rows.jsonl"),
+                              method_test_05b),
     "scaling-versus": Block(tuple(f"{f}/rows.jsonl" for _, _, fs in SCALE_RUNS["nat: 3 biases"][1:] for f in fs),
                             scaling_versus),
 }

@@ -74,7 +74,7 @@ def test_versus_with_same_seeds_drops_the_seeds_only_one_side_has(tmp_path):
     every = scaling.versus(runs, "S:fast", "S:default", TASK)
     assert "S:fast (1 seed) 50.0% vs S:default (3 seeds) 33.3%" in every
     same = scaling.versus(runs, "S:fast", "S:default", TASK, same_seeds=True)
-    assert same.startswith("seeds 0 of each: S:fast (1 seed) 50.0% vs S:default (1 seed) 100.0% on the same 6 pairs")
+    assert same.startswith("seed 0 of each: S:fast (1 seed) 50.0% vs S:default (1 seed) 100.0% on the same 6 pairs")
     assert "-50.0 points" in same
     other = tmp_path / "other"
     _rows(other, "fast", {t: [[1.0, 0.0]] for t in parts})  # seed 0
