@@ -242,7 +242,7 @@ def scaling_table(task: str, parts: tuple[str, ...] = ()) -> str:
         if name != task and all((method, p["run"]) in pooled for method, pts in table.items() for p in pts):
             continue  # every judge that has this bias on a backbone has the pooled task there too
         missing = [label for label, _, _ in SCALE_RUNS[task] if label not in {r.label for r in have}]
-        text = f"**{name}**\n\n" + (scaling.markdown(scaling.points(have, name), have) if have else "")
+        text = f"**{name}**\n\n" + (scaling.markdown(table, have) if have else "")
         if missing:
             text += f"\nNot measured yet on {name}: {', '.join(missing)}.\n"
         out.append(text)
