@@ -42,7 +42,7 @@ import torch
 from activation_rm import load_backbone
 from activation_rm.apps.bundled import load_bundled
 from activation_rm.eval.methods import pair_examples
-from activation_rm.eval.protocol import ProtocolRun, Task
+from activation_rm.eval.protocol import ProtocolRun, Task, stale_rows
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.rows import RowStore
 from activation_rm.eval.stats import mean_ci, paired_test
@@ -134,6 +134,9 @@ PAPER = {**SelectionConfig.paper().to_dict(), "n_contexts": 32, "n_shots": 4, "d
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in [
     Variant("default"),
+    # the defaults before 2026-12-06 (60 averaging contexts, one query per draw of demonstrations): the "default"
+    # rows in the docs measured before then; the defaults became the `fast` variant's 20 contexts x 4 queries
+    Variant("defaults60", {"n_contexts": 60, "queries_per_demo_set": 1}),
     Variant("paper", dict(PAPER)),
     # the independent reimplementation's choices quoted in issue 10 (criterion last in a plain query, inline
     # demonstrations, 60 contexts, 150 x 16 REINFORCE on the two verdict tokens, best of 6 on the training set)
@@ -409,20 +412,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             tasks += [t for t in preferencehack_tasks(path, args.half) if t.name[3:] in args.biases]
         if "bundled" in args.sets:
             tasks += bundled_tasks()
+        plan = [(n, 0.0) for n in ([4, 10, 20, 30] if args.curve else [args.n_fit])]
+        plan += [(args.n_fit, x) for x in ((0.1, 0.2, 0.3) if args.noise else ())]
+        units = {task.name: [] for task in tasks}  # task -> (seed, n_fit, noise, variants, baselines)
+        for task in tasks:
+            for n_fit, noise in plan:
+                extra = (n_fit, noise) != (args.n_fit, 0.0)
+                for seed in args.seeds:
+                    units[task.name].append((seed, n_fit, noise,
+                                             [v for v in variants if not extra or v.name == "default"],
+                                             args.baselines if not extra or noise == 0 else ["icl", "sav"]))
+        stale = stale_rows(rows, args.half, [(task, *unit[:4]) for task in tasks for unit in units[task.name]])
+        if stale:  # before the model loads: a resumed folder must not mix fits of other settings under one name
+            parser.error(f"{len(stale)} row(s) already in {args.out / 'rows.jsonl'} were fitted with other "
+                         "settings than this run would use; write to a new --out (or name the old settings as a "
+                         "variant, e.g. defaults60):\n  " + "\n  ".join(stale))
         backbone = load_backbone(args.model)
         run = ProtocolRun(backbone, rows, args.half, icl_pairs=args.icl_pairs,
                           log=lambda message: print(message, flush=True))
-        plan = [(n, 0.0) for n in ([4, 10, 20, 30] if args.curve else [args.n_fit])]
-        plan += [(args.n_fit, x) for x in ((0.1, 0.2, 0.3) if args.noise else ())]
         started = time.perf_counter()
         for task in tasks:
             print(f"{task.name}: {len(task.evaluate)} evaluated pairs, pools "
                   f"{ {k: len(v) for k, v in task.pool.items()} }", flush=True)
-            for n_fit, noise in plan:
-                extra = (n_fit, noise) != (args.n_fit, 0.0)
-                for seed in args.seeds:
-                    run.run(task, seed, n_fit, noise, [v for v in variants if not extra or v.name == "default"],
-                            args.baselines if not extra or noise == 0 else ["icl", "sav"])
+            for seed, n_fit, noise, unit_variants, baselines in units[task.name]:
+                run.run(task, seed, n_fit, noise, unit_variants, baselines)
             run.forget(task)  # the task's KV caches are no longer needed
         print(f"total {time.perf_counter() - started:.0f} s", flush=True)
     merged = dict(rows.by_key)

@@ -111,7 +111,8 @@ def test_contexts_sharing_demonstrations_match_full_passes(family):
     full = last_token_logits(backbone, contexts, read_ids=[0], record=True).heads
     got = mean_head_activations(backbone, encoder, items, config, seed=2, max_batch_tokens=300)
     torch.testing.assert_close(got, full.mean(0), atol=1e-5, rtol=1e-5)
-    one_per_draw = build_contexts(encoder, items, ContextConfig(n_contexts=7, n_shots=2), seed=2)[0]
+    one_per_draw = build_contexts(encoder, items, ContextConfig(n_contexts=7, n_shots=2, queries_per_demo_set=1),
+                                  seed=2)[0]
     assert one_per_draw[0] == contexts[0]  # the first draw is the same as with one query per draw
 
 
@@ -121,7 +122,7 @@ def test_one_query_per_demonstration_set_keeps_the_contexts():
     items = [(JudgeItem(f"What is {i}?", (f"It is {i}.",)), i % 2) for i in range(8)]
     rng = random.Random(4)
     expected = [rng.sample(range(8), 3) for _ in range(5)]  # what a context draws: n_shots + 1 distinct items
-    got, _ = build_contexts(encoder, items, ContextConfig(n_contexts=5, n_shots=2), seed=4)
+    got, _ = build_contexts(encoder, items, ContextConfig(n_contexts=5, n_shots=2, queries_per_demo_set=1), seed=4)
     for chosen, context in zip(expected, got):
         demos = [items[i] for i in chosen[:-1]]
         assert context == encoder.encode_with_demos(demos, items[chosen[-1]][0], style=DEMO_INLINE).ids

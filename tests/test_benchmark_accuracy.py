@@ -91,6 +91,22 @@ def test_end_to_end_on_a_tiny_model_with_curve_noise_and_resume(accuracy, tmp_pa
     assert len((tmp_path / "out" / "rows.jsonl").read_text().splitlines()) == len(rows)
 
 
+def test_a_rerun_with_other_fit_settings_under_the_same_name_stops_before_loading(accuracy, tmp_path, capsys):
+    model_dir = tmp_path / "tiny"
+    save_tiny_model(model_dir)
+    args = ["--half", "dev", "--biases", "format", "length", "--seeds", "0", "--n-eval", "3", "--model",
+            str(model_dir), "--baselines", "zeroshot", "--out", str(tmp_path / "out"), "--variants"]
+    assert accuracy.main([*args, "default:steps=3,masks_per_step=4,n_contexts=3,final_samples=2"]) == 0
+    before = (tmp_path / "out" / "rows.jsonl").read_text()
+    (model_dir / "config.json").unlink()  # loading the model now fails: the check must come first
+    with pytest.raises(SystemExit):
+        accuracy.main([*args, "default:steps=3,masks_per_step=4,n_contexts=5,final_samples=2"])
+    error = capsys.readouterr().err
+    assert "2 row(s) already in" in error and "contexts.n_contexts=3 (now 5)" in error
+    assert "'dev|format|seed0|n10|noise0.0|default'" in error and "'dev|length|seed0|n10|noise0.0|default'" in error
+    assert (tmp_path / "out" / "rows.jsonl").read_text() == before
+
+
 def test_natural_tasks_are_prefixed_split_and_disjoint_across_halves(accuracy):
     tasks = {half: accuracy.own_tasks(half, 40, accuracy.NATURAL_PAIRS, "nat-") for half in ("dev", "test")}
     for half_tasks in tasks.values():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from tiny import QA_PROMPTS, QA_RESPONSES, random_rm, tiny_backbone
 
-from activation_rm.eval.protocol import EvalScorer, ProtocolRun, Task, draw_fewshot
+from activation_rm.eval.protocol import EvalScorer, ProtocolRun, Task, draw_fewshot, fit_settings, stale_rows
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.rows import RowStore
 from activation_rm.eval.variants import Variant
@@ -73,3 +73,24 @@ def test_a_run_unit_writes_one_row_per_method_and_a_rerun_adds_none(tmp_path):
     assert len((tmp_path / "rows.jsonl").read_text().splitlines()) == 4
     with pytest.raises(ValueError, match="unknown baseline"):
         run.run(task(), 1, 2, 0.0, [], ["majority"])
+
+
+def test_rows_record_their_fit_settings_and_a_changed_or_unrecorded_one_is_stale(tmp_path):
+    backbone = tiny_backbone("llama")
+    path = tmp_path / "rows.jsonl"
+    run = ProtocolRun(backbone, RowStore(path), "dev", log=lambda message: None)
+    tiny = Variant("default", dict(steps=2, masks_per_step=4, n_contexts=2, final_samples=2, max_length=256))
+    run.run(task(), 0, 2, 0.0, [tiny], [])
+    rows = RowStore(path)
+    (row,) = rows.by_key.values()
+    assert row["settings"] == fit_settings(tiny, task().criterion)
+    assert row["settings"]["contexts"]["n_contexts"] == 2 and "criterion" not in row["settings"]["template"]
+    assert stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [tiny])]) == []
+    assert stale_rows(rows, "dev", [(task(), 1, 2, 0.0, [tiny])]) == []  # not there yet: nothing to keep
+    wider = Variant("default", {**tiny.fit, "n_contexts": 3, "queries_per_demo_set": 1})
+    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [wider])])
+    assert "'dev|length|seed0|n2|noise0.0|default'" in message
+    assert "contexts.n_contexts=2 (now 3)" in message and "contexts.queries_per_demo_set=4 (now 1)" in message
+    del row["settings"]  # a row written before rows kept their settings
+    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [tiny])])
+    assert "records no fit settings" in message

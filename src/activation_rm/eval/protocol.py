@@ -13,10 +13,12 @@ last token per query; the scores equal ``ActivationRM.compare`` (checked on the 
 
 from __future__ import annotations
 
+import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import torch
 
@@ -99,6 +101,46 @@ class EvalScorer:
         torch.testing.assert_close(torch.cat([mine[:k], mine[self.n:self.n + k]]), theirs, atol=2e-5, rtol=1e-4)
 
 
+def fit_settings(variant: Variant, criterion: str) -> dict[str, Any]:
+    """Everything a variant's fit uses (template without the criterion, contexts, selection), as stored in its row:
+    a resumed run compares it with what it would fit now, so a row fitted under other settings (for example
+    library defaults that changed since) is never kept as if it were this run's."""
+    template, contexts, selection = variant.configs(criterion)
+    settings = {"template": {k: v for k, v in template.to_dict().items() if k != "criterion"},
+                "contexts": contexts.to_dict(), "selection": selection.to_dict()}
+    return json.loads(json.dumps(settings, default=str))  # as it reads back from the JSONL
+
+
+def unit_prefix(tag: str, task: str, seed: int, n_fit: int, noise: float) -> str:
+    """The key prefix of one (task, seed, few-shot size, noise) unit's rows."""
+    return f"{tag}|{task}|seed{seed}|n{n_fit}|noise{noise}"
+
+
+def stale_rows(rows: RowStore, tag: str,
+               units: Iterable[tuple[Task, int, int, float, Sequence[Variant]]]) -> list[str]:
+    """One message per row a run of ``units`` (task, seed, few-shot size, noise, variants) would keep although it
+    was fitted with other settings than the run would use, or records none (written before rows kept them).
+    Checked before any model loads, so a changed default cannot mix two fits under one name in one table."""
+    problems = []
+    for task, seed, n_fit, noise, variants in units:
+        for variant in variants:
+            key = f"{unit_prefix(tag, task.name, seed, n_fit, noise)}|{variant.name}"
+            row = rows.by_key.get(key)
+            if row is None:
+                continue
+            stored, wanted = row.get("settings"), fit_settings(variant, task.criterion)
+            if stored is None:
+                problems.append(f"{rows.path}: row {key!r} records no fit settings (written before rows kept them, "
+                                f"perhaps under other library defaults)")
+                continue
+            changed = [f"{part}.{name}={stored.get(part, {}).get(name)!r} (now {value!r})"
+                       for part, fields in wanted.items() for name, value in fields.items()
+                       if stored.get(part, {}).get(name) != value]
+            if changed:
+                problems.append(f"{rows.path}: row {key!r} was fitted with {', '.join(changed)}")
+    return problems
+
+
 class ProtocolRun:
     """Runs (task, seed, few-shot size, noise) units into ``rows``; keeps each task's evaluation prefixes and the
     unsteered passes the SAV baseline shares until :meth:`forget` drops a task."""
@@ -127,7 +169,7 @@ class ProtocolRun:
         unknown = sorted(set(baselines) - set(PROTOCOL_BASELINES))
         if unknown:
             raise ValueError(f"unknown baseline(s) {unknown}; choose from {PROTOCOL_BASELINES}")
-        prefix = f"{self.tag}|{task.name}|seed{seed}|n{n_fit}|noise{noise}"
+        prefix = unit_prefix(self.tag, task.name, seed, n_fit, noise)
         wanted = [v for v in variants if f"{prefix}|{v.name}" not in self.rows]
         wanted_baselines = [b for b in baselines if f"{prefix}|{b}" not in self.rows]
         if not wanted and not wanted_baselines:
@@ -153,7 +195,8 @@ class ProtocolRun:
                 odds = odds - evaluator.plain
             record(variant.name, evaluator.correct(odds), {"heads": int(rm.mask.sum()),
                                                            "fit_seconds": round(fit_seconds, 1),
-                                                           "fit": variant.fit, "readout": variant.readout})
+                                                           "fit": variant.fit, "readout": variant.readout,
+                                                           "settings": fit_settings(variant, task.criterion)})
         default_template = Variant("default").configs(task.criterion)[0]
         if "zeroshot" in wanted_baselines:
             scorer = self.scorer(task, default_template)

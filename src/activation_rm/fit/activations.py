@@ -88,7 +88,7 @@ def iter_contexts(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]],
 def iter_context_draws(encoder: QueryEncoder, items: Sequence[tuple[JudgeItem, int]], config: ContextConfig,
                        seed: int) -> Iterator[tuple[EncodedQuery, int, int]]:
     """(encoded context, verdict index, draw index): the contexts of one draw share its demonstrations
-    (:attr:`ContextConfig.queries_per_demo_set`; one context per draw by default)."""
+    (:attr:`ContextConfig.queries_per_demo_set`; four contexts per draw by default)."""
     check_enough_items(len(items), config)
     rng = random.Random(seed)
     total = config.context_tokens or encoder.template.max_length
