@@ -91,6 +91,8 @@ def test_rows_record_their_fit_settings_and_a_changed_or_unrecorded_one_is_stale
     (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [wider])])
     assert "'dev|length|seed0|n2|noise0.0|default'" in message
     assert "contexts.n_contexts=2 (now 3)" in message and "contexts.queries_per_demo_set=4 (now 1)" in message
+    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [Variant("default", tiny.fit, readout="delta")])])
+    assert "scoring.readout='p_yes' (now 'delta')" in message
     del row["settings"]  # a row written before rows kept their settings
     (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [tiny])])
     assert "records no fit settings" in message

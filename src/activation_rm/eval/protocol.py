@@ -102,12 +102,13 @@ class EvalScorer:
 
 
 def fit_settings(variant: Variant, criterion: str) -> dict[str, Any]:
-    """Everything a variant's fit uses (template without the criterion, contexts, selection), as stored in its row:
-    a resumed run compares it with what it would fit now, so a row fitted under other settings (for example
-    library defaults that changed since) is never kept as if it were this run's."""
+    """Everything a variant's row depends on (template without the criterion, contexts, selection, readout), as
+    stored in the row: a resumed run compares it with what it would fit now, so a row fitted under other settings
+    (for example library defaults that changed since) is never kept as if it were this run's."""
     template, contexts, selection = variant.configs(criterion)
     settings = {"template": {k: v for k, v in template.to_dict().items() if k != "criterion"},
-                "contexts": contexts.to_dict(), "selection": selection.to_dict()}
+                "contexts": contexts.to_dict(), "selection": selection.to_dict(),
+                "scoring": {"readout": variant.readout}}
     return json.loads(json.dumps(settings, default=str))  # as it reads back from the JSONL
 
 
