@@ -76,7 +76,7 @@ def component_tasks(task: str) -> list[str]:
     return [task]
 
 
-def _method_rows(run: Run, method: str, task: str, tag: str, n_fit: int) -> list[dict]:
+def method_rows(run: Run, method: str, task: str, tag: str = "test", n_fit: int = 10) -> list[dict]:
     """The rows of ``method`` for every part of ``task`` from the first of the run's folders that has them all."""
     for folder in run.folders:
         if not (folder / "rows.jsonl").exists():
@@ -90,25 +90,23 @@ def _method_rows(run: Run, method: str, task: str, tag: str, n_fit: int) -> list
     raise SystemExit(f"{run.label}: no rows of {method} for every part of {task!r} in {', '.join(map(str, run.folders))}")
 
 
-def method_seeds(run: Run, method: str, task: str, tag: str = "test", n_fit: int = 10) -> set[int]:
-    """The seeds at which ``method`` has every part of ``task``."""
-    rows = _method_rows(run, method, task, tag, n_fit)
+def method_seeds(rows: Sequence[dict], task: str) -> set[int]:
+    """The seeds at which ``rows`` (one method's, :func:`method_rows`) have every part of ``task``."""
     return set.intersection(*({r["seed"] for r in rows if r["task"] == name} for name in component_tasks(task)))
 
 
-def pair_correctness(run: Run, method: str, task: str, tag: str = "test", n_fit: int = 10,
-                     seeds: set[int] | None = None) -> tuple[list[float], int]:
-    """Per evaluated pair of ``task`` (its biases concatenated), the correctness of ``method`` averaged over its
-    seeds in the run's rows (the first folder that has the method; only ``seeds`` if given), and the number of
-    seeds."""
-    rows = [r for r in _method_rows(run, method, task, tag, n_fit) if seeds is None or r["seed"] in seeds]
+def pair_correctness(rows: Sequence[dict], task: str, seeds: set[int] | None = None,
+                     name: str = "") -> tuple[list[float], int]:
+    """Per evaluated pair of ``task`` (its biases concatenated), the correctness in ``rows`` (one method's,
+    :func:`method_rows`) averaged over their seeds (only ``seeds`` if given), and the number of seeds."""
+    rows = [r for r in rows if seeds is None or r["seed"] in seeds]
     per_task = {}
-    for name in component_tasks(task):
-        mine = [r["correct"] for r in rows if r["task"] == name]
+    for part in component_tasks(task):
+        mine = [r["correct"] for r in rows if r["task"] == part]
         if not mine:
-            raise SystemExit(f"{run.label}: no rows of {method} for {name!r} at seeds {sorted(seeds or [])}")
-        per_task[name] = ([sum(c) / len(mine) for c in zip(*mine)], len(mine))
-    values = [v for name in component_tasks(task) for v in per_task[name][0]]
+            raise SystemExit(f"{name}: no rows for {part!r} at seeds {sorted(seeds or [])}")
+        per_task[part] = ([sum(c) / len(mine) for c in zip(*mine)], len(mine))
+    values = [v for part in component_tasks(task) for v in per_task[part][0]]
     return values, min(n for _, n in per_task.values())
 
 
@@ -119,18 +117,18 @@ def versus(runs: Sequence[Run], a: str, b: str, task: str, tag: str = "test", sa
     from activation_rm.eval.stats import paired_test
 
     by_label = {r.label: r for r in runs}
-    specs = []
+    cell_rows = []
     for spec in (a, b):
         label, _, method = spec.rpartition(":")
         if label not in by_label:
             raise SystemExit(f"--versus {spec}: no --run labelled {label!r}")
-        specs.append((spec, by_label[label], method))
+        cell_rows.append((spec, method_rows(by_label[label], method, task, tag)))  # each rows.jsonl read once
     seeds = None
     if same_seeds:
-        seeds = set.intersection(*(method_seeds(run, method, task, tag) for _, run, method in specs))
+        seeds = set.intersection(*(method_seeds(rows, task) for _, rows in cell_rows))
         if not seeds:
             raise SystemExit(f"--versus {a} {b}: no seed in common on {task!r}")
-    cells = [(spec, *pair_correctness(run, method, task, tag, seeds=seeds)) for spec, run, method in specs]
+    cells = [(spec, *pair_correctness(rows, task, seeds, spec)) for spec, rows in cell_rows]
     (name_a, values_a, seeds_a), (name_b, values_b, seeds_b) = cells
     if len(values_a) != len(values_b):
         raise SystemExit(f"--versus: {name_a} has {len(values_a)} pairs, {name_b} {len(values_b)}")
