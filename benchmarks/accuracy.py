@@ -422,7 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     units[task.name].append((seed, n_fit, noise,
                                              [v for v in variants if not extra or v.name == "default"],
                                              args.baselines if not extra or noise == 0 else ["icl", "sav"]))
-        stale = stale_rows(rows, args.half, [(task, *unit[:4]) for task in tasks for unit in units[task.name]])
+        stale = stale_rows(rows, args.half, [(task, *unit) for task in tasks for unit in units[task.name]],
+                           icl_pairs=args.icl_pairs)
         if stale:  # before the model loads: a resumed folder must not mix fits of other settings under one name
             parser.error(f"{len(stale)} row(s) already in {args.out / 'rows.jsonl'} were fitted with other "
                          "settings than this run would use; write to a new --out (or name the old settings as a "

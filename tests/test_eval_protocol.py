@@ -5,7 +5,15 @@ import pytest
 import torch
 from tiny import QA_PROMPTS, QA_RESPONSES, random_rm, tiny_backbone
 
-from activation_rm.eval.protocol import EvalScorer, ProtocolRun, Task, draw_fewshot, fit_settings, stale_rows
+from activation_rm.eval.protocol import (
+    EvalScorer,
+    ProtocolRun,
+    Task,
+    baseline_settings,
+    draw_fewshot,
+    fit_settings,
+    stale_rows,
+)
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.rows import RowStore
 from activation_rm.eval.variants import Variant
@@ -85,14 +93,38 @@ def test_rows_record_their_fit_settings_and_a_changed_or_unrecorded_one_is_stale
     (row,) = rows.by_key.values()
     assert row["settings"] == fit_settings(tiny, task().criterion)
     assert row["settings"]["contexts"]["n_contexts"] == 2 and "criterion" not in row["settings"]["template"]
-    assert stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [tiny])]) == []
-    assert stale_rows(rows, "dev", [(task(), 1, 2, 0.0, [tiny])]) == []  # not there yet: nothing to keep
+    assert stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [tiny], [])]) == []
+    assert stale_rows(rows, "dev", [(task(), 1, 2, 0.0, [tiny], [])]) == []  # not there yet: nothing to keep
     wider = Variant("default", {**tiny.fit, "n_contexts": 3, "queries_per_demo_set": 1})
-    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [wider])])
+    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [wider], [])])
     assert "'dev|length|seed0|n2|noise0.0|default'" in message
     assert "contexts.n_contexts=2 (now 3)" in message and "contexts.queries_per_demo_set=4 (now 1)" in message
-    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [Variant("default", tiny.fit, readout="delta")])])
+    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [Variant("default", tiny.fit, readout="delta")], [])])
     assert "scoring.readout='p_yes' (now 'delta')" in message
     del row["settings"]  # a row written before rows kept their settings
-    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [tiny])])
-    assert "records no fit settings" in message
+    (message,) = stale_rows(rows, "dev", [(task(), 0, 2, 0.0, [tiny], [])])
+    assert "records no settings" in message
+
+
+def test_baseline_rows_record_their_settings_and_a_changed_one_is_stale(tmp_path):
+    backbone = tiny_backbone("llama")
+    path = tmp_path / "rows.jsonl"
+    run = ProtocolRun(backbone, RowStore(path), "dev", icl_pairs=2, sav_heads=4, log=lambda message: None)
+    run.run(task(), 0, 2, 0.0, [], ["zeroshot", "sav", "icl"])
+    rows = RowStore(path)
+    criterion = task().criterion
+    for method in ("zeroshot", "sav", "icl"):
+        row = rows.by_key[f"dev|length|seed0|n2|noise0.0|{method}"]
+        assert row["settings"] == baseline_settings(method, criterion, icl_pairs=2, sav_heads=4)
+        assert "criterion" not in row["settings"]["template"]
+    assert baseline_settings("icl", criterion, 2, 4)["baseline"] == {"icl_pairs": 2}
+    assert baseline_settings("sav", criterion, 2, 4)["baseline"] == {"sav_heads": 4}
+    unit = (task(), 0, 2, 0.0, [], ["zeroshot", "sav", "icl"])
+    assert stale_rows(rows, "dev", [unit], icl_pairs=2, sav_heads=4) == []
+    messages = stale_rows(rows, "dev", [unit], icl_pairs=3, sav_heads=5)
+    assert len(messages) == 2
+    assert "'dev|length|seed0|n2|noise0.0|icl'" in messages[1] and "baseline.icl_pairs=2 (now 3)" in messages[1]
+    assert "'dev|length|seed0|n2|noise0.0|sav'" in messages[0] and "baseline.sav_heads=4 (now 5)" in messages[0]
+    del rows.by_key["dev|length|seed0|n2|noise0.0|zeroshot"]["settings"]  # a row from before rows kept them
+    (message,) = stale_rows(rows, "dev", [unit], icl_pairs=2, sav_heads=4)
+    assert "'dev|length|seed0|n2|noise0.0|zeroshot' records no settings" in message

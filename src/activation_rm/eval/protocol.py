@@ -28,7 +28,7 @@ from activation_rm.eval.rows import RowStore
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.variants import Variant, VariantFits
 from activation_rm.fit.selection import MaskScorer
-from activation_rm.judge.templates import JudgeTemplate, QueryEncoder
+from activation_rm.judge.templates import POINTWISE, JudgeTemplate, QueryEncoder
 from activation_rm.model.backbone import Backbone
 from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
@@ -112,26 +112,46 @@ def fit_settings(variant: Variant, criterion: str) -> dict[str, Any]:
     return json.loads(json.dumps(settings, default=str))  # as it reads back from the JSONL
 
 
+def baseline_settings(baseline: str, criterion: str, icl_pairs: int, sav_heads: int) -> dict[str, Any]:
+    """Everything a baseline's row depends on, as stored in the row: the judge template it reads (without the
+    criterion) and the baseline's own size (in-context pairs, voting heads), so a resumed run keeps no baseline row
+    scored under other defaults either."""
+    template = baseline_template(criterion)
+    if baseline != "zeroshot":  # SAV and in-context build the plain pointwise template at the same length
+        template = JudgeTemplate(criterion, POINTWISE, max_length=template.max_length)
+    own = {"icl": {"icl_pairs": icl_pairs}, "sav": {"sav_heads": sav_heads}}.get(baseline, {})
+    settings = {"template": {k: v for k, v in template.to_dict().items() if k != "criterion"}, "baseline": own}
+    return json.loads(json.dumps(settings, default=str))
+
+
+def baseline_template(criterion: str) -> JudgeTemplate:
+    """The template the baselines read: the library default's."""
+    return Variant("default").configs(criterion)[0]
+
+
 def unit_prefix(tag: str, task: str, seed: int, n_fit: int, noise: float) -> str:
     """The key prefix of one (task, seed, few-shot size, noise) unit's rows."""
     return f"{tag}|{task}|seed{seed}|n{n_fit}|noise{noise}"
 
 
-def stale_rows(rows: RowStore, tag: str,
-               units: Iterable[tuple[Task, int, int, float, Sequence[Variant]]]) -> list[str]:
-    """One message per row a run of ``units`` (task, seed, few-shot size, noise, variants) would keep although it
-    was fitted with other settings than the run would use, or records none (written before rows kept them).
-    Checked before any model loads, so a changed default cannot mix two fits under one name in one table."""
+def stale_rows(rows: RowStore, tag: str, units: Iterable[tuple[Task, int, int, float, Sequence[Variant], Sequence[str]]],
+               icl_pairs: int = 4, sav_heads: int = 20) -> list[str]:
+    """One message per row a run of ``units`` (task, seed, few-shot size, noise, variants, baselines) would keep
+    although it was fitted or scored with other settings than the run would use, or records none (written before
+    rows kept them). Checked before any model loads, so a changed default cannot mix two fits under one name in one
+    table."""
     problems = []
-    for task, seed, n_fit, noise, variants in units:
-        for variant in variants:
-            key = f"{unit_prefix(tag, task.name, seed, n_fit, noise)}|{variant.name}"
+    for task, seed, n_fit, noise, variants, baselines in units:
+        wanted_rows = [(variant.name, fit_settings(variant, task.criterion)) for variant in variants]
+        wanted_rows += [(name, baseline_settings(name, task.criterion, icl_pairs, sav_heads)) for name in baselines]
+        for method, wanted in wanted_rows:
+            key = f"{unit_prefix(tag, task.name, seed, n_fit, noise)}|{method}"
             row = rows.by_key.get(key)
             if row is None:
                 continue
-            stored, wanted = row.get("settings"), fit_settings(variant, task.criterion)
+            stored = row.get("settings")
             if stored is None:
-                problems.append(f"{rows.path}: row {key!r} records no fit settings (written before rows kept them, "
+                problems.append(f"{rows.path}: row {key!r} records no settings (written before rows kept them, "
                                 f"perhaps under other library defaults)")
                 continue
             changed = [f"{part}.{name}={stored.get(part, {}).get(name)!r} (now {value!r})"
@@ -198,19 +218,25 @@ class ProtocolRun:
                                                            "fit_seconds": round(fit_seconds, 1),
                                                            "fit": variant.fit, "readout": variant.readout,
                                                            "settings": fit_settings(variant, task.criterion)})
-        default_template = Variant("default").configs(task.criterion)[0]
+        default_template = baseline_template(task.criterion)
+
+        def settings_of(baseline: str) -> dict[str, Any]:
+            return {"settings": baseline_settings(baseline, task.criterion, self.icl_pairs, self.sav_heads)}
+
         if "zeroshot" in wanted_baselines:
             scorer = self.scorer(task, default_template)
-            record("zeroshot", scorer.correct(scorer.plain), {"template": default_template.layout})
+            record("zeroshot", scorer.correct(scorer.plain),
+                   {"template": default_template.layout, **settings_of("zeroshot")})
         settings = EvalSettings(max_length=default_template.max_length, icl_pairs=self.icl_pairs,
                                 sav_heads=self.sav_heads)
         ctx = FitContext(self.backbone, task.criterion, fewshot, seed, settings)
         if "sav" in wanted_baselines:
             group = ZeroShotGroup(with_sav=True, memo=self.memo)
             group.fit(ctx)
-            record("sav", [v.correct for v in group.judge(task.evaluate)["sav"]])
+            record("sav", [v.correct for v in group.judge(task.evaluate)["sav"]], settings_of("sav"))
         if "icl" in wanted_baselines:
             group = ICLGroup()
             group.fit(ctx)
-            record("icl", [v.correct for v in group.judge(task.evaluate)["icl_prob"]], {"icl_pairs": self.icl_pairs})
+            record("icl", [v.correct for v in group.judge(task.evaluate)["icl_prob"]],
+                   {"icl_pairs": self.icl_pairs, **settings_of("icl")})
         self.log(f"  {task.name} seed {seed} n={n_fit} noise={noise}: {time.perf_counter() - started:.0f} s")
