@@ -60,6 +60,12 @@ class FitContext:
     artifacts: Path | None = None
 
 
+def baseline_judge_template(criterion: str, max_length: int, mode: str = POINTWISE) -> JudgeTemplate:
+    """The template the unsteered and in-context judges read: the library's defaults at the settings' length (rows
+    store it, so it is built in one place)."""
+    return JudgeTemplate(criterion, mode, max_length=max_length)
+
+
 class MethodGroup(ABC):
     """Fit on one seed's few-shot pairs, then judge pairs for each method in ``names``."""
 
@@ -94,7 +100,7 @@ class ZeroShotGroup(MethodGroup):
         self.sav_ranking: torch.Tensor | None = None  # (layers * heads,) head indices, best first
 
     def _encoder(self) -> QueryEncoder:
-        template = JudgeTemplate(self.ctx.criterion, POINTWISE, max_length=self.ctx.settings.max_length)
+        template = baseline_judge_template(self.ctx.criterion, self.ctx.settings.max_length)
         return QueryEncoder(self.ctx.backbone.tokenizer, template)
 
     def _pass(self, items: Sequence[JudgeItem]) -> tuple[list[float], torch.Tensor]:
@@ -146,7 +152,7 @@ class _DemoJudge(MethodGroup):
 
     def fit(self, ctx: FitContext) -> dict[str, Any]:
         super().fit(ctx)
-        template = JudgeTemplate(ctx.criterion, self.mode, max_length=ctx.settings.max_length)
+        template = baseline_judge_template(ctx.criterion, ctx.settings.max_length, self.mode)
         self.encoder = QueryEncoder(ctx.backbone.tokenizer, template)
         demos = labelled_items(pair_examples(ctx.fewshot[: self.n_pairs]), self.mode)
         random.Random(ctx.seed).shuffle(demos)

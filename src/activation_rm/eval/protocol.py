@@ -22,13 +22,19 @@ from typing import Any
 
 import torch
 
-from activation_rm.eval.methods import FitContext, ICLGroup, ZeroShotGroup, pair_examples
+from activation_rm.eval.methods import (
+    FitContext,
+    ICLGroup,
+    ZeroShotGroup,
+    baseline_judge_template,
+    pair_examples,
+)
 from activation_rm.eval.records import PairRecord, judge_items
 from activation_rm.eval.rows import RowStore
 from activation_rm.eval.settings import EvalSettings
 from activation_rm.eval.variants import Variant, VariantFits
 from activation_rm.fit.selection import MaskScorer
-from activation_rm.judge.templates import POINTWISE, JudgeTemplate, QueryEncoder
+from activation_rm.judge.templates import JudgeTemplate, QueryEncoder
 from activation_rm.model.backbone import Backbone
 from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
@@ -117,8 +123,8 @@ def baseline_settings(baseline: str, criterion: str, icl_pairs: int, sav_heads: 
     criterion) and the baseline's own size (in-context pairs, voting heads), so a resumed run keeps no baseline row
     scored under other defaults either."""
     template = baseline_template(criterion)
-    if baseline != "zeroshot":  # SAV and in-context build the plain pointwise template at the same length
-        template = JudgeTemplate(criterion, POINTWISE, max_length=template.max_length)
+    if baseline != "zeroshot":  # SAV and in-context read the plain pointwise template at the same length
+        template = baseline_judge_template(criterion, template.max_length)
     own = {"icl": {"icl_pairs": icl_pairs}, "sav": {"sav_heads": sav_heads}}.get(baseline, {})
     settings = {"template": {k: v for k, v in template.to_dict().items() if k != "criterion"}, "baseline": own}
     return json.loads(json.dumps(settings, default=str))
