@@ -42,7 +42,7 @@ import torch
 from activation_rm import load_backbone
 from activation_rm.apps.bundled import load_bundled
 from activation_rm.eval.methods import pair_examples
-from activation_rm.eval.protocol import ProtocolRun, Task, stale_rows
+from activation_rm.eval.protocol import ICL_PAIRS, ProtocolRun, Task, stale_rows
 from activation_rm.eval.records import PairRecord
 from activation_rm.eval.rows import RowStore
 from activation_rm.eval.stats import mean_ci, paired_test
@@ -367,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="*", default=["default"],
                         help="named variants or name:key=value,... over the library defaults (none: baselines only)")
     parser.add_argument("--baselines", nargs="*", default=["zeroshot", "icl", "sav"])
-    parser.add_argument("--icl-pairs", type=int, default=4)
+    parser.add_argument("--icl-pairs", type=int, default=ICL_PAIRS)
     parser.add_argument("--curve", action="store_true", help="also n-fit = 4, 10, 20, 30 per split (defaults)")
     parser.add_argument("--noise", action="store_true", help="also 10/20/30%% of few-shot labels flipped")
     parser.add_argument("--threads", type=int, default=None)

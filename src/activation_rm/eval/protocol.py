@@ -40,6 +40,9 @@ from activation_rm.scoring.reward_model import ActivationRM, pair_correct
 
 #: the baselines a run can add beside its variants
 PROTOCOL_BASELINES = ("zeroshot", "icl", "sav")
+#: the protocol's baseline sizes unless a run names others (its rows and the stale-row check read the same ones)
+ICL_PAIRS = 4
+SAV_HEADS = 20
 
 
 @dataclass
@@ -141,7 +144,7 @@ def unit_prefix(tag: str, task: str, seed: int, n_fit: int, noise: float) -> str
 
 
 def stale_rows(rows: RowStore, tag: str, units: Iterable[tuple[Task, int, int, float, Sequence[Variant], Sequence[str]]],
-               icl_pairs: int = 4, sav_heads: int = 20) -> list[str]:
+               icl_pairs: int = ICL_PAIRS, sav_heads: int = SAV_HEADS) -> list[str]:
     """One message per row a run of ``units`` (task, seed, few-shot size, noise, variants, baselines) would keep
     although it was fitted or scored with other settings than the run would use, or records none (written before
     rows kept them). Checked before any model loads, so a changed default cannot mix two fits under one name in one
@@ -172,8 +175,8 @@ class ProtocolRun:
     """Runs (task, seed, few-shot size, noise) units into ``rows``; keeps each task's evaluation prefixes and the
     unsteered passes the SAV baseline shares until :meth:`forget` drops a task."""
 
-    def __init__(self, backbone: Backbone, rows: RowStore, tag: str, icl_pairs: int = 4, sav_heads: int = 20,
-                 log: Callable[[str], None] = print) -> None:
+    def __init__(self, backbone: Backbone, rows: RowStore, tag: str, icl_pairs: int = ICL_PAIRS,
+                 sav_heads: int = SAV_HEADS, log: Callable[[str], None] = print) -> None:
         self.backbone, self.rows, self.tag = backbone, rows, tag
         self.icl_pairs, self.sav_heads, self.log = icl_pairs, sav_heads, log
         self.scorers: dict[tuple[str, JudgeTemplate], EvalScorer] = {}
