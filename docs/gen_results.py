@@ -128,10 +128,13 @@ def headline() -> str:
         ("SmolLM2-135M", "strict bias + control pairs, 3 cues (100 pairs per cue)", STRICT, "3 biases"),
         ("SmolLM2-135M", "natural-response bias + control pairs, 3 cues (80 pairs per cue)", NATURAL,
          "nat: 3 biases"),
+        ("SmolLM2-135M", "PreferenceHack reconstruction, 3 cues pooled (real RewardBench responses, 180 pairs)", PH,
+         "ph: 3 biases"),
         ("SmolLM2-135M", "bundled `short_correct` (40 held-out pairs)", BUNDLED, "short_correct"),
         ("SmolLM2-135M", "bundled `honest_not_flattering` (40 held-out pairs)", BUNDLED, "honest_not_flattering"),
         ("Qwen2.5-Coder-0.5B", "strict bias + control pairs, 3 cues", STRICT_05B, "3 biases"),
         ("Qwen2.5-Coder-0.5B", "natural-response bias + control pairs, 3 cues", NATURAL_05B, "nat: 3 biases"),
+        ("Qwen2.5-Coder-0.5B", "PreferenceHack reconstruction, 3 cues pooled", PH_05B, "ph: 3 biases"),
         ("Qwen2.5-Coder-0.5B", "bundled `short_correct`", STRICT_05B, "short_correct"),
         ("Qwen2.5-Coder-0.5B", "bundled `honest_not_flattering`", STRICT_05B, "honest_not_flattering"),
     ]
@@ -343,7 +346,7 @@ class Block:
 
 
 BLOCKS: dict[str, Block] = {
-    "headline": Block((STRICT, NATURAL, BUNDLED, STRICT_05B, NATURAL_05B), headline),
+    "headline": Block((STRICT, NATURAL, PH, BUNDLED, STRICT_05B, NATURAL_05B, PH_05B), headline),
     "accuracy-test": Block(("results/accuracy-test/summary.md",),
                            lambda: _whole("results/accuracy-test/summary.md")),
     "accuracy-curves": Block(("results/accuracy-test-curves/summary.md",),
